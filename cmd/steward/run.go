@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/daemon"
+)
+
+func newRunCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run steward in the foreground (what an OS service manager runs)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runDaemon(cmd.Context(), cfg, cmd.ErrOrStderr(), nil)
+		},
+	}
+}
+
+// runDaemon runs steward until SIGINT or SIGTERM, reloading on SIGHUP. ready
+// is called once the API serves.
+func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready func()) error {
+	logger := slog.New(slog.NewTextHandler(logTo, nil))
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := daemon.New(ctx, cfg, daemon.Options{Version: version, Logger: logger, Ready: ready})
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if applied, err := d.Reload(ctx, "sighup"); err != nil {
+					logger.Error("reload on SIGHUP rejected; nothing changed", "err", err)
+				} else {
+					logger.Info("reloaded on SIGHUP", "version", applied.Version,
+						"added", applied.Diff.Added, "changed", applied.Diff.Changed, "removed", applied.Diff.Removed)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	logger.Info("steward running", "node", cfg.Node, "config", cfg.File, "socket", cfg.API.Socket, "services", len(cfg.Services))
+	return d.Run(ctx, shutdownTimeout(cfg))
+}
+
+// shutdownTimeout bounds an orderly stop of everything: each layer of the
+// dependency graph may take its slowest stop.timeout, plus a margin.
+func shutdownTimeout(cfg *config.Config) time.Duration {
+	var total time.Duration
+	for _, layer := range cfg.StartOrder() {
+		var slowest time.Duration
+		for _, name := range layer {
+			slowest = max(slowest, cfg.Services[name].Stop.Timeout)
+		}
+		total += slowest
+	}
+	return total + 5*time.Second
+}
+
+// configFile is the config file to use: -c, $STEWARD_CONFIG, or the OS default.
+func configFile(g *globals) string {
+	if g.configFile != "" {
+		return g.configFile
+	}
+	if f := os.Getenv("STEWARD_CONFIG"); f != "" {
+		return f
+	}
+	return config.DefaultFile()
+}
+
+// loadConfig loads the config file, printing each error as FILE:LINE:COL.
+func loadConfig(g *globals, stderr io.Writer) (*config.Config, error) {
+	cfg, err := config.Load(configFile(g))
+	var list config.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(stderr, e)
+		}
+		return nil, exitError{exitFailure}
+	}
+	return cfg, err
+}
+
+func newValidateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Check a config file; print every error as FILE:LINE:COL: message",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d services\n", cfg.File, len(cfg.Services))
+			return nil
+		},
+	}
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+// Package api serves steward's HTTP API: the one interface through which the
+// CLI, the dashboard and other nodes drive steward. It routes with the
+// standard library's ServeMux, speaks JSON, streams logs as NDJSON and events
+// as Server-Sent Events, and documents itself with an embedded OpenAPI
+// document. The daemon wiring builds a Server from the interfaces in deps.go;
+// the client package imports it for the wire types.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/stewardhq/steward/internal/ipc"
+)
+
+// maxBody is the largest request body accepted; more is a 413.
+const maxBody = 1 << 20
+
+// Options configure a Server.
+type Options struct {
+	Services Services
+	Events   Events
+	Configs  Configs
+	Node     string
+	Version  string
+	Started  time.Time
+	Logger   *slog.Logger
+}
+
+// Server serves the API. It is safe for concurrent use.
+type Server struct {
+	opts      Options
+	log       *slog.Logger
+	mux       *http.ServeMux
+	handler   http.Handler
+	keepalive time.Duration // comment sent on an idle event stream
+	now       func() time.Time
+}
+
+// New returns a Server over the parts in o.
+func New(o Options) *Server {
+	s := &Server{opts: o, log: o.Logger, keepalive: 30 * time.Second, now: time.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.method+" "+rt.path, s.endpoint(rt.handle))
+	}
+	s.handler = http.HandlerFunc(s.serve)
+	return s
+}
+
+// handlerFunc is an endpoint; a returned error becomes the JSON error
+// response, unless the response has started.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one endpoint: a method, a ServeMux path pattern and its handler.
+type route struct {
+	method string
+	path   string
+	handle handlerFunc
+}
+
+// routes is the route table: every endpoint, in the order the OpenAPI
+// document lists them.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", s.health},
+		{"GET", "/v1/openapi.json", s.openAPI},
+		{"GET", "/v1/info", s.info},
+		{"GET", "/v1/services", s.listServices},
+		{"GET", "/v1/services/{name}", s.getService},
+		{"POST", "/v1/services/{name}/start", s.action("start", s.opts.Services.Start)},
+		{"POST", "/v1/services/{name}/stop", s.action("stop", s.opts.Services.Stop)},
+		{"POST", "/v1/services/{name}/restart", s.action("restart", s.opts.Services.Restart)},
+		{"GET", "/v1/services/{name}/logs", s.logs},
+		{"GET", "/v1/events", s.events},
+		{"POST", "/v1/reload", s.reload},
+		{"GET", "/v1/config", s.getConfig},
+		{"PUT", "/v1/config", s.putConfig},
+		{"POST", "/v1/config/validate", s.validateConfig},
+		{"GET", "/v1/config/versions", s.configVersions},
+		{"GET", "/v1/config/versions/{n}", s.configVersion},
+		{"GET", "/v1/config/diff", s.configDiff},
+		{"POST", "/v1/config/rollback/{n}", s.rollback},
+	}
+}
+
+// Handler returns the API for the local endpoint, where the socket's
+// permissions are the authentication: every request is trusted, and the
+// caller is named by its peer credentials (see ConnContext).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// TCPHandler returns the API for a TCP listener: every request but GET
+// /healthz needs an "Authorization: Bearer TOKEN" header with a token that
+// tokens accepts, or gets a 401.
+func (s *Server) TCPHandler(tokens TokenChecker) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.handler.ServeHTTP(w, r)
+			return
+		}
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		if !ok || !tokens.CheckToken(tok) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
+			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx := context.WithValue(r.Context(), peerKey{}, &peer{who: "tcp:" + host})
+		s.handler.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// serve routes r, answering a request no route takes with a JSON 404 or 405.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own answer is plain text: keep its status and Allow header only.
+	var c capture
+	h.ServeHTTP(&c, r)
+	if c.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", c.header.Get("Allow"))
+		s.writeError(w, r, &methodError{method: r.Method, path: r.URL.Path})
+		return
+	}
+	s.writeError(w, r, errNoRoute(r))
+}
+
+// endpoint adapts h to http.Handler: it limits the request body and turns
+// h's error into a JSON error response.
+func (s *Server) endpoint(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		rw := &responseWriter{ResponseWriter: w}
+		if err := h(rw, r); err != nil {
+			if rw.wrote {
+				s.log.Warn("api request failed after its response started", "method", r.Method, "path", r.URL.Path, "err", err)
+				return
+			}
+			s.writeError(rw, r, err)
+		}
+	})
+}
+
+// responseWriter notes whether the response has started.
+type responseWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// capture records the status and header of a response and drops its body.
+type capture struct {
+	header http.Header
+	status int
+}
+
+func (c *capture) Header() http.Header {
+	if c.header == nil {
+		c.header = http.Header{}
+	}
+	return c.header
+}
+func (c *capture) Write(b []byte) (int, error) { return len(b), nil }
+func (c *capture) WriteHeader(code int)        { c.status = code }
+
+// peerKey keys the caller of a request in its context.
+type peerKey struct{}
+
+// peer is who is on the other end of a connection, looked up when first
+// needed.
+type peer struct {
+	conn net.Conn
+	once sync.Once
+	who  string
+}
+
+func (p *peer) name() string {
+	p.once.Do(func() {
+		if p.who == "" {
+			p.who = ipc.PeerUser(p.conn)
+		}
+	})
+	return p.who
+}
+
+// ConnContext is the http.Server ConnContext hook for the local endpoint:
+// it lets each request name its caller from the connection's peer
+// credentials ("UID:NAME" on linux, "local" elsewhere).
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, peerKey{}, &peer{conn: c})
+}
+
+// who names the caller of the request with context ctx, for audit records.
+func who(ctx context.Context) string {
+	if p, ok := ctx.Value(peerKey{}).(*peer); ok {
+		return p.name()
+	}
+	return "local"
+}

@@ -1,0 +1,18 @@
+package api
+
+import "time"
+
+// SetKeepalive sets how often an idle event stream gets a comment.
+func SetKeepalive(s *Server, d time.Duration) { s.keepalive = d }
+
+// SetNow sets the clock of s.
+func SetNow(s *Server, now func() time.Time) { s.now = now }
+
+// Routes returns "METHOD PATH" of every route, in table order.
+func Routes(s *Server) []string {
+	var out []string
+	for _, r := range s.routes() {
+		out = append(out, r.method+" "+r.path)
+	}
+	return out
+}

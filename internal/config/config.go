@@ -1,0 +1,118 @@
+// Package config reads steward's YAML configuration: its schema, the defaults
+// (all in this file), strict validation that reports every error with its
+// FILE:LINE:COL position, and the diff of two configurations. Any package may
+// import it; it imports only the domain package.
+package config
+
+import "time"
+
+// Defaults. This is the one place they are written down; the README links here.
+const (
+	DefaultKind          = "exec"
+	DefaultStopSignal    = "TERM"
+	DefaultStopTimeout   = 10 * time.Second
+	DefaultRestartPolicy = "on-failure"
+	DefaultBackoff       = 100 * time.Millisecond
+	DefaultMaxBackoff    = 30 * time.Second
+	DefaultMaxRestarts   = 5
+	DefaultWindow        = 60 * time.Second
+	// DefaultStable is how long a service must stay up before its backoff
+	// resets to restart.backoff.
+	DefaultStable       = 10 * time.Second
+	DefaultReadyTimeout = 30 * time.Second
+	DefaultLogMaxSize   = 50 << 20 // bytes
+	DefaultLogKeep      = 5
+	// DefaultLogRing is how many recent lines each service keeps in memory
+	// for `steward logs -n`.
+	DefaultLogRing = 1000
+)
+
+// Restart policies.
+const (
+	RestartAlways    = "always"
+	RestartOnFailure = "on-failure"
+	RestartNever     = "never"
+)
+
+// Config is one parsed, validated and defaulted configuration file.
+type Config struct {
+	File    string `json:"file"` // absolute path it was read from ("" when parsed from memory)
+	Node    string `json:"node"`
+	DataDir string `json:"data_dir"` // absolute
+	API     API    `json:"api"`
+	// Services by name; Order holds the names in the order the file declares them.
+	Services map[string]*Service `json:"services"`
+	Order    []string            `json:"-"`
+	// Source is the file's text exactly as read.
+	Source []byte `json:"-"`
+}
+
+// API says where steward serves its HTTP API.
+type API struct {
+	Socket      string `json:"socket"`                 // Unix socket path (absolute) or Windows pipe name
+	SocketGroup string `json:"socket_group,omitempty"` // group allowed to use the socket (0660) instead of owner only (0600)
+	Listen      string `json:"listen,omitempty"`       // optional TCP address
+	TokenFile   string `json:"token_file,omitempty"`   // bearer token for TCP; generated into data_dir when empty
+	TLS         TLS    `json:"tls,omitempty"`
+}
+
+// TLS holds the certificate and key files for the TCP listener.
+type TLS struct {
+	Cert string `json:"cert,omitempty"`
+	Key  string `json:"key,omitempty"`
+}
+
+// Service is one declared service.
+type Service struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind"`
+	Command    []string          `json:"command"`
+	Env        map[string]string `json:"env,omitempty"`
+	EnvFile    string            `json:"env_file,omitempty"` // absolute
+	WorkingDir string            `json:"working_dir,omitempty"`
+	User       string            `json:"user,omitempty"`
+	Group      string            `json:"group,omitempty"`
+	DependsOn  []string          `json:"depends_on,omitempty"`
+	// Disabled services are not started by `run` or `start --all`; an explicit
+	// `start NAME` still starts them.
+	Disabled bool    `json:"disabled,omitempty"`
+	Ready    Ready   `json:"ready"`
+	Stop     Stop    `json:"stop"`
+	Restart  Restart `json:"restart"`
+	Logs     Logs    `json:"logs"`
+}
+
+// Ready says when a started service counts as ready for its dependents. At
+// most one of After, TCP, HTTP, Exec and Log is set; none means "as soon as
+// the process has started".
+type Ready struct {
+	After   time.Duration `json:"after,omitempty"`
+	TCP     string        `json:"tcp,omitempty"`
+	HTTP    string        `json:"http,omitempty"`
+	Exec    []string      `json:"exec,omitempty"`
+	Log     string        `json:"log,omitempty"` // RE2 regex matched against each output line
+	Timeout time.Duration `json:"timeout"`
+}
+
+// Stop says how a service is stopped: Signal to its process group, then,
+// after Timeout, a kill of its whole process tree.
+type Stop struct {
+	Signal  string        `json:"signal"` // TERM, INT, HUP, QUIT, KILL, USR1, USR2 (without SIG)
+	Timeout time.Duration `json:"timeout"`
+}
+
+// Restart is the restart policy with exponential backoff and restart intensity.
+type Restart struct {
+	Policy      string        `json:"policy"`
+	Backoff     time.Duration `json:"backoff"`
+	MaxBackoff  time.Duration `json:"max_backoff"`
+	MaxRestarts int           `json:"max_restarts"`
+	Window      time.Duration `json:"window"`
+	Stable      time.Duration `json:"stable"`
+}
+
+// Logs configures the capture of a service's output.
+type Logs struct {
+	MaxSize int64 `json:"max_size"` // bytes before rotation
+	Keep    int   `json:"keep"`     // rotated files kept
+}

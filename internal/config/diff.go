@@ -1,0 +1,68 @@
+package config
+
+import (
+	"reflect"
+	"slices"
+)
+
+// Diff is what differs between two configurations. Service lists are sorted
+// by name.
+type Diff struct {
+	Added     []string `json:"added,omitempty"`
+	Removed   []string `json:"removed,omitempty"`
+	Changed   []string `json:"changed,omitempty"` // any field differs, depends_on included
+	Unchanged []string `json:"unchanged,omitempty"`
+	// Settings lists the top-level settings that differ: "node",
+	// "data_dir" and "api". They apply only when steward restarts.
+	Settings []string `json:"settings,omitempty"`
+}
+
+// Compare returns the difference from old to cur. A nil old is an empty
+// configuration, as on the first start.
+func Compare(old, cur *Config) Diff {
+	var d Diff
+	var was, is map[string]*Service
+	if old != nil {
+		was = old.Services
+	}
+	if cur != nil {
+		is = cur.Services
+	}
+	for name, s := range is {
+		o, ok := was[name]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, name)
+		case reflect.DeepEqual(o, s):
+			d.Unchanged = append(d.Unchanged, name)
+		default:
+			d.Changed = append(d.Changed, name)
+		}
+	}
+	for name := range was {
+		if _, ok := is[name]; !ok {
+			d.Removed = append(d.Removed, name)
+		}
+	}
+	if old != nil && cur != nil {
+		if old.Node != cur.Node {
+			d.Settings = append(d.Settings, "node")
+		}
+		if old.DataDir != cur.DataDir {
+			d.Settings = append(d.Settings, "data_dir")
+		}
+		if old.API != cur.API {
+			d.Settings = append(d.Settings, "api")
+		}
+	}
+	slices.Sort(d.Added)
+	slices.Sort(d.Removed)
+	slices.Sort(d.Changed)
+	slices.Sort(d.Unchanged)
+	return d
+}
+
+// Empty reports whether d changes nothing.
+func (d Diff) Empty() bool {
+	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 && len(d.Settings) == 0
+}

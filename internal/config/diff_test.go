@@ -1,0 +1,74 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestCompare(t *testing.T) {
+	old := mustParse(t, `services:
+  db: {command: postgres}
+  api: {command: ./api, depends_on: [db]}
+  cache: {command: redis}
+  gone: {command: x}
+`)
+	cur := mustParse(t, `services:
+  db: {command: postgres}
+  cache: {command: redis, env: {A: "1"}}
+  api: {command: ./api}
+  new: {command: x}
+`)
+	got := Compare(old, cur)
+	want := Diff{
+		Added:     []string{"new"},
+		Removed:   []string{"gone"},
+		Changed:   []string{"api", "cache"},
+		Unchanged: []string{"db"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Compare:\ngot  %+v\nwant %+v", got, want)
+	}
+	if got.Empty() {
+		t.Errorf("Empty: got true, want false")
+	}
+}
+
+func TestCompareSame(t *testing.T) {
+	src := "services:\n  a: {command: x, env: {}}\n  b: {command: y, depends_on: [a]}\n"
+	d := Compare(mustParse(t, src), mustParse(t, src))
+	if want := (Diff{Unchanged: []string{"a", "b"}}); !reflect.DeepEqual(d, want) {
+		t.Errorf("got %+v, want %+v", d, want)
+	}
+	if !d.Empty() {
+		t.Errorf("Empty: got false, want true")
+	}
+}
+
+func TestCompareSettings(t *testing.T) {
+	old := mustParse(t, "node: a\ndata_dir: /d\n")
+	cur := mustParse(t, "node: b\ndata_dir: /d\napi: {listen: \"127.0.0.1:7070\"}\n")
+	d := Compare(old, cur)
+	if want := (Diff{Settings: []string{"node", "api"}}); !reflect.DeepEqual(d, want) {
+		t.Errorf("got %+v, want %+v", d, want)
+	}
+	if d.Empty() {
+		t.Errorf("Empty: got true, want false")
+	}
+	d = Compare(mustParse(t, "data_dir: /a\n"), mustParse(t, "data_dir: /b\n"))
+	if want := []string{"data_dir", "api"}; !reflect.DeepEqual(d.Settings, want) {
+		t.Errorf("Settings: got %q, want %q (the default socket moves with data_dir)", d.Settings, want)
+	}
+}
+
+func TestCompareNil(t *testing.T) {
+	cur := mustParse(t, "services:\n  b: {command: x}\n  a: {command: x}\n")
+	if got, want := Compare(nil, cur), (Diff{Added: []string{"a", "b"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("Compare(nil, cur): got %+v, want %+v", got, want)
+	}
+	if got, want := Compare(cur, nil), (Diff{Removed: []string{"a", "b"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("Compare(cur, nil): got %+v, want %+v", got, want)
+	}
+	if d := Compare(nil, nil); !d.Empty() {
+		t.Errorf("Compare(nil, nil): got %+v, want empty", d)
+	}
+}

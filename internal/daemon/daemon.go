@@ -1,0 +1,231 @@
+// Package daemon wires steward's parts into one running system: the store,
+// the event recorder, the supervisor and the API listeners. It owns the
+// applied configuration, its history and live reload. cmd/steward builds it;
+// nothing else imports it.
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/ipc"
+	"github.com/stewardhq/steward/internal/proc"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/supervise"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	Version string
+	Logger  *slog.Logger
+	// Ready, when set, is called once the API serves and the services have
+	// been asked to start: the moment to report "running" to an OS service
+	// manager.
+	Ready func()
+}
+
+// Daemon is one running steward. Its methods are safe for concurrent use.
+type Daemon struct {
+	opts    Options
+	started time.Time
+	store   *store.Store
+	events  *events.Recorder
+	sup     *supervise.Supervisor
+	api     *api.Server
+
+	applyMu sync.Mutex // serializes configuration changes
+	mu      sync.Mutex
+	cfg     *config.Config
+	version int
+}
+
+// New opens the store, removes what a previous run killed with SIGKILL
+// left behind, records cfg as a config version when it differs from the
+// last one, and prepares the supervisor. Nothing runs until Run.
+func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{opts: opts, started: time.Now(), cfg: cfg}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := proc.Prepare(); err != nil {
+		return nil, fmt.Errorf("prepare process control: %w", err)
+	}
+	tag := dataDirTag(cfg.DataDir)
+	run := fmt.Sprintf("%s.%x", tag, time.Now().UnixNano())
+	n, err := proc.Sweep(func(t string) bool {
+		return strings.HasPrefix(t, tag+".") && !strings.HasPrefix(t, run+".")
+	})
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		opts.Logger.Warn("sweep leftovers of a previous run", "err", err)
+	}
+	if n > 0 {
+		opts.Logger.Warn("killed processes left by a previous run", "count", n)
+	}
+
+	d.store, err = store.Open(ctx, filepath.Join(cfg.DataDir, "steward.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.store.Close()
+		}
+	}()
+	d.events = events.NewRecorder(d.store)
+	d.version, err = d.recordVersion(ctx, cfg, "startup")
+	if err != nil {
+		return nil, err
+	}
+	d.sup, err = supervise.New(cfg, supervise.Options{
+		Events: d.events,
+		LogDir: filepath.Join(cfg.DataDir, "logs"),
+		Tag:    run,
+		Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.api = api.New(api.Options{
+		Services: services{d.sup},
+		Events:   d.events,
+		Configs:  d,
+		Node:     cfg.Node,
+		Version:  opts.Version,
+		Started:  d.started,
+		Logger:   opts.Logger,
+	})
+	return d, nil
+}
+
+// dataDirTag names the runs of one data dir in process markers.
+func dataDirTag(dataDir string) string {
+	sum := sha256.Sum256([]byte(dataDir))
+	return "s" + hex.EncodeToString(sum[:4])
+}
+
+// Run serves the API, starts the services and blocks until ctx ends; then
+// it stops every service in dependency order (within shutdownTimeout) and
+// closes everything.
+func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
+	defer d.store.Close()
+	defer d.sup.Close()
+	cfg := d.Current()
+	servers, err := d.serve(cfg)
+	if err != nil {
+		return err
+	}
+	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.sup.StartAll()
+	if d.opts.Ready != nil {
+		d.opts.Ready()
+	}
+	<-ctx.Done()
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = d.sup.Shutdown(sctx)
+	d.record(sctx, "steward stopped")
+	for _, srv := range servers {
+		srv.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// serve starts the API on the socket and, when configured, on TCP.
+func (d *Daemon) serve(cfg *config.Config) ([]*http.Server, error) {
+	l, err := ipc.Listen(cfg.API.Socket, cfg.API.SocketGroup)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Socket, err)
+	}
+	servers := []*http.Server{d.httpServer(d.api.Handler(), l)}
+	if cfg.API.Listen != "" {
+		tl, h, err := d.tcp(cfg)
+		if err != nil {
+			servers[0].Close()
+			return nil, err
+		}
+		servers = append(servers, d.httpServer(h, tl))
+	}
+	return servers, nil
+}
+
+func (d *Daemon) httpServer(h http.Handler, l net.Listener) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(d.opts.Logger.Handler(), slog.LevelWarn),
+		ConnContext:       api.ConnContext,
+	}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.opts.Logger.Error("serve API", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+	return srv
+}
+
+// record stores a system event; failures are logged.
+func (d *Daemon) record(ctx context.Context, reason string) {
+	ev := steward.Event{Type: steward.EventSystem, Reason: reason}
+	if _, err := d.events.Record(context.WithoutCancel(ctx), ev); err != nil {
+		d.opts.Logger.Error("record event", "err", err)
+	}
+}
+
+// Reload re-reads the config file and applies it.
+func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
+	file := d.Current().File
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return api.Applied{}, steward.Errorf(steward.EINVALID, "read config: %v", err)
+	}
+	return d.apply(ctx, file, text, who)
+}
+
+// tcp opens the TCP listener of api.listen and its token-checking handler;
+// the token comes from api.token_file, generated on first start when absent.
+func (d *Daemon) tcp(cfg *config.Config) (net.Listener, http.Handler, error) {
+	tokenFile := cfg.API.TokenFile
+	if tokenFile == "" {
+		tokenFile = filepath.Join(cfg.DataDir, "api.token")
+	}
+	token, err := api.LoadOrCreateToken(tokenFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tlsConf *tls.Config
+	if cfg.API.TLS.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.API.TLS.Cert, cfg.API.TLS.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load TLS key pair: %w", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	l, err := ipc.ListenTCP(cfg.API.Listen, tlsConf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, d.api.TCPHandler(api.StaticToken(token)), nil
+}

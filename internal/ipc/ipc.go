@@ -1,0 +1,52 @@
+// Package ipc provides the listeners steward serves its API on — a Unix
+// socket or a Windows named pipe, owned by steward and restricted to its
+// user and an optional group, and an optional TCP listener that refuses a
+// non-loopback address without TLS — and the dialer clients reach the local
+// endpoint with. It is imported by the daemon wiring, the api package (for
+// peer credentials) and the client.
+package ipc
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/stewardhq/steward"
+)
+
+// ListenTCP listens on the TCP address addr, serving TLS when tlsConf is
+// not nil. Without TLS it refuses any address but a loopback IP address or
+// "localhost", so a token never crosses a network in clear text.
+func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "api.listen %q: %v", addr, err)
+	}
+	if tlsConf == nil && !loopbackHost(host) {
+		return nil, errNeedsTLS(addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if tlsConf != nil {
+		l = tls.NewListener(l, tlsConf)
+	}
+	return l, nil
+}
+
+func errNeedsTLS(addr string) error {
+	return steward.Errorf(steward.EINVALID,
+		"refusing to listen on %s without TLS: an api.listen other than a loopback address needs api.tls.cert and api.tls.key", addr)
+}
+
+// loopbackHost reports whether host is "localhost" or a loopback IP
+// address. Any other name may resolve to anything; "" is every interface.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}

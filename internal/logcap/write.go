@@ -1,0 +1,179 @@
+package logcap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+)
+
+// errClosed is what Capture reports for output that arrived after Close.
+var errClosed = errors.New("log is closed")
+
+// write formats the lines of p, read from stream at one moment, into the
+// ring and the file, then hands them to the subscribers. p holds whole lines
+// ending in a newline, except that its last line may lack one; such a line
+// is written as a line too.
+func (l *Log) write(stream string, p []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errClosed
+	}
+	now := l.now()
+	pre := append(now.UTC().AppendFormat(l.pre[:0], TimeFormat), ' ')
+	pre = append(append(pre, stream...), ' ')
+	var first error
+	for q := p; len(q) > 0; {
+		var line []byte
+		line, q = nextLine(q)
+		size := len(pre) + len(line) + 1
+		if used := l.size + int64(l.ring.pend); used+int64(size) > l.maxSize && used > 0 {
+			if err := l.flushLocked(); err != nil && first == nil {
+				first = err
+			}
+			if err := l.rotateLocked(); err != nil && first == nil {
+				first = err
+			}
+		} else if l.ring.pend+size > l.ring.max {
+			if err := l.flushLocked(); err != nil && first == nil {
+				first = err
+			}
+		}
+		l.ring.putLine(pre, line)
+	}
+	if err := l.flushLocked(); err != nil && first == nil {
+		first = err
+	}
+	if len(l.subs) > 0 {
+		l.publishLocked(now, stream, p)
+	}
+	return first
+}
+
+// nextLine splits the first line off p: up to a newline, which it drops, or
+// MaxLine bytes, or all of p.
+func nextLine(p []byte) (line, rest []byte) {
+	w := p
+	if len(w) > MaxLine {
+		w = w[:MaxLine+1]
+	}
+	if i := bytes.IndexByte(w, '\n'); i >= 0 {
+		return p[:i], p[i+1:]
+	}
+	if len(p) > MaxLine {
+		return p[:MaxLine], p[MaxLine:]
+	}
+	return p, nil
+}
+
+// flushLocked writes the pending bytes of the ring to the file. Output that
+// cannot be written is dropped from the file (it stays in the ring), so that
+// a full disk never stops the capture.
+func (l *Log) flushLocked() error {
+	if l.ring.pend == 0 {
+		return nil
+	}
+	a, b := l.ring.last(l.ring.pend)
+	l.ring.pend = 0
+	if l.f == nil {
+		if l.closed {
+			return errClosed
+		}
+		if err := l.openFileLocked(); err != nil {
+			return err
+		}
+	}
+	n, err := l.f.Write(a)
+	if err == nil && len(b) > 0 {
+		var m int
+		m, err = l.f.Write(b)
+		n += m
+	}
+	l.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("logcap: write %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// rotateLocked shifts Name.log to Name.log.1, Name.log.1 to Name.log.2 and
+// so on, deletes what goes beyond Keep, and starts a new Name.log.
+func (l *Log) rotateLocked() error {
+	var errs []error
+	if l.f != nil {
+		if err := l.f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		l.f = nil
+	}
+	for i := l.keep + 1; ; i++ { // left over from a larger Keep
+		if err := os.Remove(l.rotated(i)); err != nil {
+			break
+		}
+	}
+	for i := l.keep - 1; i >= 1; i-- {
+		if err := os.Rename(l.rotated(i), l.rotated(i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if l.keep > 0 {
+		if err := os.Rename(l.path, l.rotated(1)); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := os.Remove(l.path); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.openFileLocked(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("logcap: rotate %s: %w", l.path, errors.Join(errs...))
+	}
+	return nil
+}
+
+// rotated returns the path of rotated file i.
+func (l *Log) rotated(i int) string { return l.path + "." + strconv.Itoa(i) }
+
+// openFileLocked opens the log file for appending and learns its size.
+func (l *Log) openFileLocked() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("logcap: open %s: %w", l.path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("logcap: open %s: %w", l.path, err)
+	}
+	l.f, l.size = f, st.Size()
+	return nil
+}
+
+// publishLocked hands the lines of p to the subscribers, dropping and
+// counting those a subscriber has no room for. All texts share one string.
+func (l *Log) publishLocked(now time.Time, stream string, p []byte) {
+	t := time.UnixMilli(now.UnixMilli()).UTC()
+	var s string
+	for q, off := p, 0; len(q) > 0; {
+		line, rest := nextLine(q)
+		start := off
+		off += len(q) - len(rest)
+		q = rest
+		for _, sub := range l.subs {
+			if len(sub.ch) == cap(sub.ch) {
+				sub.missed++
+				continue
+			}
+			if s == "" {
+				s = string(p)
+			}
+			sub.ch <- Line{Time: t, Stream: stream, Text: s[start : start+len(line)], Missed: sub.missed}
+			sub.missed = 0
+		}
+	}
+}

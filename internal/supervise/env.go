@@ -1,0 +1,83 @@
+package supervise
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/stewardhq/steward/internal/config"
+)
+
+// buildEnv is a service's environment: steward's own, then env_file's
+// entries, then env's, then STEWARD_SERVICE; later entries win.
+func buildEnv(cfg *config.Service) ([]string, error) {
+	env := os.Environ()
+	if cfg.EnvFile != "" {
+		data, err := os.ReadFile(cfg.EnvFile)
+		if err != nil {
+			return nil, fmt.Errorf("read env_file: %w", err)
+		}
+		fileEnv, err := parseEnvFile(data)
+		if err != nil {
+			return nil, fmt.Errorf("env_file %s: %w", cfg.EnvFile, err)
+		}
+		env = append(env, fileEnv...)
+	}
+	for k, v := range cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "STEWARD_SERVICE="+cfg.Name)
+	return dedupEnv(env), nil
+}
+
+// parseEnvFile reads KEY=VALUE lines as systemd's EnvironmentFile does:
+// blank lines and lines starting with # or ; are skipped, an optional
+// "export " prefix is allowed, and a value may be wrapped in single quotes
+// (taken literally) or double quotes (Go escapes).
+func parseEnvFile(data []byte) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("line %d: want KEY=VALUE", n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = v[1 : len(v)-1]
+		} else if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			uq, err := strconv.Unquote(v)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: bad quoted value: %w", n, err)
+			}
+			v = uq
+		}
+		out = append(out, k+"="+v)
+	}
+	return out, sc.Err()
+}
+
+// dedupEnv keeps the last entry of each key, in first-seen order.
+func dedupEnv(env []string) []string {
+	idx := make(map[string]int, len(env))
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/logcap"
+)
+
+// probeEvery is how often a tcp, http or exec readiness probe is retried.
+const probeEvery = 50 * time.Millisecond
+
+// describeReady says which readiness check r asks for; false when none.
+func describeReady(r config.Ready) (string, bool) {
+	switch {
+	case r.After > 0:
+		return "after " + r.After.String(), true
+	case r.TCP != "":
+		return "tcp " + r.TCP, true
+	case r.HTTP != "":
+		return "http " + r.HTTP, true
+	case len(r.Exec) > 0:
+		return "exec " + strings.Join(r.Exec, " "), true
+	case r.Log != "":
+		return "log " + r.Log, true
+	}
+	return "", false
+}
+
+// checkReady returns nil once the service described by cfg is ready, or an
+// error saying why not when ctx ends first. lines carries the service's
+// output for a log check.
+func checkReady(ctx context.Context, cfg *config.Service, env []string, dir string, lines <-chan logcap.Line) error {
+	r := cfg.Ready
+	var err error
+	switch {
+	case r.After > 0:
+		t := time.NewTimer(r.After)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	case r.TCP != "":
+		err = poll(ctx, func(ctx context.Context) error {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", r.TCP)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+	case r.HTTP != "":
+		err = poll(ctx, func(ctx context.Context) error { return probeHTTP(ctx, r.HTTP) })
+	case len(r.Exec) > 0:
+		err = poll(ctx, func(ctx context.Context) error {
+			cmd := exec.CommandContext(ctx, r.Exec[0], r.Exec[1:]...)
+			cmd.Env, cmd.Dir = env, dir
+			return cmd.Run()
+		})
+	case r.Log != "":
+		err = waitLine(ctx, regexp.MustCompile(r.Log), lines)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("not ready within %s", r.Timeout)
+	}
+	return err
+}
+
+// poll runs probe until it succeeds or ctx ends; the error then names the
+// last probe's failure.
+func poll(ctx context.Context, probe func(context.Context) error) error {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		err := probe(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w (last try: %w)", ctx.Err(), err)
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+func probeHTTP(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+func waitLine(ctx context.Context, re *regexp.Regexp, lines <-chan logcap.Line) error {
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return errors.New("output stream ended before a line matched")
+			}
+			if re.MatchString(l.Text) {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,381 @@
+// Package supervise runs the services of a configuration: it starts them in
+// dependency order once each dependency is ready, restarts them by policy with
+// exponential backoff and restart intensity, stops them dependents-first, and
+// applies a new configuration as a diff. Every state change is recorded as an
+// event before anyone else can see it. It is imported by the daemon wiring.
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/logcap"
+)
+
+// Recorder stores an event and then publishes it.
+type Recorder interface {
+	Record(ctx context.Context, ev steward.Event) (steward.Event, error)
+}
+
+// Options configure a Supervisor.
+type Options struct {
+	Events Recorder
+	// LogDir holds each service's captured output.
+	LogDir string
+	// Tag prefixes the marker every child carries in its environment
+	// (STEWARD_TAG), so the trees of this run can be told from others'.
+	Tag    string
+	Logger *slog.Logger
+	// Now is the clock for restart windows and stable periods; nil means time.Now.
+	Now func() time.Time
+}
+
+// Supervisor runs a set of services. It is safe for concurrent use.
+type Supervisor struct {
+	opts Options
+	ctx  context.Context // lives until Close; parent of every service loop
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	services map[string]*service
+	closed   bool
+	wg       sync.WaitGroup // service loops
+	cancel   context.CancelFunc
+}
+
+// New returns a Supervisor for cfg's services. Nothing starts until Start.
+func New(cfg *config.Config, opts Options) (*Supervisor, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Supervisor{opts: opts, ctx: ctx, cancel: cancel, cfg: cfg, services: map[string]*service{}}
+	for _, name := range cfg.Order {
+		if err := s.add(cfg, name); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// add creates the service name of cfg and its loop. Callers hold s.mu or
+// have not shared s yet.
+func (s *Supervisor) add(cfg *config.Config, name string) error {
+	sc := cfg.Services[name]
+	lg, err := logcap.Open(logcap.Options{
+		Dir:     s.opts.LogDir,
+		Name:    name,
+		MaxSize: sc.Logs.MaxSize,
+		Keep:    sc.Logs.Keep,
+		Ring:    config.DefaultLogRing,
+	})
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", name, err)
+	}
+	svc := newService(s, sc, lg, filepath.Dir(cfg.File))
+	s.services[name] = svc
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		svc.loop(s.ctx)
+	}()
+	return nil
+}
+
+// Config returns the configuration the supervisor runs now.
+func (s *Supervisor) Config() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// lookup returns the services named, or ENOTFOUND naming the first unknown
+// one. No names means every service in name order.
+func (s *Supervisor) lookup(names []string) ([]*service, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(names) == 0 {
+		all := make([]*service, 0, len(s.services))
+		for _, svc := range s.services {
+			all = append(all, svc)
+		}
+		slices.SortFunc(all, func(a, b *service) int { return compareNames(a.name, b.name) })
+		return all, nil
+	}
+	out := make([]*service, 0, len(names))
+	for _, n := range names {
+		svc, ok := s.services[n]
+		if !ok {
+			return nil, steward.Errorf(steward.ENOTFOUND, "no service %q", n)
+		}
+		out = append(out, svc)
+	}
+	return out, nil
+}
+
+func compareNames(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// service returns the named service or nil.
+func (s *Supervisor) service(name string) *service {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.services[name]
+}
+
+// List returns the status of every service, sorted by name.
+func (s *Supervisor) List() []steward.ServiceStatus {
+	svcs, _ := s.lookup(nil)
+	out := make([]steward.ServiceStatus, len(svcs))
+	for i, svc := range svcs {
+		out[i] = svc.status()
+	}
+	return out
+}
+
+// Get returns the status of the named service.
+func (s *Supervisor) Get(name string) (steward.ServiceStatus, error) {
+	svc := s.service(name)
+	if svc == nil {
+		return steward.ServiceStatus{}, steward.Errorf(steward.ENOTFOUND, "no service %q", name)
+	}
+	return svc.status(), nil
+}
+
+// Log returns the captured output of the named service.
+func (s *Supervisor) Log(name string) (*logcap.Log, error) {
+	svc := s.service(name)
+	if svc == nil {
+		return nil, steward.Errorf(steward.ENOTFOUND, "no service %q", name)
+	}
+	return svc.log, nil
+}
+
+// StartAll asks every enabled service to start, each once its dependencies
+// are ready, and returns without waiting for them.
+func (s *Supervisor) StartAll() {
+	svcs, _ := s.lookup(nil)
+	s.requestStarts(slices.DeleteFunc(svcs, func(svc *service) bool { return svc.config().Disabled }))
+}
+
+// requestStarts asks svcs and every service they depend on, directly or
+// not, to start: dependencies first, so that a dependent waiting for one
+// never sees it stopped.
+func (s *Supervisor) requestStarts(svcs []*service) {
+	seen := map[string]bool{}
+	var visit func(svc *service)
+	visit = func(svc *service) {
+		if seen[svc.name] {
+			return
+		}
+		seen[svc.name] = true
+		for _, d := range svc.config().DependsOn {
+			if dep := s.service(d); dep != nil {
+				visit(dep)
+			}
+		}
+		svc.requestStart()
+	}
+	for _, svc := range svcs {
+		visit(svc)
+	}
+}
+
+// Start starts the named services (no names: every enabled one) and the
+// services they depend on, and waits until each named one is running or
+// exited, or has failed to start.
+func (s *Supervisor) Start(ctx context.Context, names []string) error {
+	svcs, err := s.lookup(names)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		svcs = slices.DeleteFunc(svcs, func(svc *service) bool { return svc.config().Disabled })
+	}
+	s.requestStarts(svcs)
+	return waitAll(ctx, svcs, (*service).waitStarted)
+}
+
+// Stop stops the named services (no names: every service, dependents
+// before their dependencies) and waits until they have stopped.
+func (s *Supervisor) Stop(ctx context.Context, names []string) error {
+	svcs, err := s.lookup(names)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return s.stopInOrder(ctx, svcs)
+	}
+	for _, svc := range svcs {
+		svc.requestStop()
+	}
+	return waitAll(ctx, svcs, (*service).waitStopped)
+}
+
+// stopInOrder stops svcs in parallel, each only once every service of svcs
+// that depends on it has stopped.
+func (s *Supervisor) stopInOrder(ctx context.Context, svcs []*service) error {
+	dependents := map[string][]*service{}
+	for _, svc := range svcs {
+		for _, d := range svc.config().DependsOn {
+			dependents[d] = append(dependents[d], svc)
+		}
+	}
+	errs := make([]error, len(svcs))
+	var wg sync.WaitGroup
+	for i, svc := range svcs {
+		wg.Go(func() {
+			for _, dep := range dependents[svc.name] {
+				if err := dep.waitStopped(ctx); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			svc.requestStop()
+			errs[i] = svc.waitStopped(ctx)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Restart stops and starts the named services (no names: every active one).
+func (s *Supervisor) Restart(ctx context.Context, names []string) error {
+	svcs, err := s.lookup(names)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		svcs = slices.DeleteFunc(svcs, func(svc *service) bool { return !svc.status().State.Active() })
+	}
+	for _, svc := range svcs {
+		svc.requestStop()
+	}
+	if err := waitAll(ctx, svcs, (*service).waitStopped); err != nil {
+		return err
+	}
+	s.requestStarts(svcs)
+	return waitAll(ctx, svcs, (*service).waitStarted)
+}
+
+// Apply makes the supervisor run cfg: services that are unchanged keep
+// running untouched, removed ones stop, changed ones stop and start again
+// with their new configuration (if they were active or are new), and added
+// ones start. cfg must be valid. Starting follows dependency readiness as
+// at start-up; Apply returns once removed and changed services have stopped.
+func (s *Supervisor) Apply(ctx context.Context, cfg *config.Config) (config.Diff, error) {
+	s.mu.Lock()
+	old := s.cfg
+	s.mu.Unlock()
+	diff := config.Compare(old, cfg)
+
+	var gone, changed []*service
+	for _, n := range diff.Removed {
+		gone = append(gone, s.service(n))
+	}
+	for _, n := range diff.Changed {
+		changed = append(changed, s.service(n))
+	}
+	restart := map[string]bool{}
+	for _, svc := range changed {
+		restart[svc.name] = svc.status().State.Active()
+	}
+	if err := s.stopInOrder(ctx, append(slices.Clone(gone), changed...)); err != nil {
+		return diff, fmt.Errorf("stop services for the new config: %w", err)
+	}
+
+	s.mu.Lock()
+	s.cfg = cfg
+	for _, svc := range gone {
+		delete(s.services, svc.name)
+		svc.retire()
+		if err := svc.log.Close(); err != nil {
+			s.opts.Logger.Warn("close log", "service", svc.name, "err", err)
+		}
+	}
+	for _, svc := range changed {
+		svc.setConfig(cfg.Services[svc.name], filepath.Dir(cfg.File))
+	}
+	var added []*service
+	var err error
+	for _, n := range diff.Added {
+		if err = s.add(cfg, n); err != nil {
+			break
+		}
+		added = append(added, s.services[n])
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return diff, err
+	}
+
+	var start []*service
+	for _, svc := range changed {
+		if restart[svc.name] && !svc.config().Disabled {
+			start = append(start, svc)
+		}
+	}
+	for _, svc := range added {
+		if !svc.config().Disabled {
+			start = append(start, svc)
+		}
+	}
+	s.requestStarts(start)
+	return diff, nil
+}
+
+// Shutdown stops every service, dependents before their dependencies, and
+// waits for them until ctx ends.
+func (s *Supervisor) Shutdown(ctx context.Context) error {
+	svcs, _ := s.lookup(nil)
+	return s.stopInOrder(ctx, svcs)
+}
+
+// Close ends every service loop and closes the logs. Services still running
+// are killed; call Shutdown first for an orderly stop.
+func (s *Supervisor) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	var errs []error
+	for _, svc := range s.services {
+		errs = append(errs, svc.log.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// waitAll runs wait for each service in parallel and joins the errors.
+func waitAll(ctx context.Context, svcs []*service, wait func(*service, context.Context) error) error {
+	errs := make([]error, len(svcs))
+	var wg sync.WaitGroup
+	for i, svc := range svcs {
+		wg.Go(func() { errs[i] = wait(svc, ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

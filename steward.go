@@ -1,0 +1,131 @@
+// Package steward holds the domain words shared by every part of steward:
+// service states and health, events, service status, and the one error type
+// whose code the API turns into an HTTP status. It imports nothing of the
+// project and may be imported by any package.
+package steward
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is where a service is in its lifecycle.
+type State string
+
+// The service states. stopped → starting → running → stopping → stopped, plus
+// backoff (waiting to restart), failed (gave up) and exited (finished with
+// status 0 and the policy says not to restart).
+const (
+	StateStopped  State = "stopped"
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StateStopping State = "stopping"
+	StateBackoff  State = "backoff"
+	StateFailed   State = "failed"
+	StateExited   State = "exited"
+)
+
+// Active reports whether a service in state s has, or is about to have, a
+// process: the states a stop request acts on.
+func (s State) Active() bool {
+	switch s {
+	case StateStarting, StateRunning, StateBackoff:
+		return true
+	}
+	return false
+}
+
+// Health is the outcome of a service's health checks, separate from its state.
+type Health string
+
+// The health values.
+const (
+	HealthUnknown   Health = "unknown"
+	HealthHealthy   Health = "healthy"
+	HealthUnhealthy Health = "unhealthy"
+)
+
+// Event types.
+const (
+	EventState  = "state"  // a service changed state
+	EventConfig = "config" // a configuration was applied
+	EventSystem = "system" // steward itself started or stopped
+)
+
+// Event is one thing that happened, stored before it is published.
+type Event struct {
+	ID      int64     `json:"id"`
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"`
+	Service string    `json:"service,omitempty"`
+	From    State     `json:"from,omitempty"`
+	To      State     `json:"to,omitempty"`
+	PID     int       `json:"pid,omitempty"`
+	Reason  string    `json:"reason"`
+}
+
+// ServiceStatus is what steward reports about one service.
+type ServiceStatus struct {
+	Name      string    `json:"name"`
+	Kind      string    `json:"kind"`
+	State     State     `json:"state"`
+	PID       int       `json:"pid"`
+	Restarts  int       `json:"restarts"`
+	Health    Health    `json:"health"`
+	Since     time.Time `json:"since"`
+	Reason    string    `json:"reason,omitempty"`
+	ExitCode  *int      `json:"exit_code,omitempty"`
+	DependsOn []string  `json:"depends_on,omitempty"`
+}
+
+// Error codes, turned into HTTP statuses in exactly one place (the api package).
+const (
+	ECONFLICT     = "conflict"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ETOOLARGE     = "too_large"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	EUNAVAILABLE  = "unavailable"
+)
+
+// Error is an error a user should see: a code and a message.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: the message of its
+// *Error, or a generic text for internal errors, whose details belong in the log.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
