@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,9 +39,18 @@ func main() {
 	}
 	crashes := flag.Int("crashes", 2000, "crashes to measure (0: skip)")
 	services := flag.Int("services", 1000, "independent services to start (0: skip)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*crashes, *services); err != nil {
 		fmt.Fprintln(os.Stderr, "core:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -14,14 +14,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -40,7 +43,20 @@ func main() {
 	gen := flag.String("gen", "", "write a load to stdout and exit: lines or small")
 	runs := flag.Int("runs", 5, "runs of each case; the table shows medians")
 	dir := flag.String("dir", os.TempDir(), "directory for the data and log files")
+	only := flag.String("only", "", "run only the cases whose name contains this")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *gen != "" {
 		if err := generate(*gen, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -48,7 +64,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*runs, *dir); err != nil {
+	if err := run(*runs, *dir, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "logcap bench:", err)
 		os.Exit(1)
 	}
@@ -88,7 +104,7 @@ func generate(load string, f *os.File) error {
 				line[i]++
 				break
 			}
-			if _, err := f.Write(line); err != nil {
+			if _, err := syscall.Write(int(f.Fd()), line); err != nil {
 				return err
 			}
 		}
@@ -104,7 +120,7 @@ type result struct {
 
 type measure func(dir string) (result, error)
 
-func run(runs int, base string) error {
+func run(runs int, base, only string) error {
 	dir, err := os.MkdirTemp(base, "logcapbench")
 	if err != nil {
 		return err
@@ -124,6 +140,8 @@ func run(runs int, base string) error {
 	}
 	f.Close()
 
+	budgetA := result{wall: 300 * time.Millisecond, self: 220 * time.Millisecond}
+	budgetB := result{wall: 500 * time.Millisecond}
 	cases := []struct {
 		name   string
 		budget result
@@ -132,16 +150,19 @@ func run(runs int, base string) error {
 		{"(a) cat file > out", result{}, shell(data, "cat", data)},
 		{"(a) generator > file", result{}, shell("", exe, "-gen", "lines")},
 		{"(a) generator | cat > file", result{}, piped(exe, "lines", "cat")},
-		{"(a) generator | logcap", result{wall: 300 * time.Millisecond, self: 220 * time.Millisecond}, captured(exe, "lines", false)},
-		{"(a) generator | logcap, GrowPipe", result{wall: 300 * time.Millisecond, self: 220 * time.Millisecond}, captured(exe, "lines", true)},
+		{"(a) generator | logcap, os.Pipe+GrowPipe", budgetA, captured(exe, "lines", osPipe)},
+		{"(a) generator | logcap, logcap.Pipe", budgetA, captured(exe, "lines", logcap.Pipe)},
 		{"(b) generator > /dev/null", result{}, devnull(exe)},
 		{"(b) generator | cat > file", result{}, piped(exe, "small", "cat")},
-		{"(b) generator | logcap", result{wall: 500 * time.Millisecond}, captured(exe, "small", false)},
-		{"(b) generator | logcap, GrowPipe", result{wall: 500 * time.Millisecond}, captured(exe, "small", true)},
+		{"(b) generator | logcap, os.Pipe+GrowPipe", budgetB, captured(exe, "small", osPipe)},
+		{"(b) generator | logcap, logcap.Pipe", budgetB, captured(exe, "small", logcap.Pipe)},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "case\twall\tCPU reader\tCPU child\twall/budget\tCPU/budget\t\n")
 	for _, c := range cases {
+		if !strings.Contains(c.name, only) {
+			continue
+		}
 		var rs []result
 		for range runs {
 			out := filepath.Join(dir, "run")
@@ -247,21 +268,28 @@ func piped(exe, load, reader string) measure {
 	}
 }
 
-// captured runs the generator as the supervisor does: os.Pipe, optionally
-// GrowPipe on the read end, the write end to the child, logcap.Capture on
-// the read end, into a log of 50 MB files keeping 5.
-func captured(exe, load string, grow bool) measure {
+// osPipe is os.Pipe followed by GrowPipe on the read end, as the supervisor
+// did first.
+func osPipe() (r, w *os.File, err error) {
+	r, w, err = os.Pipe()
+	if err == nil {
+		logcap.GrowPipe(r)
+	}
+	return r, w, err
+}
+
+// captured runs the generator as the supervisor does: a pipe, its write
+// end to the child, logcap.Capture on the read end, into a log of 50 MB
+// files keeping 5.
+func captured(exe, load string, pipe func() (r, w *os.File, err error)) measure {
 	return func(dir string) (result, error) {
 		lg, err := logcap.Open(logcap.Options{Dir: dir, Name: "bench", MaxSize: 50 << 20, Keep: 5, Ring: 1000})
 		if err != nil {
 			return result{}, err
 		}
-		r, w, err := os.Pipe()
+		r, w, err := pipe()
 		if err != nil {
 			return result{}, err
-		}
-		if grow {
-			logcap.GrowPipe(r)
 		}
 		gen := exec.Command(exe, "-gen", load)
 		gen.Stdout = w
@@ -305,11 +333,7 @@ func check(dir, load string) error {
 		}
 		for {
 			n, err := f.Read(buf)
-			for _, b := range buf[:n] {
-				if b == '\n' {
-					lines++
-				}
-			}
+			lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
 			if err == io.EOF {
 				break
 			}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -112,22 +113,44 @@ func (e *env) steward(args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// daemon is a running `steward run`.
-type daemon struct {
+// runningSteward is a running `steward run`.
+type runningSteward struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
-	done chan error
+	logs *syncBuffer
+	done chan struct{} // closed when the process has exited, with err set
+	err  error
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // run starts `steward run` and waits until its API answers.
-func (e *env) run() *daemon {
+func (e *env) run() *runningSteward {
 	e.t.Helper()
-	d := &daemon{cmd: command("run", "-c", e.config), logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &runningSteward{cmd: command("run", "-c", e.config), logs: &syncBuffer{}, done: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	go func() { d.done <- d.cmd.Wait() }()
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
 	e.t.Cleanup(func() {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -141,8 +164,8 @@ func (e *env) run() *daemon {
 	})
 	checkFor(e.t, 20*time.Second, func() error {
 		select {
-		case err := <-d.done:
-			e.t.Fatalf("steward run exited: %v\n%s", err, d.logs)
+		case <-d.done:
+			e.t.Fatalf("steward run exited: %v\n%s", d.err, d.logs)
 		default:
 		}
 		if code, _, stderr := e.steward("ps"); code != 0 {
@@ -156,7 +179,8 @@ func (e *env) run() *daemon {
 // ps returns the services as `steward ps -o json` reports them.
 func (e *env) ps() map[string]steward.ServiceStatus {
 	e.t.Helper()
-	code, out, stderr := e.steward("ps", "-o", "json")
+	// By socket: ps must work while the config file has errors.
+	code, out, stderr := e.steward("--socket", filepath.Join(e.dir, "steward.sock"), "ps", "-o", "json")
 	if code != 0 {
 		e.t.Fatalf("ps -o json: exit %d: %s", code, stderr)
 	}
@@ -309,19 +333,20 @@ services:
 	if code, _, stderr := e.steward("stop", "nope"); code != 1 || !strings.Contains(stderr, "nope") {
 		t.Errorf("stop nope: exit %d: %s", code, stderr)
 	}
-	if code, out, _ := e.steward("logs", "-n", "5", "api"); code != 0 || !strings.Contains(out, "api says hi") {
-		t.Errorf("logs api: exit %d:\n%s", code, out)
+	// stderr lines of the service come out on stderr.
+	if code, _, stderr := e.steward("logs", "-n", "5", "api"); code != 0 || !strings.Contains(stderr, "api says hi") {
+		t.Errorf("logs api: exit %d:\n%s", code, stderr)
 	}
-	if code, out, _ := e.steward("events", "-o", "json"); code != 0 || !strings.Contains(out, `"to":"running"`) {
+	if code, out, _ := e.steward("events", "-o", "json"); code != 0 || !strings.Contains(out, `"to": "running"`) {
 		t.Errorf("events: exit %d:\n%s", code, out)
 	}
 
 	// SIGTERM: everything stops in order, steward exits 0, nothing survives.
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("steward run after SIGTERM: %v\n%s", err, d.logs)
+	case <-d.done:
+		if d.err != nil {
+			t.Fatalf("steward run after SIGTERM: %v\n%s", d.err, d.logs)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("steward did not exit after SIGTERM")

@@ -84,6 +84,14 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newRunCmd(g),
 		newValidateCmd(g),
+		newPsCmd(g),
+		newActionCmd(g, "start", "Start services and wait until they run"),
+		newActionCmd(g, "stop", "Stop services and wait until they stopped"),
+		newActionCmd(g, "restart", "Restart services"),
+		newLogsCmd(g),
+		newEventsCmd(g),
+		newReloadCmd(g),
+		newConfigCmd(g),
 	)
 	return root
 }

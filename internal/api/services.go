@@ -112,7 +112,11 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 				return err
 			}
 		}
-		s.log.Info("api action", "action", verb, "services", names, "who", who(r.Context()))
+		var target any = names
+		if names == nil {
+			target = "all"
+		}
+		s.log.Info("api action", "action", verb, "services", target, "who", who(r.Context()))
 		if err := act(r.Context(), names); err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 // Package config reads steward's YAML configuration: its schema, the defaults
 // (all in this file), strict validation that reports every error with its
 // FILE:LINE:COL position, and the diff of two configurations. Any package may
-// import it; it imports only the domain package.
+// import it; it imports only the standard library and the YAML parser.
 package config
 
 import "time"

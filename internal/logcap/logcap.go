@@ -40,6 +40,9 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 // MaxLine is the longest line kept whole, in bytes; longer lines are split.
 const MaxLine = 64 << 10
 
+// minRing is the least memory for recent output: two lines of MaxLine.
+const minRing = 2 * (MaxLine + 64)
+
 // subscriberBuffer is the number of lines a subscriber may fall behind
 // before lines are dropped for it.
 const subscriberBuffer = 1024
@@ -52,8 +55,8 @@ type Options struct {
 	Keep    int    // rotated files kept: Name.log.1 (newest) … Name.log.Keep; 0 = none kept
 	Ring    int    // recent lines kept in memory for Tail (e.g. 1000); 0 = none
 	// RingBytes bounds the memory holding the Ring lines: 0 means 256 bytes
-	// a line; it is at least 128 KiB. Tail returns fewer than Ring lines
-	// when they do not fit.
+	// a line; it is at least about 128 KiB. Tail returns fewer than Ring
+	// lines when they do not fit.
 	RingBytes int
 	Now       func() time.Time // clock; nil = time.Now
 }
@@ -124,7 +127,7 @@ func Open(opts Options) (*Log, error) {
 		keep:    opts.Keep,
 		lines:   opts.Ring,
 		now:     opts.Now,
-		ring:    ring{max: max(ringMax, 2*MaxLine)},
+		ring:    ring{max: max(ringMax, minRing)},
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -216,7 +219,11 @@ func (l *Log) Subscribe() (<-chan Line, func()) {
 
 // ParseLine parses one line of a log file, with or without its newline.
 func ParseLine(s string) (Line, error) {
-	return parseLine(strings.TrimSuffix(s, "\n"))
+	s = strings.TrimSuffix(s, "\n")
+	if strings.IndexByte(s, '\n') >= 0 {
+		return Line{}, errors.New("logcap: parse line: more than one line")
+	}
+	return parseLine(s)
 }
 
 func parseLine(s string) (Line, error) {

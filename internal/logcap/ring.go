@@ -21,9 +21,12 @@ const ringStart = 4 << 10
 // reserve grows buf, while it is below max, so that m more bytes fit
 // without overwriting valid bytes.
 func (r *ring) reserve(m int) {
-	if r.n+m <= len(r.buf) || len(r.buf) >= r.max {
-		return
+	if r.n+m > len(r.buf) && len(r.buf) < r.max {
+		r.grow(m)
 	}
+}
+
+func (r *ring) grow(m int) {
 	size := min(max(2*len(r.buf), r.n+m, ringStart), r.max)
 	nb := make([]byte, size)
 	a, b := r.last(r.n)
@@ -56,6 +59,52 @@ func (r *ring) putLine(pre, text []byte) {
 		r.lost = true
 	}
 	r.pend += size
+}
+
+// putLines appends, like putLine, the whole lines at the start of p that
+// fit in room bytes and before the end of buf, each after pre; it returns
+// how many bytes of p it consumed. It is putLine's fast path.
+func (r *ring) putLines(pre, p []byte, room int) int {
+	buf := r.buf[r.head:]
+	if len(r.buf) < r.max {
+		room = min(room, len(r.buf)-r.n) // grow rather than overwrite
+	}
+	room = min(room, len(buf))
+	var pre32 [32]byte
+	fixed := len(pre) == len(pre32)
+	if fixed {
+		pre32 = [32]byte(pre)
+	}
+	w, c := 0, 0 // bytes written to buf, consumed from p
+	for {
+		q := p[c:]
+		if len(q) > MaxLine {
+			q = q[:MaxLine+1]
+		}
+		i := bytes.IndexByte(q, '\n')
+		if i < 0 || w+len(pre)+i+1 > room {
+			break
+		}
+		if fixed {
+			*(*[32]byte)(buf[w:]) = pre32
+		} else {
+			copy(buf[w:], pre)
+		}
+		w += len(pre)
+		w += copy(buf[w:], q[:i+1])
+		c += i + 1
+	}
+	r.head += w
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.n += w
+	if r.n > len(r.buf) {
+		r.n = len(r.buf)
+		r.lost = true
+	}
+	r.pend += w
+	return c
 }
 
 // put appends p, wrapping around the end of buf.

@@ -7,21 +7,47 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // fileSource reads a descriptor of its own in non-blocking mode, outside the
-// runtime's poller. A descriptor registered with the poller (as os.Pipe's
+// runtime's poller: a descriptor registered with the poller (as os.Pipe's
 // are) makes every write of the child wake the poller's thread, even while
-// the reader pauses: that is what makes a reader of many small writes slow.
-// Only to wait for an idle stream does fileSource register, briefly, a
-// duplicate with the poller, so an idle stream holds no thread.
+// the reader pauses, which is what makes a reader of many small writes slow.
+//
+// How it waits for an idle stream depends on the pipe. A pipe that has been
+// polled (os.Pipe's, non-blocking) costs the writer a wake-up call on every
+// write from then on, so waiting in the runtime's poller, on a duplicate
+// registered only for the wait, costs nothing more and holds no thread. A
+// pipe never polled (Pipe's, blocking) is kept so: the wait is a blocking
+// read, which holds a thread while the stream is idle.
 type fileSource struct {
-	fd       int
-	pipe     int // pipe buffer size; 0 = not a pipe
-	base     int // pipe buffer size before grow
-	blocking bool
+	fd     int
+	polled bool // wait in the runtime's poller
+	pipe   int  // pipe buffer size; 0 = not a pipe
+	base   int  // pipe buffer size before grow
+	early  []byte
+	small  [512]byte // what a blocking wait read
+}
+
+// Pipe returns a pipe for a child's output whose read end is never
+// registered with a poller, which keeps the child's writes cheapest (see
+// Capture); os.Pipe works too. Both ends are close-on-exec and blocking.
+func Pipe() (r, w *os.File, err error) {
+	var p [2]int
+	syscall.ForkLock.RLock()
+	err = syscall.Pipe(p[:])
+	if err == nil {
+		syscall.CloseOnExec(p[0])
+		syscall.CloseOnExec(p[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, nil, fmt.Errorf("logcap: pipe: %w", err)
+	}
+	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
 
 // newSource returns the source for r. An *os.File is closed and replaced by
@@ -36,20 +62,24 @@ func newSource(r io.Reader) (source, error) {
 		f.Close()
 		return nil, err
 	}
-	fd := -1
-	var derr error
+	fd, flags := -1, 0
+	var derr, ferr error
 	cerr := sc.Control(func(u uintptr) {
+		flags, ferr = unix.FcntlInt(u, unix.F_GETFL, 0)
 		fd, derr = unix.FcntlInt(u, unix.F_DUPFD_CLOEXEC, 0)
 	})
 	f.Close()
-	if err := errors.Join(cerr, derr); err != nil {
+	if err := errors.Join(cerr, ferr, derr); err != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 		return nil, fmt.Errorf("duplicate descriptor: %w", err)
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set non-blocking: %w", err)
 	}
-	s := &fileSource{fd: fd}
+	s := &fileSource{fd: fd, polled: flags&unix.O_NONBLOCK != 0}
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		s.pipe = pipeSize(fd)
@@ -59,8 +89,18 @@ func newSource(r io.Reader) (source, error) {
 }
 
 func (s *fileSource) read(p []byte) (int, error) {
+	if len(s.early) > 0 {
+		n := copy(p, s.early)
+		s.early = s.early[n:]
+		return n, nil
+	}
+	return readFD(s.fd, p)
+}
+
+// readFD reads fd: io.EOF at end of file, errAgain when nothing is there.
+func readFD(fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Read(s.fd, p)
+		n, err := unix.Read(fd, p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -75,12 +115,10 @@ func (s *fileSource) read(p []byte) (int, error) {
 	}
 }
 
-// wait registers a duplicate of the descriptor with the runtime's poller
-// and parks until it is readable (or at end of file). Registering checks
-// readiness, so data that came after the last read is not missed.
+// wait returns once read has something to return.
 func (s *fileSource) wait() error {
-	if s.blocking {
-		return nil
+	if !s.polled {
+		return s.waitBlocking()
 	}
 	fd, err := unix.FcntlInt(uintptr(s.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
@@ -89,24 +127,51 @@ func (s *fileSource) wait() error {
 	f := os.NewFile(uintptr(fd), "logcap")
 	sc, err := f.SyscallConn()
 	if err == nil {
-		first := true // the first call is before waiting
-		err = sc.Read(func(uintptr) bool {
-			if first {
-				first = false
-				return false
+		waited := false
+		err = sc.Read(func(fd uintptr) bool {
+			// The poller forgets readiness it saw before this first
+			// call, so look before waiting.
+			if waited {
+				return true
 			}
-			return true
+			waited = true
+			return readable(int(fd))
 		})
 	}
 	f.Close()
 	if err != nil {
-		// Not pollable after all: read blocking from now on.
-		s.blocking = true
-		if err := unix.SetNonblock(s.fd, false); err != nil {
-			return fmt.Errorf("set blocking: %w", err)
-		}
+		// Not pollable after all.
+		s.polled = false
+		return s.waitBlocking()
 	}
 	return nil
+}
+
+// waitBlocking waits with a blocking read of a few bytes, which read
+// returns first.
+func (s *fileSource) waitBlocking() error {
+	if err := unix.SetNonblock(s.fd, false); err != nil {
+		return fmt.Errorf("set blocking: %w", err)
+	}
+	n, err := readFD(s.fd, s.small[:])
+	if serr := unix.SetNonblock(s.fd, true); serr != nil && err == nil {
+		return fmt.Errorf("set non-blocking: %w", serr)
+	}
+	switch {
+	case err == io.EOF:
+		return nil // read reports it again
+	case err != nil:
+		return err
+	}
+	s.early = s.small[:n]
+	return nil
+}
+
+// readable reports whether a read of fd would not block.
+func readable(fd int) bool {
+	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(p, 0)
+	return err != nil || n > 0
 }
 
 func (s *fileSource) capacity() int { return s.pipe }

@@ -28,6 +28,13 @@ func (l *Log) write(stream string, p []byte) error {
 	pre = append(append(pre, stream...), ' ')
 	var first error
 	for q := p; len(q) > 0; {
+		room := min(int64(l.ring.max-l.ring.pend), l.maxSize-l.size-int64(l.ring.pend))
+		if c := l.ring.putLines(pre, q, int(max(room, 0))); c > 0 {
+			q = q[c:]
+			continue
+		}
+		// One line that needs more: a rotation, a flush, a wrap around
+		// the end of the ring, a split, or no newline.
 		var line []byte
 		line, q = nextLine(q)
 		size := len(pre) + len(line) + 1

@@ -511,3 +511,31 @@ func TestLiveTree(t *testing.T) {
 		t.Errorf("ancestors(14): got %v, want 14 13 12 11 10 1", anc)
 	}
 }
+
+func TestKillChecksIdentity(t *testing.T) {
+	c := launch(t, spec(t))
+	pi, err := readStat(c.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused := pi
+	reused.start++
+	if fd, ok, err := kill(reused); ok || err != nil || fd >= 0 {
+		t.Errorf("kill of a reused pid: got %d, %v, %v, want -1, false, nil", fd, ok, err)
+	}
+	if c.exited() || gone(pi.pid, pi.start) {
+		t.Fatal("kill hit a process whose start time differs")
+	}
+	// Above pid_max: no such process.
+	if _, ok, err := kill(procInfo{pid: 1 << 23}); ok || err != nil {
+		t.Errorf("kill of a missing pid: got %v, %v, want false, nil", ok, err)
+	}
+	killed, err := killAndWait([]procInfo{pi}, time.Now().Add(10*time.Second))
+	if err != nil || len(killed) != 1 {
+		t.Fatalf("killAndWait: got %v, %v, want the process", killed, err)
+	}
+	if !gone(pi.pid, pi.start) {
+		t.Error("killAndWait returned before the process exited")
+	}
+	signaled(t, c.wait(t), syscall.SIGKILL)
+}

@@ -14,7 +14,9 @@ func Start(spec Spec) (*Process, error) { return nil, errUnsupported("start a pr
 func (p *Process) Pid() int { return 0 }
 
 // Wait fails: this OS has no implementation.
-func (p *Process) Wait() (*os.ProcessState, error) { return nil, errUnsupported("wait for a process tree") }
+func (p *Process) Wait() (*os.ProcessState, error) {
+	return nil, errUnsupported("wait for a process tree")
+}
 
 // Signal fails: this OS has no implementation.
 func (p *Process) Signal(sig string) error { return errUnsupported("signal a process group") }
@@ -23,7 +25,9 @@ func (p *Process) Signal(sig string) error { return errUnsupported("signal a pro
 func (p *Process) KillTree() error { return errUnsupported("kill a process tree") }
 
 // Sweep fails: this OS has no implementation.
-func Sweep(match func(tag string) bool) (int, error) { return 0, errUnsupported("sweep tagged processes") }
+func Sweep(match func(tag string) bool) (int, error) {
+	return 0, errUnsupported("sweep tagged processes")
+}
 
 // Prepare does nothing.
 func Prepare() error { return nil }

@@ -330,3 +330,10 @@ func BenchmarkStartWaitKillTree(b *testing.B) {
 		}
 	}
 }
+
+func TestErrUnsupported(t *testing.T) {
+	err := errUnsupported("frobnicate")
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), runtime.GOOS) {
+		t.Errorf("errUnsupported: got %v, want it to wrap errors.ErrUnsupported and name %s", err, runtime.GOOS)
+	}
+}

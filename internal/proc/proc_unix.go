@@ -36,7 +36,8 @@ type Process struct {
 }
 
 // Start starts the process spec describes, with the null device as its
-// stdin, as the leader of a new process group.
+// stdin, as the leader of a new process group. On Linux the child gets
+// SIGKILL when steward dies (the parent-death signal).
 func Start(spec Spec) (*Process, error) {
 	p, err := start(spec)
 	if err != nil {
@@ -166,8 +167,8 @@ func (p *Process) KillTree() error {
 
 // members kills the main process and its group while that is safe, then
 // returns the live processes of the tree and the process table they were
-// found in. It holds p.mu so that Wait cannot
-// reap the main process, and free its pid, between the kill and the scan.
+// found in. It holds p.mu so that Wait cannot reap the main process, and
+// free its pid, between the kill and the scan.
 func (p *Process) members() (tree, procs []procInfo, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -175,7 +176,7 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 		_ = p.proc.Kill() // also when the main process left its group
 		_ = unix.Kill(-p.pid, unix.SIGKILL)
 	}
-	procs, err = listProcs()
+	procs, err = freshProcs()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +198,7 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 		case pi.pgrp == p.pid:
 			return group
 		case p.tag != "" && !pi.zombie && !pi.kernel && pi.start >= p.start:
-			tag, ok := procTag(pi.pid)
+			tag, ok := tagsSeen.tag(pi)
 			return ok && tag == p.tag
 		}
 		return false
@@ -212,14 +213,10 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 // spares nothing else, so a match that accepts the tags of this run's own
 // children kills them too.
 func Sweep(match func(tag string) bool) (killed int, err error) {
-	type procKey struct {
-		pid   int
-		start uint64
-	}
 	seen := make(map[procKey]bool)
 	deadline := time.Now().Add(killTimeout)
 	for {
-		procs, err := listProcs()
+		procs, err := freshProcs()
 		if err != nil {
 			return len(seen), fmt.Errorf("sweep: %w", err)
 		}
@@ -228,7 +225,7 @@ func Sweep(match func(tag string) bool) (killed int, err error) {
 			if spare[pi.pid] || pi.zombie || pi.kernel {
 				return false
 			}
-			tag, ok := procTag(pi.pid)
+			tag, ok := tagsSeen.tag(pi)
 			return ok && match(tag)
 		})
 		if len(victims) == 0 {

@@ -179,6 +179,7 @@ func (s *service) waitDependency(ctx context.Context) error {
 // loopState is what the loop goroutine owns.
 type loopState struct {
 	want     bool // a start was asked for and no stop since
+	spawnNow bool // begin is to spawn once the request is answered
 	inst     *instance
 	count    int // instances started, for tags
 	deps     chan depsResult
@@ -205,6 +206,13 @@ func (s *service) loop(ctx context.Context) {
 		}
 		if ls.killAt != nil {
 			killC = ls.killAt.C
+		}
+		if ls.spawnNow {
+			ls.spawnNow = false
+			if ls.want && ls.inst == nil && s.status().State == steward.StateStarting {
+				s.spawn(ctx, ls, "started")
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -270,7 +278,8 @@ func (s *service) handle(ctx context.Context, ls *loopState, kind requestKind) b
 func (s *service) begin(ctx context.Context, ls *loopState) {
 	deps := s.config().DependsOn
 	if len(deps) == 0 {
-		s.spawn(ctx, ls, "start requested")
+		s.set(ctx, steward.StateStarting, 0, "start requested")
+		ls.spawnNow = true
 		return
 	}
 	s.set(ctx, steward.StateStarting, 0, "waiting for "+strings.Join(deps, ", "))
@@ -611,4 +620,3 @@ func exitCode(st *os.ProcessState) *int {
 	c := st.ExitCode()
 	return &c
 }
-

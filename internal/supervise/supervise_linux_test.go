@@ -185,7 +185,7 @@ services:
 	for _, e := range h.events("a") {
 		got = append(got, string(e.From)+">"+string(e.To))
 	}
-	want := []string{"stopped>running", "running>stopping", "stopping>stopped"}
+	want := []string{"stopped>starting", "starting>running", "running>stopping", "stopping>stopped"}
 	if !slices.Equal(got, want) {
 		t.Errorf("transitions = %v, want %v", got, want)
 	}

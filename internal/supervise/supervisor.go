@@ -178,25 +178,42 @@ func (s *Supervisor) StartAll() {
 }
 
 // requestStarts asks svcs and every service they depend on, directly or
-// not, to start: dependencies first, so that a dependent waiting for one
-// never sees it stopped.
+// not, to start. It asks layer by layer of the dependency graph, so that a
+// dependent waiting for a dependency never sees it stopped, and in parallel
+// within a layer.
 func (s *Supervisor) requestStarts(svcs []*service) {
-	seen := map[string]bool{}
-	var visit func(svc *service)
-	visit = func(svc *service) {
-		if seen[svc.name] {
-			return
+	depth := map[*service]int{}
+	var visit func(svc *service) int
+	visit = func(svc *service) int {
+		if d, ok := depth[svc]; ok {
+			return d
 		}
-		seen[svc.name] = true
-		for _, d := range svc.config().DependsOn {
-			if dep := s.service(d); dep != nil {
-				visit(dep)
+		depth[svc] = 0 // the config has no cycles; this only ends recursion
+		d := 0
+		for _, name := range svc.config().DependsOn {
+			if dep := s.service(name); dep != nil {
+				d = max(d, visit(dep)+1)
 			}
 		}
-		svc.requestStart()
+		depth[svc] = d
+		return d
 	}
+	var layers [][]*service
 	for _, svc := range svcs {
 		visit(svc)
+	}
+	for svc, d := range depth {
+		for len(layers) <= d {
+			layers = append(layers, nil)
+		}
+		layers[d] = append(layers[d], svc)
+	}
+	for _, layer := range layers {
+		var wg sync.WaitGroup
+		for _, svc := range layer {
+			wg.Go(svc.requestStart)
+		}
+		wg.Wait()
 	}
 }
 

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stewardhq/steward/internal/api"
+)
+
+func newLogsCmd(g *globals) *cobra.Command {
+	var (
+		follow bool
+		n      int
+	)
+	cmd := &cobra.Command{
+		Use:   "logs [-f] [-n N] NAME",
+		Short: "Print a service's recent output; -f follows it",
+		Long: "Print a service's recent output: its stdout lines on stdout and its stderr lines on stderr.\n" +
+			"With -o json, every line is a JSON object {time, stream, text} on stdout (NDJSON).",
+		Args:              usageArgs(cobra.ExactArgs(1)),
+		ValidArgsFunction: completeServices(g),
+		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
+			if n < 0 {
+				return usageError{fmt.Errorf("-n %d: want a count of at least 0", n)}
+			}
+			enc := json.NewEncoder(cc.stdout)
+			return cc.c.FollowLogs(ctx, args[0], n, follow, func(l api.LogLine) error {
+				if cc.json {
+					return enc.Encode(l)
+				}
+				if l.Missed > 0 {
+					fmt.Fprintf(cc.stderr, "steward: %d lines missed\n", l.Missed)
+				}
+				w := cc.stdout
+				if l.Stream == "stderr" {
+					w = cc.stderr
+				}
+				_, err := fmt.Fprintln(w, l.Text)
+				return err
+			})
+		}),
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines as they come")
+	cmd.Flags().IntVarP(&n, "lines", "n", 100, "how many recent lines to print first")
+	return cmd
+}

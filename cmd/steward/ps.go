@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stewardhq/steward"
+)
+
+func newPsCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ps",
+		Short: "List the services and their state",
+		Args:  noArgs,
+		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, _ []string) error {
+			list, err := cc.c.Services(ctx)
+			if err != nil {
+				return err
+			}
+			return printServices(cc.stdout, list, cc.json, time.Now())
+		}),
+	}
+}
+
+// printServices writes list as a table, or as a JSON array; now is the
+// time uptimes are counted to.
+func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now time.Time) error {
+	if asJSON {
+		if list == nil {
+			list = []steward.ServiceStatus{}
+		}
+		return printJSON(w, list)
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tPID\tRESTARTS\tHEALTH\tUPTIME/SINCE\tREASON")
+	for _, s := range list {
+		pid := "-"
+		if s.PID > 0 {
+			pid = strconv.Itoa(s.PID)
+		}
+		health := string(s.Health)
+		if s.Health == steward.HealthUnknown {
+			health = ""
+		}
+		row := []string{s.Name, orDash(s.Kind), string(s.State), pid, strconv.Itoa(s.Restarts),
+			orDash(health), since(s, now), s.Reason}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// since is the UPTIME/SINCE cell: how long a service with a process has
+// been in its state ("5m3s"), or how long ago any other entered its state
+// ("5m3s ago").
+func since(s steward.ServiceStatus, now time.Time) string {
+	if s.Since.IsZero() {
+		return "-"
+	}
+	d := duration(max(now.Sub(s.Since), 0))
+	if s.State.Active() || s.State == steward.StateStopping {
+		return d
+	}
+	return d + " ago"
+}
+
+// table aligns tab-separated cells in columns two spaces apart, without
+// trailing blanks.
+type table struct {
+	*tabwriter.Writer
+	buf bytes.Buffer
+	w   io.Writer
+}
+
+func newTable(w io.Writer) *table {
+	t := &table{w: w}
+	t.Writer = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
+	return t
+}
+
+// Flush writes the table.
+func (t *table) Flush() error {
+	if err := t.Writer.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(t.buf.String()) {
+		if _, err := io.WriteString(t.w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
