@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -434,4 +437,126 @@ services:
 	if ps["keep"].PID != keep.PID {
 		t.Errorf("unchanged service restarted: pid %d → %d", keep.PID, ps["keep"].PID)
 	}
+}
+
+func TestConfigHistoryDiffRollback(t *testing.T) {
+	e := newEnv(t, `
+services:
+  a: {command: ["{{prog}}"]}
+`)
+	e.run()
+	a := e.waitState("a", steward.StateRunning)
+
+	e.write(`
+services:
+  a: {command: ["{{prog}}"]}
+  b: {command: ["{{prog}}"]}
+`)
+	code, out, stderr := e.steward("reload")
+	if code != 0 || !strings.Contains(out, "config version 2 applied: 1 (b) added, 0 changed, 0 removed") {
+		t.Fatalf("reload: exit %d: %s %s", code, out, stderr)
+	}
+	e.waitState("b", steward.StateRunning)
+
+	// An invalid file is rejected with its positions and changes nothing.
+	os.WriteFile(e.config, []byte("data_dir: .\nservices:\n  a: {command: [\"x\"], restart: {policy: sometimes}}\n"), 0o600)
+	code, _, stderr = e.steward("--socket", filepath.Join(e.dir, "steward.sock"), "reload")
+	if code != 1 || !strings.Contains(stderr, e.config+":3:") {
+		t.Fatalf("invalid reload: exit %d: %s", code, stderr)
+	}
+	sock := []string{"--socket", filepath.Join(e.dir, "steward.sock")}
+	var versions []struct {
+		N      int    `json:"n"`
+		Source string `json:"source"`
+	}
+	code, out, stderr = e.steward(append(sock, "config", "history", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &versions); code != 0 || err != nil {
+		t.Fatalf("config history: exit %d: %v %s %s", code, err, out, stderr)
+	}
+	if len(versions) != 2 || versions[0].N != 2 || versions[1].Source != "startup" {
+		t.Errorf("versions = %+v, want 2 (newest first, the first from startup)", versions)
+	}
+	code, out, _ = e.steward(append(sock, "config", "diff", "1", "2")...)
+	if code != 0 || !strings.Contains(out, "+  b: {command:") {
+		t.Errorf("config diff 1 2: exit %d:\n%s", code, out)
+	}
+	code, out, stderr = e.steward(append(sock, "config", "rollback", "1")...)
+	if code != 0 || !strings.Contains(out, "config version 3 applied") {
+		t.Fatalf("rollback: exit %d: %s %s", code, out, stderr)
+	}
+	ps := e.ps()
+	if _, ok := ps["b"]; ok {
+		t.Error("b still there after rolling back to version 1")
+	}
+	if ps["a"].PID != a.PID {
+		t.Errorf("rollback restarted the unchanged service a")
+	}
+	if code, _, stderr := e.steward(append(sock, "config", "rollback", "99")...); code != 1 || !strings.Contains(stderr, "not found") {
+		t.Errorf("rollback 99: exit %d: %s", code, stderr)
+	}
+	if code, out, _ := e.steward(append(sock, "config", "show")...); code != 0 || strings.Contains(out, "  b:") {
+		t.Errorf("config show after rollback: exit %d:\n%s", code, out)
+	}
+}
+
+func TestTCPNeedsToken(t *testing.T) {
+	port := freePort(t)
+	e := newEnv(t, fmt.Sprintf(`
+api: {listen: "127.0.0.1:%d"}
+services:
+  a: {command: ["{{prog}}"]}
+`, port))
+	e.run()
+	token, err := os.ReadFile(filepath.Join(e.dir, "api.token"))
+	if err != nil {
+		t.Fatalf("no token generated: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(e.dir, "api.token")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/v1/services", port)
+	for _, tt := range []struct {
+		auth string
+		want int
+	}{
+		{"", http.StatusUnauthorized},
+		{"Bearer wrong", http.StatusUnauthorized},
+		{"Bearer " + strings.TrimSpace(string(token)), http.StatusOK},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("auth %q: status %d, want %d: %s", tt.auth, resp.StatusCode, tt.want, body)
+		}
+		if tt.want == http.StatusUnauthorized && !strings.Contains(string(body), `"code":"unauthorized"`) {
+			t.Errorf("401 body = %s", body)
+		}
+	}
+}
+
+func TestListenRefusesNonLoopbackWithoutTLS(t *testing.T) {
+	e := newEnv(t, "services:\n  a: {command: [\"{{prog}}\"]}\n")
+	os.WriteFile(e.config, []byte("data_dir: .\napi: {listen: \"0.0.0.0:7070\"}\nservices:\n  a: {command: [\""+testprog+"\"]}\n"), 0o600)
+	code, _, stderr := e.steward("run")
+	if code != 1 || !strings.Contains(stderr, "TLS") {
+		t.Errorf("run with a non-loopback listen and no TLS: exit %d: %s", code, stderr)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
