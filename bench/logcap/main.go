@@ -116,6 +116,7 @@ func generate(load string, f *os.File) error {
 // result is one measured run.
 type result struct {
 	wall, self, child time.Duration
+	blocked           int64 // voluntary context switches of the children
 }
 
 type measure func(dir string) (result, error)
@@ -158,7 +159,7 @@ func run(runs int, base, only string) error {
 		{"(b) generator | logcap, logcap.Pipe", budgetB, captured(exe, "small", logcap.Pipe)},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "case\twall\tCPU reader\tCPU child\twall/budget\tCPU/budget\t\n")
+	fmt.Fprintf(tw, "case\twall\tCPU reader\tCPU child\tchild waits\twall/budget\tCPU/budget\t\n")
 	for _, c := range cases {
 		if !strings.Contains(c.name, only) {
 			continue
@@ -179,7 +180,7 @@ func run(runs int, base, only string) error {
 			}
 		}
 		r := median(rs)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", c.name, ms(r.wall), ms(r.self), ms(r.child),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", c.name, ms(r.wall), ms(r.self), ms(r.child), r.blocked,
 			ratio(r.wall, c.budget.wall), ratio(r.self, c.budget.self))
 	}
 	return tw.Flush()
@@ -204,12 +205,12 @@ func shell(in, name string, args ...string) measure {
 			defer f.Close()
 			cmd.Stdin = f
 		}
-		c0 := cpu(syscall.RUSAGE_CHILDREN)
+		c0, w0 := cpu(syscall.RUSAGE_CHILDREN), waits(syscall.RUSAGE_CHILDREN)
 		t0 := time.Now()
 		if err := cmd.Run(); err != nil {
 			return result{}, err
 		}
-		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0}, nil
+		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0, blocked: waits(syscall.RUSAGE_CHILDREN) - w0}, nil
 	}
 }
 
@@ -224,12 +225,12 @@ func devnull(exe string) measure {
 		defer null.Close()
 		cmd := exec.Command(exe, "-gen", "small")
 		cmd.Stdout = null
-		c0 := cpu(syscall.RUSAGE_CHILDREN)
+		c0, w0 := cpu(syscall.RUSAGE_CHILDREN), waits(syscall.RUSAGE_CHILDREN)
 		t0 := time.Now()
 		if err := cmd.Run(); err != nil {
 			return result{}, err
 		}
-		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0}, nil
+		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0, blocked: waits(syscall.RUSAGE_CHILDREN) - w0}, nil
 	}
 }
 
@@ -250,7 +251,7 @@ func piped(exe, load, reader string) measure {
 		gen.Stdout = w
 		cat := exec.Command(reader)
 		cat.Stdin, cat.Stdout = r, out
-		c0 := cpu(syscall.RUSAGE_CHILDREN)
+		c0, w0 := cpu(syscall.RUSAGE_CHILDREN), waits(syscall.RUSAGE_CHILDREN)
 		t0 := time.Now()
 		if err := cat.Start(); err != nil {
 			return result{}, err
@@ -264,7 +265,7 @@ func piped(exe, load, reader string) measure {
 		if gerr != nil || cerr != nil {
 			return result{}, fmt.Errorf("generator: %v, %s: %v", gerr, reader, cerr)
 		}
-		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0}, nil
+		return result{wall: time.Since(t0), child: cpu(syscall.RUSAGE_CHILDREN) - c0, blocked: waits(syscall.RUSAGE_CHILDREN) - w0}, nil
 	}
 }
 
@@ -293,7 +294,7 @@ func captured(exe, load string, pipe func() (r, w *os.File, err error)) measure 
 		}
 		gen := exec.Command(exe, "-gen", load)
 		gen.Stdout = w
-		s0, c0 := cpu(syscall.RUSAGE_SELF), cpu(syscall.RUSAGE_CHILDREN)
+		s0, c0, w0 := cpu(syscall.RUSAGE_SELF), cpu(syscall.RUSAGE_CHILDREN), waits(syscall.RUSAGE_CHILDREN)
 		t0 := time.Now()
 		if err := gen.Start(); err != nil {
 			return result{}, err
@@ -303,7 +304,8 @@ func captured(exe, load string, pipe func() (r, w *os.File, err error)) measure 
 		go func() { done <- lg.Capture(r, logcap.Stdout) }()
 		gerr := gen.Wait()
 		cerr := <-done
-		res := result{wall: time.Since(t0), self: cpu(syscall.RUSAGE_SELF) - s0, child: cpu(syscall.RUSAGE_CHILDREN) - c0}
+		res := result{wall: time.Since(t0), self: cpu(syscall.RUSAGE_SELF) - s0, child: cpu(syscall.RUSAGE_CHILDREN) - c0,
+			blocked: waits(syscall.RUSAGE_CHILDREN) - w0}
 		if err := lg.Close(); err != nil {
 			return result{}, err
 		}
@@ -358,6 +360,16 @@ func cpu(who int) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// waits returns the voluntary context switches of who: for a child
+// writing to a pipe, how often it had to wait for the reader.
+func waits(who int) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Nvcsw)
+}
+
 // median returns the median of each field separately.
 func median(rs []result) result {
 	pick := func(f func(result) time.Duration) time.Duration {
@@ -368,10 +380,16 @@ func median(rs []result) result {
 		slices.Sort(v)
 		return v[len(v)/2]
 	}
+	blocked := make([]int64, len(rs))
+	for i, r := range rs {
+		blocked[i] = r.blocked
+	}
+	slices.Sort(blocked)
 	return result{
-		wall:  pick(func(r result) time.Duration { return r.wall }),
-		self:  pick(func(r result) time.Duration { return r.self }),
-		child: pick(func(r result) time.Duration { return r.child }),
+		wall:    pick(func(r result) time.Duration { return r.wall }),
+		self:    pick(func(r result) time.Duration { return r.self }),
+		child:   pick(func(r result) time.Duration { return r.child }),
+		blocked: blocked[len(blocked)/2],
 	}
 }
 

@@ -2,12 +2,21 @@
 
 package proc
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
+
+// scanGap is the least time from the end of one scan to the start of the
+// next; callers arriving meanwhile share that next scan.
+const scanGap = 20 * time.Millisecond
 
 // Reading the process table costs a file read per process, and reading a
 // tag another per process, so stopping many services at once must not make
-// each one read them all: concurrent calls share one scan, and tags are
-// remembered for the life of the process that carries them.
+// each one read them all: concurrent calls share one scan, scans start at
+// most every scanGap (a crash-looping service would otherwise scan for every
+// exit), and tags are remembered for the life of the process that carries
+// them.
 var (
 	scans    scanner
 	tagsSeen = tagCache{m: make(map[procKey]string)}
@@ -15,7 +24,8 @@ var (
 
 // scanner coalesces process-table scans. Safe for concurrent use.
 type scanner struct {
-	running sync.Mutex // held while a scan reads the table
+	running sync.Mutex // held while a scan waits for its turn and reads the table
+	last    time.Time  // when the last scan ended; guarded by running
 	mu      sync.Mutex
 	next    *scan // the scan that has not begun yet, which new callers join
 }
@@ -43,10 +53,12 @@ func freshProcs() ([]procInfo, error) {
 		return s.procs, s.err
 	}
 	scans.running.Lock()
+	time.Sleep(scanGap - time.Since(scans.last)) // no wait when negative
 	scans.mu.Lock()
 	scans.next = nil
 	scans.mu.Unlock()
 	s.procs, s.err = listProcs()
+	scans.last = time.Now()
 	scans.running.Unlock()
 	if s.err == nil {
 		tagsSeen.prune(s.procs)
