@@ -560,3 +560,16 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestExamplesAreValid(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		cmd := command("validate", "-c", f)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("validate %s: %v\n%s", f, err, out)
+		}
+	}
+}
