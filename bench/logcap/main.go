@@ -1,15 +1,21 @@
+//go:build unix
+
 // Command logcap measures internal/logcap against the log capture budgets
 // of DESIGN.md, with a real child process writing to a pipe:
 //
 //	(a) 200 MB of 100-byte lines, written 64 KiB at a time, against
 //	    `cat file > out` and the generator writing straight to a file;
-//	(b) 1,000,000 separate 62-byte write(2) calls.
+//	(b) 1,000,000 separate 62-byte write(2) calls;
+//	(c) the latency from a child's write to a subscriber, for 150 lines
+//	    written at random intervals of 0 to 150 ms (so the stream is busy,
+//	    briefly quiet, and idle).
 //
 // Run it from the module root (Linux or macOS):
 //
-//	go run ./bench/logcap [-runs 5] [-dir /tmp]
+//	go run ./bench/logcap [-runs 5] [-dir /tmp] [-only NAME] [-cpuprofile FILE]
 //
-// The same binary is the child: -gen lines|small writes the load to stdout.
+// The same binary is the child: -gen lines|small|ticks writes a load to
+// stdout.
 package main
 
 import (
@@ -18,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +44,7 @@ const (
 	lineLen    = 100       // bytes a line in load (a), newline included
 	smallCount = 1_000_000 // writes of load (b)
 	smallLen   = 62        // bytes a write in load (b), newline included
+	tickCount  = 150       // lines of load (c)
 )
 
 func main() {
@@ -90,6 +98,16 @@ func generate(load string, f *os.File) error {
 			}
 		}
 		return w.Flush()
+	case "ticks":
+		rng := rand.New(rand.NewPCG(1, 2))
+		for range tickCount {
+			time.Sleep(time.Duration(rng.Int64N(int64(150 * time.Millisecond))))
+			line := strconv.AppendInt([]byte("tick "), time.Now().UnixNano(), 10)
+			if _, err := syscall.Write(int(f.Fd()), append(line, '\n')); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "small":
 		line := []byte("small write number nnnnnnn, one line per write(2) call ......\n")
 		if len(line) != smallLen {
@@ -159,10 +177,14 @@ func run(runs int, base, only string) error {
 		{"(b) generator | logcap, logcap.Pipe", budgetB, captured(exe, "small", logcap.Pipe)},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "case\twall\tCPU reader\tCPU child\tchild waits\twall/budget\tCPU/budget\t\n")
+	header := false
 	for _, c := range cases {
 		if !strings.Contains(c.name, only) {
 			continue
+		}
+		if !header {
+			fmt.Fprintf(tw, "case\twall\tCPU reader\tCPU child\tchild waits\twall/budget\tCPU/budget\t\n")
+			header = true
 		}
 		var rs []result
 		for range runs {
@@ -183,7 +205,73 @@ func run(runs int, base, only string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", c.name, ms(r.wall), ms(r.self), ms(r.child), r.blocked,
 			ratio(r.wall, c.budget.wall), ratio(r.self, c.budget.self))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !strings.Contains("(c) write to subscriber", only) {
+		return nil
+	}
+	if header {
+		fmt.Println()
+	}
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "(c) write to subscriber\tp50\tp90\tp99\tmax\t\n")
+	for _, p := range []struct {
+		name string
+		pipe func() (r, w *os.File, err error)
+	}{{"os.Pipe+GrowPipe", osPipe}, {"logcap.Pipe", logcap.Pipe}} {
+		out := filepath.Join(dir, "run")
+		if err := os.MkdirAll(out, 0o750); err != nil {
+			return err
+		}
+		lat, err := latency(exe, out, p.pipe)
+		if err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+		os.RemoveAll(out)
+		slices.Sort(lat)
+		q := func(f float64) string { return fmt.Sprintf("%.2f ms", float64(lat[int(f*float64(len(lat)-1))])/1e6) }
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", p.name, q(0.5), q(0.9), q(0.99), q(1))
+	}
 	return tw.Flush()
+}
+
+// latency runs the ticks generator and returns, for each line, the time
+// from its write to its arrival at a subscriber.
+func latency(exe, dir string, pipe func() (r, w *os.File, err error)) ([]time.Duration, error) {
+	lg, err := logcap.Open(logcap.Options{Dir: dir, Name: "bench", MaxSize: 50 << 20, Keep: 5, Ring: 1000})
+	if err != nil {
+		return nil, err
+	}
+	defer lg.Close()
+	lines, unsubscribe := lg.Subscribe()
+	defer unsubscribe()
+	r, w, err := pipe()
+	if err != nil {
+		return nil, err
+	}
+	gen := exec.Command(exe, "-gen", "ticks")
+	gen.Stdout = w
+	if err := gen.Start(); err != nil {
+		return nil, err
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- lg.Capture(r, logcap.Stdout) }()
+	var lat []time.Duration
+	for len(lat) < tickCount {
+		ln := <-lines
+		at := time.Now()
+		ns, err := strconv.ParseInt(strings.TrimPrefix(ln.Text, "tick "), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("line %q: %w", ln.Text, err)
+		}
+		lat = append(lat, at.Sub(time.Unix(0, ns)))
+	}
+	if err := gen.Wait(); err != nil {
+		return nil, err
+	}
+	return lat, <-done
 }
 
 // shell runs name args with stdin from in (if not "") and stdout to a file;

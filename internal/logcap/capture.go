@@ -33,15 +33,14 @@ type source interface {
 	// read reads into p: at least one byte, or io.EOF, or an error, or,
 	// for a non-blocking source, errAgain when nothing is there yet.
 	read(p []byte) (int, error)
-	// wait blocks until read has something to return.
-	wait() error
+	// wait blocks until read has something to return; fast tells that the
+	// stream was read at more than half a pipe a millisecond until now.
+	wait(fast bool) error
 	// capacity returns the size of the pipe buffer, 0 when unknown or not
 	// a pipe: Capture then never pauses between reads.
 	capacity() int
-	// grow enlarges the pipe buffer and returns its new size, 0 if it
-	// cannot; shrink gives the memory back when the stream is idle.
+	// grow enlarges the pipe buffer and returns its size.
 	grow() int
-	shrink()
 	close() error
 }
 
@@ -58,10 +57,9 @@ func (s readerSource) read(p []byte) (int, error) {
 	}
 }
 
-func (readerSource) wait() error   { return nil }
-func (readerSource) capacity() int { return 0 }
-func (readerSource) grow() int     { return 0 }
-func (readerSource) shrink()       {}
+func (readerSource) wait(bool) error { return nil }
+func (readerSource) capacity() int   { return 0 }
+func (readerSource) grow() int       { return 0 }
 
 func (s readerSource) close() error {
 	if f, ok := s.r.(*os.File); ok {
@@ -75,12 +73,14 @@ func (s readerSource) close() error {
 // newline is written too. It keeps reading when the file cannot be written,
 // so the child is never blocked, and then returns the first write error.
 //
-// When r is an *os.File, Capture owns it and closes it. On Unix it reads
-// from a duplicate of the descriptor kept out of the runtime's poller while
-// the stream is busy, pausing up to 2 ms after a read that found the pipe
-// nearly empty so that small writes arrive in batches; on Linux it enlarges
-// a busy pipe to 1 MiB (see GrowPipe). Lines read in one batch share a
-// timestamp.
+// When r is an *os.File, Capture owns it and closes it. On Unix it reads a
+// duplicate of the descriptor without the runtime's poller while the stream
+// is busy. After a read that found the pipe nearly empty it pauses, up to
+// 2 ms and never long enough to let the pipe fill, so that small writes are
+// read in batches; on Linux it enlarges a busy pipe to 1 MiB. A stream
+// quiet for a while waits in the runtime's poller, holding neither a thread
+// nor a buffer. Lines read in one batch share a timestamp. For the cheapest
+// writes in the child, create the pipe with Pipe rather than os.Pipe.
 //
 // Capture is safe for concurrent use; one Capture per stream may run at a
 // time.
@@ -116,10 +116,14 @@ func (l *Log) capture(src source, stream string) (rerr, werr error) {
 		k     int    // bytes of an unfinished line at the start of buf
 		carry []byte // the unfinished line while buf is given back
 		got   int    // bytes read since the last pause
-		pace  = pacer{capacity: src.capacity(), last: time.Now()}
-		grown bool // tried to enlarge the pipe since the stream was idle
+		now   = time.Now()
+		pace  = pacer{capacity: src.capacity(), last: now, winStart: now}
+		grown bool // tried to enlarge the pipe since it was last shrunk
 	)
 	defer func() {
+		if e := l.flush(); e != nil && werr == nil {
+			werr = e
+		}
 		if buf != nil {
 			bufPool.Put(buf)
 		}
@@ -133,16 +137,20 @@ func (l *Log) capture(src source, stream string) (rerr, werr error) {
 		space := bufSize - k
 		n, err := src.read(buf[k:])
 		if err == errAgain {
-			// Idle: give the buffer and any enlarged pipe back, then wait.
+			// Nothing there: complete the file, and give the buffer back
+			// while waiting.
+			if e := l.flush(); e != nil && werr == nil {
+				werr = e
+			}
 			carry = append(carry, buf[:k]...)
 			bufPool.Put(buf)
 			buf = nil
-			if grown {
-				src.shrink()
-				pace.capacity, grown = src.capacity(), false
-			}
-			if err := src.wait(); err != nil {
+			if err := src.wait(pace.fast); err != nil {
 				return err, werr
+			}
+			pace.rest(time.Now())
+			if c := src.capacity(); c != pace.capacity {
+				pace.capacity, grown = c, false
 			}
 			continue
 		}
@@ -197,6 +205,21 @@ func complete(p []byte) int {
 type pacer struct {
 	capacity int       // pipe buffer size; 0 = never pause
 	last     time.Time // end of the previous pause decision
+	// fast tells that more than half a pipe a millisecond was read over the
+	// last rateWindow: too fast to look again a millisecond later when the
+	// pipe is empty.
+	fast     bool
+	winStart time.Time
+	winBytes int
+}
+
+// rateWindow is the least time over which pacer measures the read rate.
+const rateWindow = 4 * time.Millisecond
+
+// rest restarts the measure of the rate just seen, after a wait for a
+// quiet stream; the rate over rateWindow counts the wait.
+func (p *pacer) rest(now time.Time) {
+	p.last = now
 }
 
 // pause returns the wait before the next read, given that got bytes were
@@ -205,6 +228,11 @@ func (p *pacer) pause(got int, now time.Time) time.Duration {
 	dt := now.Sub(p.last)
 	p.last = now
 	half := p.capacity / 2
+	p.winBytes += got
+	if w := now.Sub(p.winStart); w >= rateWindow {
+		p.fast = float64(p.winBytes)*float64(time.Millisecond) > float64(half)*float64(w)
+		p.winStart, p.winBytes = now, 0
+	}
 	if half == 0 || got >= half {
 		return 0
 	}

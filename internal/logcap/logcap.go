@@ -67,8 +67,8 @@ type Line struct {
 	Stream string    // Stdout or Stderr
 	Text   string    // without the newline
 	// Missed counts the lines a subscriber did not receive just before
-	// this one because it had fallen subscriberBuffer lines behind; it is
-	// always 0 in lines from Tail.
+	// this one because it had fallen 1024 lines behind (see Subscribe);
+	// it is always 0 in lines from Tail.
 	Missed int
 }
 
@@ -92,6 +92,8 @@ type Log struct {
 	pre    [64]byte // the prefix of the batch being written
 	subs   []*subscriber
 	closed bool
+
+	removing sync.WaitGroup // deletions of rotated files
 }
 
 type subscriber struct {
@@ -132,6 +134,7 @@ func Open(opts Options) (*Log, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
+	os.Remove(l.deleted()) // left by a crash
 	if err := l.openFileLocked(); err != nil {
 		return nil, err
 	}
@@ -155,7 +158,8 @@ func (l *Log) Close() error {
 		close(s.ch)
 	}
 	l.subs = nil
-	err := l.flushLocked()
+	defer l.removing.Wait()
+	err := l.flushLocked(true)
 	if l.f != nil {
 		if cerr := l.f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("logcap: close %s: %w", l.path, cerr)
@@ -229,7 +233,7 @@ func ParseLine(s string) (Line, error) {
 func parseLine(s string) (Line, error) {
 	ts, rest, ok := strings.Cut(s, " ")
 	if !ok {
-		return Line{}, fmt.Errorf("logcap: parse line: no timestamp")
+		return Line{}, errors.New("logcap: parse line: no timestamp")
 	}
 	t, err := time.Parse(TimeFormat, ts)
 	if err != nil {

@@ -13,10 +13,11 @@ const grownPipe = 1 << 20
 // GrowPipe enlarges the buffer of pipe f (either end) to 1 MiB, best
 // effort, so that a child writing fast is not held up while Capture batches
 // its reads. Capture enlarges a pipe itself once its stream is busy and
-// gives the memory back when it is idle; calling GrowPipe before the child
-// starts only saves that first step. Pipe buffers count against the
-// per-user limit /proc/sys/fs/pipe-user-pages-soft (64 MiB by default),
-// which does not apply to root. GrowPipe does nothing on other systems.
+// gives the memory back when it has been idle for a while, so calling
+// GrowPipe is optional; a pipe it enlarged stays so. Pipe buffers count
+// against the per-user limit /proc/sys/fs/pipe-user-pages-soft (64 MiB by
+// default, which does not apply to root): past it, new pipes of the user get
+// 8 KiB. GrowPipe does nothing on other systems.
 func GrowPipe(f *os.File) {
 	sc, err := f.SyscallConn()
 	if err != nil {

@@ -118,18 +118,6 @@ func checkGoroutines(t *testing.T) {
 	})
 }
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestOpenRejectsBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -546,6 +534,28 @@ func TestClose(t *testing.T) {
 	}
 }
 
+func TestBusyStreamWritesAlignedBlocks(t *testing.T) {
+	l := open(t, Options{Ring: 10})
+	line := strings.Repeat("x", 99) + "\n"
+	batch := []byte(strings.Repeat(line, 1000)) // 132,000 bytes formatted
+	if err := l.write(Stdout, batch); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Size(), int64(132000/flushAlign*flushAlign); got != want {
+		t.Errorf("file size while busy: got %d, want %d", got, want)
+	}
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(l.Path()); st.Size() != 132000 {
+		t.Errorf("file size when quiet: got %d, want %d", st.Size(), 132000)
+	}
+}
+
 func TestWriteErrorKeepsCapturing(t *testing.T) {
 	l := open(t, Options{Ring: 10})
 	l.mu.Lock()
@@ -578,8 +588,11 @@ func TestWriteErrorKeepsCapturing(t *testing.T) {
 
 func TestRotationErrorKeepsCapturing(t *testing.T) {
 	dir := t.TempDir()
-	// A directory in the way of svc.log.1 makes the rename fail.
-	if err := os.MkdirAll(filepath.Join(dir, "svc.log.1", "x"), 0o750); err != nil {
+	// A directory in the way of the file to delete makes a rename fail.
+	if err := os.MkdirAll(filepath.Join(dir, ".svc.log.deleted", "x"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "svc.log.1"), []byte("old\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	l := open(t, Options{Dir: dir, MaxSize: 50, Keep: 1, Ring: 10})
@@ -587,8 +600,33 @@ func TestRotationErrorKeepsCapturing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rotate") {
 		t.Fatalf("Capture: got %v, want a rotate error", err)
 	}
-	if got, want := fileTexts(t, l.Path()), []string{"aaaaaaaaaa", "bbbbbbbbbb"}; !equal(got, want) {
+	if got, want := fileTexts(t, l.Path()), []string{"bbbbbbbbbb"}; !equal(got, want) {
 		t.Errorf("file: got %q, want %q", got, want)
+	}
+	if got, want := fileTexts(t, l.Path()+".1"), []string{"aaaaaaaaaa"}; !equal(got, want) {
+		t.Errorf("rotated file: got %q, want %q", got, want)
+	}
+}
+
+func TestRotationDeletesInBackground(t *testing.T) {
+	dir := t.TempDir()
+	l := open(t, Options{Dir: dir, MaxSize: 50, Keep: 1})
+	if err := l.Capture(strings.NewReader("1\n2\n3\n4\n"), Stdout); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"svc.log", "svc.log.1"}; !equal(names, want) {
+		t.Errorf("after Close: got %q, want %q", names, want)
 	}
 }
 
@@ -760,13 +798,12 @@ func TestCaptureRegularFile(t *testing.T) {
 
 func TestReaderSource(t *testing.T) {
 	s := readerSource{strings.NewReader("")}
-	if err := s.wait(); err != nil {
+	if err := s.wait(false); err != nil {
 		t.Errorf("wait: %v", err)
 	}
 	if got := s.grow(); got != 0 {
 		t.Errorf("grow: got %d, want 0", got)
 	}
-	s.shrink()
 	if err := s.close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
@@ -786,6 +823,7 @@ func TestParseLine(t *testing.T) {
 		{"garbage", Line{}, false},
 		{"2024-05-01 stdout x", Line{}, false},
 		{"2024-05-01T12:00:00.123Z stdin x", Line{}, false},
+		{"2024-05-01T12:00:00.123Z stdout two\nlines", Line{}, false},
 	} {
 		got, err := ParseLine(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
@@ -831,9 +869,30 @@ func TestPacer(t *testing.T) {
 		{"too fast to pause", 64 << 10, 16 << 10, 100 * time.Microsecond, 0},
 		{"nothing read", 64 << 10, 0, time.Millisecond, maxPause},
 	} {
-		p := pacer{capacity: tc.capacity, last: start}
+		p := pacer{capacity: tc.capacity, last: start, winStart: start}
 		if got := p.pause(tc.got, start.Add(tc.dt)); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPacerFast(t *testing.T) {
+	start := time.Unix(0, 0)
+	for _, tc := range []struct {
+		name  string
+		reads []int // bytes read, 1 ms apart
+		want  bool
+	}{
+		{"too early to tell", []int{1 << 20, 1 << 20}, false},
+		{"large writes", []int{600 << 10, 600 << 10, 600 << 10, 600 << 10, 600 << 10}, true},
+		{"small writes", []int{400 << 10, 400 << 10, 400 << 10, 400 << 10, 400 << 10}, false},
+	} {
+		p := pacer{capacity: 1 << 20, last: start, winStart: start}
+		for i, n := range tc.reads {
+			p.pause(n, start.Add(time.Duration(i+1)*time.Millisecond))
+		}
+		if p.fast != tc.want {
+			t.Errorf("%s: fast %v, want %v", tc.name, p.fast, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,24 +18,40 @@ import (
 // are) makes every write of the child wake the poller's thread, even while
 // the reader pauses, which is what makes a reader of many small writes slow.
 //
-// How it waits for an idle stream depends on the pipe. A pipe that has been
-// polled (os.Pipe's, non-blocking) costs the writer a wake-up call on every
-// write from then on, so waiting in the runtime's poller, on a duplicate
-// registered only for the wait, costs nothing more and holds no thread. A
-// pipe never polled (Pipe's, blocking) is kept so: the wait is a blocking
-// read, which holds a thread while the stream is idle.
+// A pipe that has ever been polled (os.Pipe's are at once) also costs every
+// later write of the child a wake-up call in the kernel, about a third more
+// for a small write. So when a stream goes quiet, fileSource first looks
+// again every few milliseconds, for up to quietWindow, and only then waits
+// in the runtime's poller, on a duplicate registered for the wait, which
+// holds no thread. A pipe from Pipe therefore stays unpolled as long as its
+// child never pauses for long. A pipe already polled waits in the poller at
+// once, and so does one read faster than half a pipe a millisecond, which
+// would fill up while fileSource slept (that takes large writes, for which
+// the wake-up call costs little).
 type fileSource struct {
 	fd     int
-	polled bool // wait in the runtime's poller
+	polled bool // the pipe has been polled: wait in the runtime's poller
 	pipe   int  // pipe buffer size; 0 = not a pipe
 	base   int  // pipe buffer size before grow
 	early  []byte
-	small  [512]byte // what a blocking wait read
+	small  [512]byte // what a wait read
 }
 
-// Pipe returns a pipe for a child's output whose read end is never
-// registered with a poller, which keeps the child's writes cheapest (see
-// Capture); os.Pipe works too. Both ends are close-on-exec and blocking.
+const (
+	// quietWindow is how long a stream on an unpolled pipe may be quiet
+	// before Capture waits for it in the runtime's poller.
+	quietWindow = 100 * time.Millisecond
+	// quietStart is how long the looks are 1 ms apart; then they are
+	// maxQuietStep apart, which bounds the latency of a line that ends a
+	// quiet spell.
+	quietStart   = 10 * time.Millisecond
+	maxQuietStep = 8 * time.Millisecond
+)
+
+// Pipe returns a pipe for a child's output that, unlike os.Pipe's, is not
+// registered with the runtime's poller, which keeps the child's writes
+// cheapest while Capture reads it (see fileSource). Both ends are
+// close-on-exec and in blocking mode.
 func Pipe() (r, w *os.File, err error) {
 	var p [2]int
 	syscall.ForkLock.RLock()
@@ -116,10 +133,25 @@ func readFD(fd int, p []byte) (int, error) {
 }
 
 // wait returns once read has something to return.
-func (s *fileSource) wait() error {
-	if !s.polled {
-		return s.waitBlocking()
+func (s *fileSource) wait(fast bool) error {
+	if !s.polled && !fast {
+		start := time.Now()
+		for elapsed := time.Duration(0); elapsed < quietWindow; elapsed = time.Since(start) {
+			step := time.Millisecond
+			if elapsed >= quietStart {
+				step = maxQuietStep
+			}
+			time.Sleep(step)
+			if ok, err := s.peek(); ok || err != nil {
+				return err
+			}
+		}
 	}
+	if !fast {
+		// Idle: give back the memory of an enlarged pipe.
+		s.shrink()
+	}
+	s.polled = true // from now on
 	fd, err := unix.FcntlInt(uintptr(s.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("duplicate descriptor: %w", err)
@@ -140,31 +172,31 @@ func (s *fileSource) wait() error {
 	}
 	f.Close()
 	if err != nil {
-		// Not pollable after all.
-		s.polled = false
-		return s.waitBlocking()
+		// Not pollable after all: a blocking read then.
+		if err := unix.SetNonblock(s.fd, false); err != nil {
+			return fmt.Errorf("set blocking: %w", err)
+		}
+		defer unix.SetNonblock(s.fd, true)
+		_, err := s.peek()
+		return err
 	}
 	return nil
 }
 
-// waitBlocking waits with a blocking read of a few bytes, which read
-// returns first.
-func (s *fileSource) waitBlocking() error {
-	if err := unix.SetNonblock(s.fd, false); err != nil {
-		return fmt.Errorf("set blocking: %w", err)
-	}
+// peek reads a little, which read returns first; it reports whether read
+// has something to return.
+func (s *fileSource) peek() (bool, error) {
 	n, err := readFD(s.fd, s.small[:])
-	if serr := unix.SetNonblock(s.fd, true); serr != nil && err == nil {
-		return fmt.Errorf("set non-blocking: %w", serr)
-	}
 	switch {
+	case err == errAgain:
+		return false, nil
 	case err == io.EOF:
-		return nil // read reports it again
+		return true, nil // read reports it again
 	case err != nil:
-		return err
+		return true, err
 	}
 	s.early = s.small[:n]
-	return nil
+	return true, nil
 }
 
 // readable reports whether a read of fd would not block.
