@@ -51,6 +51,8 @@ const (
 	EventState  = "state"  // a service changed state
 	EventConfig = "config" // a configuration was applied
 	EventSystem = "system" // steward itself started or stopped
+	EventHealth = "health" // a service's health changed
+	EventAlert  = "alert"  // an alert changed: opened, fired, resolved, acknowledged, reminded
 )
 
 // Event is one thing that happened, stored before it is published.
@@ -77,6 +79,12 @@ type ServiceStatus struct {
 	Reason    string    `json:"reason,omitempty"`
 	ExitCode  *int      `json:"exit_code,omitempty"`
 	DependsOn []string  `json:"depends_on,omitempty"`
+	// Resource figures of the service's whole process tree, as last
+	// sampled; absent while no process runs or before the first sample.
+	CPUPercent float64 `json:"cpu_percent,omitempty"` // 100 is one core
+	RSSBytes   uint64  `json:"rss_bytes,omitempty"`
+	Threads    int     `json:"threads,omitempty"`
+	OpenFiles  int     `json:"open_files,omitempty"`
 }
 
 // Error codes, turned into HTTP statuses in exactly one place (the api package).

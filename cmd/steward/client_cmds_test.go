@@ -43,7 +43,8 @@ func psStatuses() []steward.ServiceStatus {
 	one := 1
 	return []steward.ServiceStatus{
 		{Name: "web", Kind: "exec", State: steward.StateRunning, PID: 1234, Restarts: 2, Health: steward.HealthHealthy,
-			Since: psNow.Add(-5*time.Minute - 3*time.Second), DependsOn: []string{"db"}},
+			Since: psNow.Add(-5*time.Minute - 3*time.Second), DependsOn: []string{"db"},
+			CPUPercent: 12.5, RSSBytes: 39 << 20, Threads: 7, OpenFiles: 12},
 		{Name: "db", Kind: "exec", State: steward.StateStopped, Health: steward.HealthUnknown,
 			Since: psNow.Add(-3*time.Hour - 4*time.Minute), Reason: "stopped by 0:root"},
 		{Name: "worker", Kind: "exec", State: steward.StateBackoff, Restarts: 5, Health: steward.HealthUnhealthy,

@@ -92,6 +92,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newEventsCmd(g),
 		newReloadCmd(g),
 		newConfigCmd(g),
+		newAlertsCmd(g),
+		newSilenceCmd(g),
+		newChecksCmd(g),
+		newServiceCmd(g),
+		newOSServiceCmd(g),
 	)
 	return root
 }

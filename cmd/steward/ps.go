@@ -40,7 +40,7 @@ func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now t
 		return printJSON(w, list)
 	}
 	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tPID\tRESTARTS\tHEALTH\tUPTIME/SINCE\tREASON")
+	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tPID\tRESTARTS\tHEALTH\tCPU\tMEM\tUPTIME/SINCE\tREASON")
 	for _, s := range list {
 		pid := "-"
 		if s.PID > 0 {
@@ -50,11 +50,26 @@ func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now t
 		if s.Health == steward.HealthUnknown {
 			health = ""
 		}
+		cpu, mem := "-", "-"
+		if s.PID > 0 && s.RSSBytes > 0 {
+			cpu, mem = fmt.Sprintf("%.1f%%", s.CPUPercent), memText(s.RSSBytes)
+		}
 		row := []string{s.Name, orDash(s.Kind), string(s.State), pid, strconv.Itoa(s.Restarts),
-			orDash(health), since(s, now), s.Reason}
+			orDash(health), cpu, mem, since(s, now), s.Reason}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
+}
+
+// memText formats a memory size compactly: 512K, 37.4M, 1.2G.
+func memText(b uint64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1fG", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%dK", b>>10)
 }
 
 // since is the UPTIME/SINCE cell: how long a service with a process has

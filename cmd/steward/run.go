@@ -14,14 +14,19 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/daemon"
+	"github.com/stewardhq/steward/internal/osservice"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var managed bool
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run steward in the foreground (what an OS service manager runs)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if managed {
+				return runManaged(g, cmd.ErrOrStderr())
+			}
 			cfg, err := loadConfig(g, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -29,6 +34,10 @@ func newRunCmd(g *globals) *cobra.Command {
 			return runDaemon(cmd.Context(), cfg, cmd.ErrOrStderr(), nil)
 		},
 	}
+	// The command line of the installed OS service carries it (see service.go).
+	cmd.Flags().BoolVar(&managed, osservice.ManagedFlag, false, "run under the OS service manager")
+	cmd.Flags().MarkHidden(osservice.ManagedFlag)
+	return cmd
 }
 
 // runDaemon runs steward until SIGINT or SIGTERM, reloading on SIGHUP. ready

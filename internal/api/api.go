@@ -25,10 +25,16 @@ type Options struct {
 	Services Services
 	Events   Events
 	Configs  Configs
-	Node     string
-	Version  string
-	Started  time.Time
-	Logger   *slog.Logger
+	// Alerts, Metrics, Checks and Prometheus (the handler of GET /metrics)
+	// are optional: without them their endpoints answer 503.
+	Alerts     Alerts
+	Metrics    Metrics
+	Checks     Checks
+	Prometheus http.Handler
+	Node       string
+	Version    string
+	Started    time.Time
+	Logger     *slog.Logger
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -88,6 +94,16 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/config/versions/{n}", s.configVersion},
 		{"GET", "/v1/config/diff", s.configDiff},
 		{"POST", "/v1/config/rollback/{n}", s.rollback},
+		{"GET", "/v1/alerts", s.listAlerts},
+		{"GET", "/v1/alerts/{id}", s.getAlert},
+		{"POST", "/v1/alerts/{id}/ack", s.ackAlert},
+		{"GET", "/v1/silences", s.listSilences},
+		{"POST", "/v1/silences", s.addSilence},
+		{"DELETE", "/v1/silences/{id}", s.deleteSilence},
+		{"GET", "/v1/checks", s.listChecks},
+		{"GET", "/v1/metrics/query", s.queryMetrics},
+		{"POST", "/v1/metrics", s.pushMetrics},
+		{"GET", "/metrics", s.prometheus},
 	}
 }
 

@@ -43,6 +43,11 @@ type Config struct {
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
 	Order    []string            `json:"-"`
+	// Checks by name; CheckOrder holds the names in file order.
+	Checks     map[string]*Check `json:"checks,omitempty"`
+	CheckOrder []string          `json:"-"`
+	Alerts     Alerts            `json:"alerts"`
+	Metrics    Metrics           `json:"metrics"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 }
@@ -80,6 +85,11 @@ type Service struct {
 	Stop     Stop    `json:"stop"`
 	Restart  Restart `json:"restart"`
 	Logs     Logs    `json:"logs"`
+	// Health and Limits are for exec services; nil when not set.
+	Health *Health `json:"health,omitempty"`
+	Limits *Limits `json:"limits,omitempty"`
+	// Sysmon is set for a service of kind sysmon.
+	Sysmon *Sysmon `json:"sysmon,omitempty"`
 }
 
 // Ready says when a started service counts as ready for its dependents. At

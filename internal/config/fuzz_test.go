@@ -112,7 +112,9 @@ func checkConfig(t *testing.T, c *Config) {
 			t.Fatalf("service %q missing or misnamed", name)
 		case checkName(name) != "":
 			t.Fatalf("invalid name accepted: %s", checkName(name))
-		case s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == "":
+		case s.Kind == KindSysmon && (s.Sysmon == nil || s.Sysmon.Every <= 0 || len(s.Command) > 0):
+			t.Fatalf("sysmon service %q: %+v, command %q", name, s.Sysmon, s.Command)
+		case s.Kind != KindSysmon && (s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == ""):
 			t.Fatalf("service %q: kind %q, command %q", name, s.Kind, s.Command)
 		case s.EnvFile != "" && !filepath.IsAbs(s.EnvFile), s.WorkingDir != "" && !filepath.IsAbs(s.WorkingDir):
 			t.Fatalf("service %q: relative path", name)

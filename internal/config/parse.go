@@ -449,13 +449,13 @@ func (p *parser) command(n *yaml.Node, what string) ([]string, bool) {
 
 // config reads the top level of the file.
 func (p *parser) config(root *yaml.Node) *Config {
-	c := &Config{Services: map[string]*Service{}}
+	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics()}
 	var dataDir, socket *yaml.Node
 	if root != nil {
 		if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 			root = root.Content[0]
 		}
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services", "checks", "alerts", "metrics") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -473,6 +473,12 @@ func (p *parser) config(root *yaml.Node) *Config {
 				socket = p.api(f.val, &c.API)
 			case "services":
 				p.services(f.val, c)
+			case "checks":
+				p.checks(f.val, c)
+			case "alerts":
+				p.alerts(f.val, &c.Alerts)
+			case "metrics":
+				p.metrics(f.val, &c.Metrics)
 			}
 		}
 	}
@@ -667,6 +673,9 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	for _, f := range fields {
 		if f.key.Value == "kind" {
 			if kind, ok := p.str(f.val, "kind"); ok && kind != DefaultKind {
+				if kind == KindSysmon {
+					return p.sysmonService(s, key, n)
+				}
 				p.errorf(f.val, "kind %q is not supported", kind)
 				return nil
 			}
@@ -674,7 +683,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	}
 	fields = p.fields(n, what,
 		"kind", "command", "env", "env_file", "working_dir", "user", "group",
-		"depends_on", "disabled", "ready", "stop", "restart", "logs")
+		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
 		switch f.key.Value {
@@ -704,6 +713,10 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			p.restart(f.val, &s.Restart)
 		case "logs":
 			p.logs(f.val, &s.Logs)
+		case "health":
+			s.Health = p.health(f.val)
+		case "limits":
+			s.Limits = p.limits(f.val)
 		}
 	}
 	if s.Command == nil && !badCommand {

@@ -63,8 +63,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"steward.yaml:3:1: invalid YAML: did not find expected node content"}},
 		{"top level not a mapping", "- a\n- b\n",
 			[]string{"steward.yaml:1:1: the configuration must be a mapping"}},
-		{"unknown top-level key", "node: a\nchecks:\n  x: {tcp: \"h:1\"}\n",
-			[]string{`steward.yaml:2:1: unknown key "checks"`}},
+		{"unknown top-level key", "node: a\nbogus:\n  x: {tcp: \"h:1\"}\n",
+			[]string{`steward.yaml:2:1: unknown key "bogus"`}},
 		{"unknown key with a suggestion", "services:\n  api:\n    comand: ./api\n", []string{
 			`steward.yaml:2:3: service "api" has no command`,
 			`steward.yaml:3:5: unknown key "comand" (did you mean "command"?)`,
@@ -112,8 +112,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`steward.yaml:3:14: command: unquoted "|" needs a shell: quote it, or run [sh, -c, "..."]`}},
 		{"command with NUL", "services:\n  api:\n    command: [a, \"b\\0\"]\n",
 			[]string{"steward.yaml:3:14: command must not contain a NUL byte"}},
-		{"kind not supported", "services:\n  machine:\n    every: 10s\n    kind: sysmon\n",
-			[]string{`steward.yaml:4:11: kind "sysmon" is not supported`}},
+		{"kind not supported", "services:\n  machine:\n    every: 10s\n    kind: nosuchkind\n",
+			[]string{`steward.yaml:4:11: kind "nosuchkind" is not supported`}},
 		{"env not a mapping", "services:\n  api: {command: x, env: [A]}\n",
 			[]string{"steward.yaml:2:26: env must be a mapping"}},
 		{"env bad values", "services:\n  api:\n    command: x\n    env: {A: [1], B: ~, \"C=D\": x, E: \"\\0\"}\n", []string{
@@ -243,13 +243,13 @@ func TestParseReportsAllErrors(t *testing.T) {
   db:
     command: postgres
     restart: {policy: sometimes}
-checks: {}
+bogus: {}
 `
 	got := parseErrors(t, src)
 	want := []string{
 		"steward.yaml:4:35: stop.timeout: duration needs a unit, e.g. 10s",
 		`steward.yaml:7:23: restart.policy "sometimes" is not one of always, on-failure and never`,
-		`steward.yaml:8:1: unknown key "checks"`,
+		`steward.yaml:8:1: unknown key "bogus"`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %d errors:\n%s\nwant %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))

@@ -72,6 +72,7 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 		return api.Applied{}, err
 	}
 	diff, err := d.sup.Apply(ctx, cfg)
+	d.mon.apply(cfg)
 	d.mu.Lock()
 	d.cfg, d.version = cfg, n
 	d.mu.Unlock()

@@ -48,6 +48,7 @@ type Daemon struct {
 	events  *events.Recorder
 	sup     *supervise.Supervisor
 	api     *api.Server
+	mon     *monitoring
 
 	applyMu sync.Mutex // serializes configuration changes
 	mu      sync.Mutex
@@ -95,23 +96,33 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version)
+	if err != nil {
+		return nil, err
+	}
 	d.sup, err = supervise.New(cfg, supervise.Options{
-		Events: d.events,
-		LogDir: filepath.Join(cfg.DataDir, "logs"),
-		Tag:    run,
-		Logger: opts.Logger,
+		Events:  d.events,
+		LogDir:  filepath.Join(cfg.DataDir, "logs"),
+		Tag:     run,
+		Logger:  opts.Logger,
+		Kinds:   d.mon.kinds(),
+		Monitor: d.mon.alerts,
 	})
 	if err != nil {
 		return nil, err
 	}
 	d.api = api.New(api.Options{
-		Services: services{d.sup},
-		Events:   d.events,
-		Configs:  d,
-		Node:     cfg.Node,
-		Version:  opts.Version,
-		Started:  d.started,
-		Logger:   opts.Logger,
+		Services:   services{d.sup},
+		Events:     d.events,
+		Configs:    d,
+		Alerts:     d.mon.alerts,
+		Metrics:    d.mon.history,
+		Checks:     d.mon.checks,
+		Prometheus: d.mon.export,
+		Node:       cfg.Node,
+		Version:    opts.Version,
+		Started:    d.started,
+		Logger:     opts.Logger,
 	})
 	return d, nil
 }
@@ -134,6 +145,8 @@ func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.mon.start(d.sup)
+	defer d.mon.stop()
 	d.sup.StartAll()
 	if d.opts.Ready != nil {
 		d.opts.Ready()

@@ -56,7 +56,28 @@ func ListenPipe(name, group string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
+	useUpFirstInstance(path)
 	return l, nil
+}
+
+// useUpFirstInstance opens and closes the pipe once. go-winio creates the
+// first instance of a pipe without read or write access, so that Windows
+// keeps clients waiting until Accept creates a usable instance; Wine and
+// Windows 7 let a client connect to that first instance instead, and its
+// reads and writes then hang forever (go-winio issues 173 and 313). Opening
+// it here uses it up. Where the first instance refuses clients, as on
+// Windows 10 and later, the open fails with ERROR_PIPE_BUSY and nothing
+// happens.
+func useUpFirstInstance(path string) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return
+	}
+	h, err := windows.CreateFile(p, 0, 0, nil, windows.OPEN_EXISTING,
+		windows.SECURITY_SQOS_PRESENT|windows.SECURITY_ANONYMOUS, 0)
+	if err == nil {
+		windows.CloseHandle(h)
+	}
 }
 
 // pipeSDDL is the security descriptor of the pipe: full access for

@@ -263,8 +263,12 @@ func activeProcesses(job windows.Handle) (uint32, error) {
 // their processes.
 func Sweep(match func(tag string) bool) (killed int, err error) { return 0, nil }
 
-// Prepare does nothing on Windows.
-func Prepare() error { return nil }
+// Prepare gives steward a console when it has none (see ensureConsole), so
+// that the stop signal reaches its children.
+func Prepare() error {
+	ensureConsole()
+	return nil
+}
 
 // lookPath resolves file as exec.LookPath would, but against the PATH and
 // PATHEXT in env. A name with a path separator is taken relative to dir.

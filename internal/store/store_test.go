@@ -47,12 +47,16 @@ func pragma(t *testing.T, s *Store, name string) string {
 
 func TestOpenSettings(t *testing.T) {
 	s, path := openTest(t)
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"synchronous", "1"}, // NORMAL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
-		{"user_version", "1"},
+		{"user_version", strconv.Itoa(len(ms))}, // every embedded migration applied
 	} {
 		if got := pragma(t, s, tt.pragma); got != tt.want {
 			t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
@@ -165,9 +169,15 @@ func TestMigrate(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM a").Scan(&n); err != nil || n != 2 {
 		t.Errorf("rows after a failed migration = %d, %v, want 2: not rolled back", n, err)
 	}
-	db.Close()
-
 	// A database newer than this steward's migrations is refused.
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = " + strconv.Itoa(len(ms)+1)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	_, err = Open(ctx, path)
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("open of a newer schema: err = %v, want one saying it is newer", err)

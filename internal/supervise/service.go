@@ -31,6 +31,11 @@ type service struct {
 	baseDir string // resolves a relative working_dir default and command path
 	st      steward.ServiceStatus
 	changed chan struct{} // closed and replaced at every status change
+
+	healthC  chan healthResult // health changes, to the loop
+	limits   limitState        // owned by the caller of SetUsage
+	crashGen int               // unexpected exits so far; under mu
+	crashing bool              // the last exit was unexpected and no stable run followed; under mu
 }
 
 type requestKind int
@@ -39,17 +44,19 @@ const (
 	reqStart requestKind = iota
 	reqStop
 	reqRetire
+	reqRecycle // stop the running instance and start again
 )
 
 type request struct {
 	kind requestKind
+	why  string        // the reason of a stop or recycle; "" for the default
 	done chan struct{} // closed once the loop has acted on the request
 }
 
 // instance is one run of the service's process.
 type instance struct {
 	n       int
-	p       *proc.Process
+	p       process
 	started time.Time
 	cancel  context.CancelFunc // ends its readiness check
 	done    chan exitResult    // receives the exit of the main process
@@ -57,11 +64,22 @@ type instance struct {
 	// failReason, when set, makes the instance's exit final: the service
 	// becomes failed with this reason instead of following its policy.
 	failReason string
+	healthStop context.CancelFunc // ends its health checks
 }
 
 type exitResult struct {
-	state *os.ProcessState
-	err   error
+	state   *os.ProcessState
+	err     error
+	builtin bool // the end of a built-in kind's Runner
+}
+
+// clean reports whether the instance finished successfully: exit status
+// 0, or a Runner that returned nil.
+func (e exitResult) clean() bool {
+	if e.builtin {
+		return e.err == nil
+	}
+	return e.state != nil && e.state.ExitCode() == 0
 }
 
 type depsResult struct {
@@ -86,6 +104,7 @@ func newService(sup *Supervisor, cfg *config.Service, lg *logcap.Log, baseDir st
 			DependsOn: cfg.DependsOn,
 		},
 		changed: make(chan struct{}),
+		healthC: make(chan healthResult),
 	}
 }
 
@@ -112,8 +131,11 @@ func (s *service) status() steward.ServiceStatus {
 }
 
 // send hands a request to the loop and waits until it has acted on it.
-func (s *service) send(kind requestKind) {
-	r := request{kind: kind, done: make(chan struct{})}
+func (s *service) send(kind requestKind) { s.sendWhy(kind, "") }
+
+// sendWhy is send with the reason for a stop or recycle.
+func (s *service) sendWhy(kind requestKind, why string) {
+	r := request{kind: kind, why: why, done: make(chan struct{})}
 	select {
 	case s.reqs <- r:
 		<-r.done
@@ -218,7 +240,7 @@ func (s *service) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-s.reqs:
-			retire := s.handle(ctx, ls, r.kind)
+			retire := s.handle(ctx, ls, r)
 			close(r.done)
 			if retire {
 				return
@@ -227,6 +249,8 @@ func (s *service) loop(ctx context.Context) {
 			s.exited(ctx, ls, e)
 		case err := <-readyC:
 			s.readied(ctx, ls, err)
+		case h := <-s.healthC:
+			s.healthChanged(ctx, ls, h)
 		case d := <-ls.deps:
 			if d.gen == ls.depsGen && ls.want && s.status().State == steward.StateStarting && ls.inst == nil {
 				ls.depsStop()
@@ -251,9 +275,9 @@ func (s *service) loop(ctx context.Context) {
 }
 
 // handle acts on a request; it reports whether the loop should end.
-func (s *service) handle(ctx context.Context, ls *loopState, kind requestKind) bool {
+func (s *service) handle(ctx context.Context, ls *loopState, r request) bool {
 	state := s.status().State
-	switch kind {
+	switch r.kind {
 	case reqStart:
 		ls.want = true
 		switch state {
@@ -265,7 +289,11 @@ func (s *service) handle(ctx context.Context, ls *loopState, kind requestKind) b
 		// makes it start again once stopped.
 	case reqStop:
 		ls.want = false
-		s.stop(ctx, ls, "stop requested")
+		s.stop(ctx, ls, cmpOr(r.why, "stop requested"))
+	case reqRecycle:
+		if state == steward.StateRunning {
+			s.recycle(ctx, ls, r.why)
+		}
 	case reqRetire:
 		ls.want = false
 		s.stop(ctx, ls, "removed from config")
@@ -311,6 +339,10 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	cfg, baseDir := s.snapshotConfig()
 	ls.count++
 	inst := &instance{n: ls.count, done: make(chan exitResult, 1), ready: make(chan error, 1)}
+	if newRunner, ok := s.sup.opts.Kinds[cfg.Kind]; ok {
+		s.spawnRunner(ctx, ls, inst, newRunner, cfg, why)
+		return
+	}
 
 	env, err := buildEnv(cfg)
 	if err != nil {
@@ -325,12 +357,12 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	if !filepath.IsAbs(path) && filepath.Base(path) != path {
 		path = filepath.Join(dir, path)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := logcap.Pipe()
 	if err != nil {
 		s.giveUp(ctx, ls, "start: "+err.Error())
 		return
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := logcap.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
@@ -369,12 +401,8 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	for _, f := range [...]struct {
 		r      *os.File
 		stream string
-	}{{outR, "stdout"}, {errR, "stderr"}} {
-		logcap.GrowPipe(f.r)
-		go func() {
-			s.log.Capture(f.r, f.stream)
-			f.r.Close()
-		}()
+	}{{outR, logcap.Stdout}, {errR, logcap.Stderr}} {
+		go s.log.Capture(f.r, f.stream) // it closes f.r at the end
 	}
 	go func() {
 		st, err := p.Wait()
@@ -384,6 +412,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	desc, ok := describeReady(cfg.Ready)
 	if !ok {
 		s.set(ctx, steward.StateRunning, p.Pid(), why)
+		s.startHealth(ctx, inst)
 		return
 	}
 	s.set(ctx, steward.StateStarting, p.Pid(), why+"; waiting until ready ("+desc+")")
@@ -405,6 +434,7 @@ func (s *service) readied(ctx context.Context, ls *loopState, err error) {
 	}
 	if err == nil {
 		s.set(ctx, steward.StateRunning, ls.inst.p.Pid(), "ready")
+		s.startHealth(ctx, ls.inst)
 		return
 	}
 	ls.inst.failReason = "not ready: " + err.Error()
@@ -450,6 +480,7 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	if inst.cancel != nil {
 		inst.cancel()
 	}
+	s.stopHealth(inst)
 	// The rest of the tree goes with its main process, as systemd does.
 	go s.killTree(inst)
 	ls.inst = nil
@@ -458,6 +489,12 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 		ls.killAt = nil
 	}
 	how := describeExit(e.state, e.err)
+	if e.builtin {
+		how = "finished"
+		if e.err != nil {
+			how = "failed: " + e.err.Error()
+		}
+	}
 	code := exitCode(e.state)
 	s.mu.Lock()
 	s.st.ExitCode = code
@@ -477,7 +514,7 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	}
 
 	cfg := s.config()
-	clean := code != nil && *code == 0
+	clean := e.clean()
 	switch {
 	case cfg.Restart.Policy == config.RestartNever || (clean && cfg.Restart.Policy == config.RestartOnFailure):
 		ls.want = false
@@ -505,7 +542,9 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	ls.history = append(ls.history, now)
 	s.mu.Lock()
 	s.st.Restarts++
+	restarts := s.st.Restarts
 	s.mu.Unlock()
+	s.crashed(how, restarts)
 
 	delay := backoffDelay(cfg.Restart, ls.failures)
 	if delay <= 0 {
@@ -544,6 +583,7 @@ func (s *service) shutdown(ls *loopState) {
 		if ls.inst.cancel != nil {
 			ls.inst.cancel()
 		}
+		s.stopHealth(ls.inst)
 		s.killTree(ls.inst)
 		<-ls.inst.done
 	}
@@ -571,6 +611,7 @@ func (s *service) set(ctx context.Context, state steward.State, pid int, reason 
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
+	s.stateChanged(state, pid, reason)
 }
 
 func (s *service) snapshotConfig() (*config.Service, string) {
@@ -593,6 +634,13 @@ func backoffDelay(r config.Restart, failures int) time.Duration {
 	d = min(d, r.MaxBackoff)
 	half := d / 2
 	return half + rand.N(d-half+1)
+}
+
+func cmpOr(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }
 
 func slicesDeleteBefore(ts []time.Time, cut time.Time) []time.Time {

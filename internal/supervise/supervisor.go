@@ -36,6 +36,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for restart windows and stable periods; nil means time.Now.
 	Now func() time.Time
+	// Kinds makes the runners of the built-in kinds, by kind name: a
+	// service of such a kind runs in steward's process instead of as a
+	// process.
+	Kinds map[string]NewRunner
+	// Monitor, when set, hears of services failing, crash-looping, turning
+	// unhealthy and exceeding limits (with action alert).
+	Monitor Monitor
 }
 
 // Supervisor runs a set of services. It is safe for concurrent use.
@@ -49,6 +56,7 @@ type Supervisor struct {
 	closed   bool
 	wg       sync.WaitGroup // service loops
 	cancel   context.CancelFunc
+	conds    chan condition // to the Monitor
 }
 
 // New returns a Supervisor for cfg's services. Nothing starts until Start.
@@ -61,6 +69,10 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Supervisor{opts: opts, ctx: ctx, cancel: cancel, cfg: cfg, services: map[string]*service{}}
+	if opts.Monitor != nil {
+		s.conds = make(chan condition, 256)
+		s.wg.Go(s.monitorLoop)
+	}
 	for _, name := range cfg.Order {
 		if err := s.add(cfg, name); err != nil {
 			s.Close()

@@ -1,0 +1,173 @@
+// Command idle measures steward's own CPU and memory while it supervises
+// 100 idle services and samples them (and the machine, through a sysmon
+// service) every 10 s: the budget is < 0.1 % of a core and < 15 MB RSS.
+// Linux only: it reads /proc.
+//
+//	go run ./bench/idle [-services 100] [-every 10s] [-settle 20s] [-window 60s] [-bin PATH]
+//
+// Without -bin it builds ./cmd/steward first.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/client"
+)
+
+func main() {
+	n := flag.Int("services", 100, "services to supervise")
+	every := flag.Duration("every", 10*time.Second, "sampling interval of services and of the sysmon service")
+	settle := flag.Duration("settle", 20*time.Second, "time to let steward settle before measuring")
+	window := flag.Duration("window", 60*time.Second, "measuring window")
+	bin := flag.String("bin", "", "steward binary (default: build ./cmd/steward)")
+	plain := flag.Bool("plain", false, "no sysmon service and no metrics settings (for a steward without monitoring)")
+	flag.Parse()
+	if err := run(*n, *every, *settle, *window, *bin, *plain); err != nil {
+		fmt.Fprintln(os.Stderr, "idle:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, every, settle, window time.Duration, bin string, plain bool) error {
+	dir, err := os.MkdirTemp("", "steward-idle")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if bin == "" {
+		bin = filepath.Join(dir, "steward")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
+			return fmt.Errorf("build steward: %v\n%s", err, out)
+		}
+	}
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "data_dir: %s\n", filepath.Join(dir, "data"))
+	want := n
+	if !plain {
+		want++
+		fmt.Fprintf(&cfg, "metrics: {every: %s}\nservices:\n", every)
+		fmt.Fprintf(&cfg, "  machine: {kind: sysmon, every: %s, alert: {cpu: \"> 95%% for 5m\", memory: \"> 95%%\", \"disk:/\": \"> 99%%\"}}\n", every)
+	} else {
+		cfg.WriteString("services:\n")
+	}
+	for i := range n {
+		fmt.Fprintf(&cfg, "  s%03d: {command: [sleep, \"100000\"]}\n", i)
+	}
+	file := filepath.Join(dir, "steward.yaml")
+	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "run", "-c", file)
+	cmd.Stderr = nil
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	pid := cmd.Process.Pid
+
+	c := client.New(filepath.Join(dir, "data", "steward.sock"))
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, err := c.Services(context.Background())
+		running := 0
+		for _, s := range list {
+			if s.State == steward.StateRunning {
+				running++
+			}
+		}
+		if err == nil && running == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d services running: %v", running, want, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Printf("steward pid %d supervises %d services + sysmon, sampling every %s; settling %s\n", pid, n, every, settle)
+	time.Sleep(settle)
+
+	cpu0, err := cpuSeconds(pid)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	var maxRSS, sumRSS int64
+	samples := 0
+	for time.Since(t0) < window {
+		time.Sleep(time.Second)
+		rss, err := rssBytes(pid)
+		if err != nil {
+			return err
+		}
+		maxRSS = max(maxRSS, rss)
+		sumRSS += rss
+		samples++
+	}
+	cpu1, err := cpuSeconds(pid)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(t0).Seconds()
+	list, err := c.Services(context.Background())
+	if err != nil {
+		return err
+	}
+	withRSS := 0
+	for _, s := range list {
+		if s.RSSBytes > 0 {
+			withRSS++
+		}
+	}
+	fmt.Printf("window %.0f s: CPU %.3f %% of a core (%.3f s), RSS avg %.1f MB, max %.1f MB; %d services show RSS in ps\n",
+		elapsed, (cpu1-cpu0)/elapsed*100, cpu1-cpu0, float64(sumRSS)/float64(samples)/1e6, float64(maxRSS)/1e6, withRSS)
+	return nil
+}
+
+// cpuSeconds is the user+system CPU time of pid.
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0, errors.New("short stat")
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100, nil
+}
+
+// rssBytes is the resident set size of pid.
+func rssBytes(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}

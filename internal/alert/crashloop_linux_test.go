@@ -1,0 +1,89 @@
+package alert_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/alert"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/supervise"
+)
+
+// TestCrashLoopThroughSupervisor: a real service that crashes 100 times
+// under a real supervisor yields one firing alert; when it then gives up,
+// one critical failed alert.
+func TestCrashLoopThroughSupervisor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := events.NewRecorder(st)
+	eng, err := alert.New(ctx, alert.Options{Store: st, Events: rec, Config: config.Alerts{Repeat: time.Hour, FlapWindow: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte(`
+services:
+  crasher:
+    command: [sh, -c, "exit 1"]
+    restart: {policy: always, backoff: 0s, max_backoff: 0s, max_restarts: 100, window: 1h}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervise.New(cfg, supervise.Options{Events: rec, LogDir: filepath.Join(dir, "logs"), Monitor: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close()
+	sup.StartAll()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, _ := sup.Get("crasher")
+		if s.State == steward.StateFailed {
+			if s.Restarts != 100 {
+				t.Fatalf("restarts = %d, want 100", s.Restarts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("crasher is %s after %d restarts", s.State, s.Restarts)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var list []steward.Alert
+	for {
+		if list, err = eng.Alerts(ctx, store.AlertFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 2 && list[1].State == steward.AlertResolved {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts = %+v, want a failed one and a resolved restarting one", list)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if f, r := list[0], list[1]; f.Rule != alert.RuleFailed || f.State != steward.AlertFiring || f.Severity != steward.SeverityCritical ||
+		r.Rule != alert.RuleRestarting || r.Subject != "crasher" {
+		t.Errorf("alerts = %+v", list)
+	}
+	evs, _ := rec.List(ctx, store.EventFilter{Limit: 10000})
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == steward.EventAlert {
+			n++
+		}
+	}
+	if n != 3 { // restarting fired, restarting resolved (gave up), failed fired
+		t.Errorf("alert events = %d, want 3", n)
+	}
+}

@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/alert"
+	"github.com/stewardhq/steward/internal/check"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/kinds/sysmon"
+	"github.com/stewardhq/steward/internal/metrics"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/supervise"
+)
+
+// alertKeep is how long resolved alerts and ended silences are kept.
+const alertKeep = 90 * 24 * time.Hour
+
+// monitoring is the metrics history, the alert engine, the standalone
+// checks, the sampling of the services' process trees and the built-in
+// kind sysmon, wired together.
+type monitoring struct {
+	log     *slog.Logger
+	store   *store.Store
+	history *metrics.History
+	alerts  *alert.Engine
+	sysmon  *sysmon.Kind
+	checks  *check.Runner
+	export  http.Handler
+
+	ctx    context.Context // ends with stop
+	cancel context.CancelFunc
+
+	mu         sync.Mutex
+	cfg        *config.Config
+	sup        *supervise.Supervisor
+	collectors context.CancelFunc // ends the collectors of the current config
+	every      chan time.Duration // new sampling intervals for the usage loop
+	wg         sync.WaitGroup
+}
+
+// newMonitoring builds the monitoring parts over st; nothing runs until start.
+func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version string) (*monitoring, error) {
+	m := &monitoring{log: log, store: st, cfg: cfg, every: make(chan time.Duration, 1)}
+	var err error
+	m.history, err = metrics.NewHistory(ctx, metrics.HistoryOptions{
+		Store: st, KeepRaw: cfg.Metrics.KeepRaw, KeepMinute: cfg.Metrics.KeepMinute, KeepHour: cfg.Metrics.KeepHour, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.alerts, err = alert.New(ctx, alert.Options{Store: st, Events: rec, Config: cfg.Alerts, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.checks = check.NewRunner(m.ctx, func(ctx context.Context, c *config.Check, r check.Result) {
+		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
+	}, nil)
+	m.sysmon = sysmon.New(sysmon.Options{Alerts: m.alerts, History: m.history, Logger: log})
+	m.export = metrics.NewExporter(metrics.ExporterOptions{
+		History: m.history,
+		Services: func() []steward.ServiceStatus {
+			m.mu.Lock()
+			sup := m.sup
+			m.mu.Unlock()
+			if sup == nil {
+				return nil
+			}
+			return sup.List()
+		},
+		Alerts:  m.alerts.Counts,
+		Node:    cfg.Node,
+		Version: version,
+	})
+	return m, nil
+}
+
+// kinds are the built-in kinds for the supervisor.
+func (m *monitoring) kinds() map[string]supervise.NewRunner {
+	return map[string]supervise.NewRunner{config.KindSysmon: m.sysmon.NewRunner}
+}
+
+// start runs everything until stop.
+func (m *monitoring) start(sup *supervise.Supervisor) {
+	ctx := m.ctx
+	m.mu.Lock()
+	m.sup = sup
+	cfg := m.cfg
+	m.mu.Unlock()
+	m.wg.Go(func() { m.history.Run(ctx) })
+	m.wg.Go(func() { m.alerts.Run(ctx) })
+	m.wg.Go(func() { m.sampleUsage(ctx, sup, cfg.Metrics.Every) })
+	m.wg.Go(func() { m.prune(ctx) })
+	m.apply(cfg)
+}
+
+// apply applies a new configuration's monitoring settings.
+func (m *monitoring) apply(cfg *config.Config) {
+	m.mu.Lock()
+	m.cfg = cfg
+	if m.collectors != nil {
+		m.collectors()
+	}
+	var cctx context.Context
+	cctx, m.collectors = context.WithCancel(context.Background())
+	m.mu.Unlock()
+	m.alerts.SetConfig(cfg.Alerts)
+	m.history.SetRetention(cfg.Metrics.KeepRaw, cfg.Metrics.KeepMinute, cfg.Metrics.KeepHour)
+	m.checks.Apply(cfg.Checks)
+	select {
+	case <-m.every: // replace a change not taken yet
+	default:
+	}
+	select {
+	case m.every <- cfg.Metrics.Every:
+	default:
+	}
+	if len(cfg.Metrics.Collectors) > 0 {
+		m.wg.Go(func() { metrics.RunCollectors(cctx, cfg.Metrics.Collectors, m.history, m.log) })
+	}
+}
+
+// stop ends everything and flushes the metrics history.
+func (m *monitoring) stop() {
+	m.mu.Lock()
+	collectors := m.collectors
+	m.mu.Unlock()
+	if collectors != nil {
+		collectors()
+	}
+	m.checks.Close()
+	m.cancel()
+	m.wg.Wait()
+}
+
+// sampleUsage samples the process tree of every service with a process
+// every interval: into the services' status (and their limits), and into
+// the metrics history.
+func (m *monitoring) sampleUsage(ctx context.Context, sup *supervise.Supervisor, every time.Duration) {
+	var ts metrics.TreeSampler
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-m.every:
+			if d != every {
+				every = d
+				t.Reset(every)
+			}
+			continue
+		case <-t.C:
+		}
+		pids := sup.PIDs()
+		usage, err := ts.Sample(pids)
+		if err != nil {
+			m.log.Warn("sample services", "err", err)
+			continue
+		}
+		now := time.Now()
+		set := make(map[string]supervise.Usage, len(usage))
+		var samples []metrics.Sample
+		for name, u := range usage {
+			set[name] = supervise.Usage{CPUPercent: u.CPUPercent, RSS: u.RSS, Threads: u.Threads, OpenFiles: u.OpenFiles}
+			samples = append(samples, u.Samples(name, now)...)
+		}
+		sup.SetUsage(set)
+		if err := m.history.Record(ctx, samples...); err != nil {
+			m.log.Warn("record service metrics", "err", err)
+		}
+	}
+}
+
+// prune deletes old resolved alerts and ended silences every hour.
+func (m *monitoring) prune(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := m.store.PruneAlerts(ctx, time.Now().Add(-alertKeep)); err != nil && ctx.Err() == nil {
+			m.log.Warn("prune alerts", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
