@@ -35,10 +35,18 @@ func describeReady(r config.Ready) (string, bool) {
 	return "", false
 }
 
+// output is what a log check reads: the live lines of the instance, and the
+// recent lines with the time the instance started, for lines the live
+// stream had to drop under a burst.
+type output struct {
+	lines <-chan logcap.Line
+	tail  func(n int) []logcap.Line
+	since time.Time
+}
+
 // checkReady returns nil once the service described by cfg is ready, or an
-// error saying why not when ctx ends first. lines carries the service's
-// output for a log check.
-func checkReady(ctx context.Context, cfg *config.Service, env []string, dir string, lines <-chan logcap.Line) error {
+// error saying why not when ctx ends first.
+func checkReady(ctx context.Context, cfg *config.Service, env []string, dir string, out output) error {
 	r := cfg.Ready
 	var err error
 	switch {
@@ -69,7 +77,7 @@ func checkReady(ctx context.Context, cfg *config.Service, env []string, dir stri
 			return cmd.Run()
 		})
 	case r.Log != "":
-		err = waitLine(ctx, regexp.MustCompile(r.Log), lines)
+		err = waitLine(ctx, regexp.MustCompile(r.Log), out)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("not ready within %s", r.Timeout)
@@ -114,15 +122,27 @@ func probeHTTP(ctx context.Context, url string) error {
 	return nil
 }
 
-func waitLine(ctx context.Context, re *regexp.Regexp, lines <-chan logcap.Line) error {
+// waitLine waits for a line of the instance's output that re matches.
+func waitLine(ctx context.Context, re *regexp.Regexp, out output) error {
+	// The ring keeps times to the millisecond.
+	since := out.since.Truncate(time.Millisecond)
 	for {
 		select {
-		case l, ok := <-lines:
+		case l, ok := <-out.lines:
 			if !ok {
 				return errors.New("output stream ended before a line matched")
 			}
 			if re.MatchString(l.Text) {
 				return nil
+			}
+			if l.Missed == 0 {
+				continue
+			}
+			// Lines were dropped before this one: look for them in the ring.
+			for _, t := range out.tail(config.DefaultLogRing) {
+				if !t.Time.Before(since) && re.MatchString(t.Text) {
+					return nil
+				}
 			}
 		case <-ctx.Done():
 			return ctx.Err()

@@ -515,6 +515,7 @@ func TestReadiness(t *testing.T) {
 		{"exec", `{command: ["{{prog}}"], ready: {exec: ["{{prog}}", "-exit", "0"], timeout: 5s}}`, true},
 		{"exec fails", `{command: ["{{prog}}"], ready: {exec: ["{{prog}}", "-exit", "1"], timeout: 300ms}}`, false},
 		{"log", `{command: ["{{prog}}", "-ready-line", "listening now", "-ready-after", "50ms"], ready: {log: "listening \\w+", timeout: 5s}}`, true},
+		{"log after a burst", `{command: ["{{prog}}", "-print", "20000", "-ready-line", "burst over"], ready: {log: "burst over", timeout: 10s}}`, true},
 		{"log timeout", `{command: ["{{prog}}"], ready: {log: "never", timeout: 200ms}}`, false},
 		{"tcp timeout", `{command: ["{{prog}}"], ready: {tcp: "127.0.0.1:1", timeout: 200ms}}`, false},
 	}
