@@ -16,9 +16,10 @@ type Host struct {
 }
 
 // Log returns where steward logs before it knows its data dir: the
-// standard error that systemd and launchd collect, or the Windows Event
-// Log, which takes the warnings and errors. Lines are in slog's text
-// format; a line without a level counts as an error.
+// standard error that systemd and launchd collect (under systemd with each
+// line's priority for the journal), or the Windows Event Log, which takes
+// the warnings and errors. Lines are in slog's text format; a line without
+// a level counts as an error.
 func (h *Host) Log() io.Writer { return h.log }
 
 // OpenLog returns where steward logs once it knows its data dir: Log on

@@ -11,12 +11,17 @@ import (
 	"os"
 )
 
-// notifySocketVar names the socket systemd's Type=notify services report
-// their state on.
-const notifySocketVar = "NOTIFY_SOCKET"
+// Environment variables systemd sets for a service: the socket a
+// Type=notify service reports its state on, and, when standard error goes
+// to the journal, its device and inode.
+const (
+	notifySocketVar  = "NOTIFY_SOCKET"
+	journalStreamVar = "JOURNAL_STREAM"
+)
 
 // RunManaged runs steward under the service manager: run, with a Host
-// whose Ready tells systemd (Type=notify) that steward runs. systemd and
+// whose Ready tells systemd (Type=notify) that steward runs and whose log
+// gives the journal each line's priority. systemd and
 // launchd stop steward with SIGTERM, which run handles like a stop in a
 // terminal. NOTIFY_SOCKET is removed from the environment first, so that
 // the services steward starts do not inherit it.
@@ -24,10 +29,13 @@ func RunManaged(name string, stderr io.Writer, run func(context.Context, *Host) 
 	sock := os.Getenv(notifySocketVar)
 	os.Unsetenv(notifySocketVar)
 	h := &Host{log: stderr}
+	if os.Getenv(journalStreamVar) != "" {
+		h.log = &lineWriter{sink: journalSink(stderr)}
+	}
 	if sock != "" {
 		h.ready = func() {
 			if err := sdNotify(sock, "READY=1"); err != nil {
-				slog.New(slog.NewTextHandler(stderr, nil)).Error("tell systemd that steward runs", "err", err)
+				slog.New(slog.NewTextHandler(h.log, nil)).Error("tell systemd that steward runs", "err", err)
 			}
 		}
 	}

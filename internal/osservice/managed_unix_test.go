@@ -4,6 +4,7 @@ package osservice
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -50,6 +51,7 @@ func TestRunManagedNotifiesSystemd(t *testing.T) {
 
 func TestRunManagedWithoutSystemd(t *testing.T) {
 	t.Setenv(notifySocketVar, "")
+	t.Setenv(journalStreamVar, "")
 	var stderr strings.Builder
 	err := RunManaged("steward", &stderr, func(_ context.Context, h *Host) error {
 		h.Ready() // nobody to tell
@@ -65,6 +67,7 @@ func TestRunManagedWithoutSystemd(t *testing.T) {
 
 func TestRunManagedLogsAFailedNotification(t *testing.T) {
 	t.Setenv(notifySocketVar, filepath.Join(t.TempDir(), "nobody-listens"))
+	t.Setenv(journalStreamVar, "")
 	var stderr strings.Builder
 	RunManaged("steward", &stderr, func(_ context.Context, h *Host) error {
 		h.Ready()
@@ -72,5 +75,22 @@ func TestRunManagedLogsAFailedNotification(t *testing.T) {
 	})
 	if !strings.Contains(stderr.String(), `level=ERROR msg="tell systemd that steward runs"`) {
 		t.Errorf("logged %q", stderr.String())
+	}
+}
+
+func TestRunManagedGivesTheJournalPriorities(t *testing.T) {
+	t.Setenv(notifySocketVar, "")
+	t.Setenv(journalStreamVar, "8:12345")
+	var stderr strings.Builder
+	RunManaged("steward", &stderr, func(_ context.Context, h *Host) error {
+		w, err := h.OpenLog(t.TempDir())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "time=x level=WARN msg=careful")
+		return nil
+	})
+	if got, want := stderr.String(), "<4>time=x level=WARN msg=careful\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

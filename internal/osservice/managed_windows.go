@@ -36,9 +36,10 @@ const (
 // RunManaged runs steward as the Windows service name under the Service
 // Control Manager: it reports "start pending" at once and "running" when
 // run calls Host.Ready; a stop or shutdown request cancels run's context,
-// and steward reports "stopped" once run has returned. A failure of run
-// is reported with exit code 1, which makes the Service Control Manager
-// apply the recovery actions (restart). steward's warnings and errors go
+// and steward reports "stopped" once run has returned. run failing on its
+// own is reported with exit code 1, which makes the Service Control
+// Manager apply the recovery actions (restart); an error while stopping on
+// request is only logged. steward's warnings and errors go
 // to the Event Log under the source name, which installing the service
 // registers.
 //
@@ -54,7 +55,7 @@ func RunManaged(name string, stderr io.Writer, run func(context.Context, *Host) 
 	ignoreLogoff()
 	h := &handler{readyc: make(chan struct{}), run: run, report: eventSink(elog)}
 	h.host = &Host{
-		log:   &levelWriter{sink: h.report},
+		log:   &lineWriter{sink: atLeast(slog.LevelWarn, h.report)},
 		ready: func() { close(h.readyc) },
 	}
 	h.host.openLog = func(dataDir string) (io.Writer, error) {
@@ -139,11 +140,17 @@ func (h *handler) Execute(_ []string, reqs <-chan svc.ChangeRequest, changes cha
 			}
 		case err := <-done:
 			h.err = err
-			if err != nil {
-				h.report(slog.LevelError, "steward stopped: "+err.Error())
-				return true, 1
+			switch {
+			case err == nil:
+				return false, 0
+			case status.State == svc.StopPending:
+				// Asked to stop: an exit code would have the recovery
+				// actions start steward again.
+				h.report(slog.LevelError, "steward stopped, with an error: "+err.Error())
+				return false, 0
 			}
-			return false, 0
+			h.report(slog.LevelError, "steward stopped: "+err.Error())
+			return true, 1
 		}
 	}
 }

@@ -42,7 +42,7 @@ func nextState(t *testing.T, changes chan svc.Status) svc.Status {
 func newTestHandler(run func(context.Context, *Host) error) (*handler, *sinkRecorder) {
 	var r sinkRecorder
 	h := &handler{readyc: make(chan struct{}), run: run, report: r.sink}
-	h.host = &Host{log: &levelWriter{sink: r.sink}, ready: func() { close(h.readyc) }}
+	h.host = &Host{log: &lineWriter{sink: atLeast(slog.LevelWarn, r.sink)}, ready: func() { close(h.readyc) }}
 	return h, &r
 }
 
@@ -112,5 +112,24 @@ func TestRunManagedOutsideTheServiceManager(t *testing.T) {
 	err := RunManaged("steward-test", nil, func(context.Context, *Host) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "Service Control Manager") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestExecuteStopErrorIsNoFailure(t *testing.T) {
+	h, r := newTestHandler(func(ctx context.Context, host *Host) error {
+		host.Ready()
+		<-ctx.Done()
+		return errors.New("shut down: web did not stop")
+	})
+	reqs, changes, result := execute(h)
+	nextState(t, changes) // StartPending
+	nextState(t, changes) // Running
+	reqs <- svc.ChangeRequest{Cmd: svc.Stop}
+	nextState(t, changes) // StopPending
+	if got := <-result; got != [2]uint32{0, 0} {
+		t.Errorf("Execute returned %v, want success: the recovery actions must not restart a stopped steward", got)
+	}
+	if len(r.lines) != 1 || !strings.Contains(r.lines[0], "steward stopped, with an error: shut down: web did not stop") {
+		t.Errorf("reported %q", r.lines)
 	}
 }

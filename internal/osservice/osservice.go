@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/kardianos/service"
@@ -72,10 +73,11 @@ func (s Spec) check() error {
 	return nil
 }
 
-// isAbs reports whether path is absolute on this OS or on Windows, so that
-// specs for every OS can be tested anywhere.
+// isAbs reports whether path is absolute on Unix or on Windows, so that
+// the units of every OS can be rendered and tested anywhere.
 func isAbs(path string) bool {
-	if filepath.IsAbs(path) {
+	switch {
+	case filepath.IsAbs(path), strings.HasPrefix(path, "/"):
 		return true
 	}
 	return len(path) > 2 && path[1] == ':' && (path[2] == '\\' || path[2] == '/')

@@ -3,27 +3,27 @@ package osservice
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
 )
 
-// levelWriter passes the warnings and errors among the lines of a text
-// log (slog's TextHandler format) to a system log, one call of sink per
-// line. A line without a level, such as a config error printed as
-// FILE:LINE:COL: message, counts as an error. It is safe for concurrent
-// use.
-type levelWriter struct {
+// lineWriter hands each complete line of a text log (slog's TextHandler
+// format) to sink, with its level. A line without a level, such as a
+// config error printed as FILE:LINE:COL: message, counts as an error. It
+// is safe for concurrent use.
+type lineWriter struct {
 	sink func(level slog.Level, line string) error
 
 	mu      sync.Mutex
 	partial []byte // the start of a line whose end has not come yet
 }
 
-// Write passes on each complete line of p at slog.LevelWarn or above. It
-// never fails: a system log that fails has no one to tell.
-func (w *levelWriter) Write(p []byte) (int, error) {
+// Write passes on each complete line of p. It never fails: a system log
+// that fails has no one to tell.
+func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	data := p
@@ -36,7 +36,9 @@ func (w *levelWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		w.line(string(bytes.TrimRight(data[:i], "\r")))
+		if line := string(bytes.TrimRight(data[:i], "\r")); line != "" {
+			w.sink(lineLevel(line), line)
+		}
 		data = data[i+1:]
 	}
 	if len(data) > 0 {
@@ -45,12 +47,34 @@ func (w *levelWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *levelWriter) line(s string) {
-	if s == "" {
-		return
+// atLeast returns a sink that passes to sink the lines at level min or
+// above, and drops the others.
+func atLeast(min slog.Level, sink func(slog.Level, string) error) func(slog.Level, string) error {
+	return func(level slog.Level, line string) error {
+		if level < min {
+			return nil
+		}
+		return sink(level, line)
 	}
-	if level := lineLevel(s); level >= slog.LevelWarn {
-		w.sink(level, s)
+}
+
+// journalSink writes each line to w with the syslog priority of its level
+// in front ("<4>" for a warning), which systemd's journal takes as the
+// line's priority (SyslogLevelPrefix): journalctl -p warning then shows
+// steward's warnings and errors.
+func journalSink(w io.Writer) func(slog.Level, string) error {
+	return func(level slog.Level, line string) error {
+		prio := 7 // debug
+		switch {
+		case level >= slog.LevelError:
+			prio = 3
+		case level >= slog.LevelWarn:
+			prio = 4
+		case level >= slog.LevelInfo:
+			prio = 6
+		}
+		_, err := fmt.Fprintf(w, "<%d>%s\n", prio, line)
+		return err
 	}
 }
 

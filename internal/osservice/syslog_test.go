@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// sinkRecorder records what a levelWriter passes on.
+// sinkRecorder records what a lineWriter passes on.
 type sinkRecorder struct {
 	mu    sync.Mutex
 	lines []string
@@ -24,9 +24,9 @@ func (r *sinkRecorder) sink(level slog.Level, line string) error {
 	return nil
 }
 
-func TestLevelWriterPassesWarningsAndErrors(t *testing.T) {
+func TestLineWriterPassesWarningsAndErrors(t *testing.T) {
 	var r sinkRecorder
-	w := &levelWriter{sink: r.sink}
+	w := &lineWriter{sink: atLeast(slog.LevelWarn, r.sink)}
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	logger.Debug("debug")
 	logger.Info("info", "k", "level=ERROR in a value")
@@ -52,9 +52,9 @@ func TestLevelWriterPassesWarningsAndErrors(t *testing.T) {
 	}
 }
 
-func TestLevelWriterJoinsPartialWrites(t *testing.T) {
+func TestLineWriterJoinsPartialWrites(t *testing.T) {
 	var r sinkRecorder
-	w := &levelWriter{sink: r.sink}
+	w := &lineWriter{sink: atLeast(slog.LevelWarn, r.sink)}
 	for _, part := range []string{"level=WA", "RN msg=split", "\r\nlevel=INFO msg=x\nlevel=ERR", "OR msg=y\n"} {
 		if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
 			t.Fatalf("Write(%q): %d, %v", part, n, err)
@@ -63,6 +63,27 @@ func TestLevelWriterJoinsPartialWrites(t *testing.T) {
 	got := strings.Join(r.lines, "|")
 	if want := "WARN level=WARN msg=split|ERROR level=ERROR msg=y"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestJournalSink(t *testing.T) {
+	var b strings.Builder
+	w := &lineWriter{sink: journalSink(&b)}
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	logger.Debug("d")
+	logger.Info("i")
+	logger.Warn("w")
+	logger.Error("e")
+	fmt.Fprintln(w, "config.yaml:1:1: bad")
+	want := "<7>level=DEBUG msg=d\n<6>level=INFO msg=i\n<4>level=WARN msg=w\n<3>level=ERROR msg=e\n<3>config.yaml:1:1: bad\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
 

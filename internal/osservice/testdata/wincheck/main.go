@@ -7,6 +7,7 @@
 //	wincheck alive PID...              exit 0 when every PID runs
 //	wincheck gone [-wait DUR] PID...   exit 0 when none runs, waiting up to DUR
 //	wincheck service NAME              print start type, command line, recovery actions
+//	wincheck state NAME                print the state the service manager reports
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
@@ -33,9 +35,12 @@ func main() {
 		wait := fs.Duration("wait", 5*time.Second, "how long to wait for the processes to end")
 		fs.Parse(os.Args[2:])
 		os.Exit(gone(pids(fs.Args()), *wait))
-	case "service":
+	case "service", "state":
 		if len(os.Args) != 3 {
 			usage()
+		}
+		if os.Args[1] == "state" {
+			os.Exit(state(os.Args[2]))
 		}
 		os.Exit(service(os.Args[2]))
 	}
@@ -43,7 +48,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: wincheck alive PID... | gone [-wait DUR] PID... | service NAME")
+	fmt.Fprintln(os.Stderr, "usage: wincheck alive PID... | gone [-wait DUR] PID... | service NAME | state NAME")
 	os.Exit(2)
 }
 
@@ -144,5 +149,32 @@ func service(name string) int {
 	} else {
 		fmt.Printf("recovery_on_failure_exit: error %v\n", err)
 	}
+	return 0
+}
+
+func state(name string) int {
+	m, err := mgr.Connect()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wincheck: connect:", err)
+		return 1
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wincheck: open service:", err)
+		return 1
+	}
+	defer s.Close()
+	st, err := s.Query()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wincheck: query:", err)
+		return 1
+	}
+	names := map[svc.State]string{
+		svc.Stopped: "stopped", svc.StartPending: "start_pending", svc.StopPending: "stop_pending",
+		svc.Running: "running", svc.ContinuePending: "continue_pending", svc.PausePending: "pause_pending",
+		svc.Paused: "paused",
+	}
+	fmt.Println(names[st.State])
 	return 0
 }
