@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{opts: opts, started: time.Now(), cfg: cfg}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := makeDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	if err := proc.Prepare(); err != nil {
