@@ -39,6 +39,7 @@ mkdir -p "$covdir/unit" "$covdir/bin"
 STEWARD_COVDIR="$covdir/bin" go test -race -count=1 -timeout 20m \
   -cover -coverpkg=./... ./... -args -test.gocoverdir="$covdir/unit"
 bash scripts/wine-test.sh
+bash scripts/browser-test.sh
 
 step "coverage (unit + integration) of the product code"
 go tool covdata textfmt -i="$covdir/unit,$covdir/bin" -o "$covdir/all.txt"

@@ -240,5 +240,5 @@ func (d *Daemon) tcp(cfg *config.Config) (net.Listener, http.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return l, d.api.TCPHandler(api.StaticToken(token)), nil
+	return l, d.dashboard(l, tlsConf != nil, token, tokenFile), nil
 }

@@ -1,0 +1,365 @@
+// Browser tests of steward's dashboard: Playwright drives Debian's headless
+// Chromium against a real `steward run` (started by scripts/browser-test.sh),
+// and every action is checked against the real processes with
+// `steward ps -o json`. Screenshots of each page go to $ARTIFACTS.
+//
+// Environment: STEWARD_URL (the dashboard), STEWARD_BIN, STEWARD_CONFIG,
+// STEWARD_TOKEN_FILE, ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
+// STEWARD_RESULT (a file to write the summary line to instead of stdout).
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const URL = process.env.STEWARD_URL.replace(/\/$/, '');
+const BIN = process.env.STEWARD_BIN;
+const CONFIG = process.env.STEWARD_CONFIG;
+const TOKEN = fs.readFileSync(process.env.STEWARD_TOKEN_FILE, 'utf8').trim();
+const ARTIFACTS = process.env.ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'steward-shots-'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+// steward runs a CLI command against the running steward.
+function steward(...args) {
+  return execFileSync(BIN, ['-c', CONFIG, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// ps returns the services as `steward ps -o json` reports them, by name.
+function ps() {
+  return Object.fromEntries(JSON.parse(steward('ps', '-o', 'json')).map((s) => [s.name, s]));
+}
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+// waitFor polls cond until it returns a truthy value or the deadline passes.
+async function waitFor(what, cond, timeout = 10000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ': ' + last.message : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function apiGet(p) {
+  const res = await fetch(URL + p, { headers: { Authorization: 'Bearer ' + TOKEN } });
+  assert.equal(res.status, 200, `GET ${p} with the token`);
+  return res.json();
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+let page;
+const problems = []; // script errors and CSP violations seen by any page
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, name + '.png'), fullPage: true });
+}
+
+// marked reports whether the page is still the document marked by mark():
+// a reload or navigation would have dropped the mark.
+const mark = () => page.evaluate(() => { window.__stewardMark = 1; });
+const marked = () => page.evaluate(() => window.__stewardMark === 1);
+
+async function login(next = '/') {
+  await page.goto(URL + next);
+  await page.fill('#token', TOKEN);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
+}
+
+test('without a session: the login page, never data', async () => {
+  await page.goto(URL + '/services');
+  assert.equal(new globalThis.URL(page.url()).pathname, '/login');
+  const html = await page.content();
+  for (const name of ['worker', 'migrate', 'payments-port']) assert.ok(!html.includes(name), `login page shows ${name}`);
+  const api = await fetch(URL + '/v1/services');
+  assert.equal(api.status, 401);
+  const res = await fetch(URL + '/login');
+  const csp = res.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  await shot('01-login');
+  await page.fill('#token', 'not-the-token');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('.notice.error'), /not valid/);
+});
+
+test('login with the API token', async () => {
+  await login('/services');
+  assert.equal(new globalThis.URL(page.url()).pathname, '/services');
+  const cookies = await page.context().cookies();
+  const s = cookies.find((c) => c.name === 'steward_session');
+  assert.ok(s, 'session cookie');
+  assert.equal(s.httpOnly, true);
+  assert.equal(s.sameSite, 'Strict');
+  assert.equal(await page.evaluate(() => document.cookie.includes('steward_session')), false);
+});
+
+test('overview: node, service counts, machine gauges, live', async () => {
+  await page.goto(URL + '/');
+  await page.waitForSelector('#live[data-state="live"]');
+  assert.match(await page.textContent('main h1'), /Overview/);
+  assert.match(await page.textContent('.page-head'), /demo-01/);
+  assert.match(await page.textContent('#ov-stats'), /running/);
+  // sysmon samples every 2s; the page refreshes on its own every 15s.
+  await waitFor('machine gauges', async () => {
+    if (await page.$('.gauge')) return true;
+    await page.reload();
+    return false;
+  }, 20000);
+  assert.ok(await page.$('#ov-machine .chart-card'));
+});
+
+test('services table shows the real services', async () => {
+  await page.goto(URL + '/services');
+  const real = await waitFor('api running', () => { const p = ps(); return p.api.state === 'running' && p; });
+  const row = page.locator('tr[data-service="api"]');
+  await waitFor('api row running', async () => (await row.getAttribute('data-state')) === 'running');
+  assert.equal((await row.locator('td.pid').textContent()).trim(), String(real.api.pid));
+  for (const name of Object.keys(real)) assert.ok(await page.$(`tr[data-service="${name}"]`), `row for ${name}`);
+  await page.fill('#filter', 'work');
+  assert.equal(await page.locator('tr[data-service="api"]').isVisible(), false);
+  assert.equal(await page.locator('tr[data-service="worker"]').isVisible(), true);
+  await page.fill('#filter', '');
+  await shot('03-services');
+});
+
+test('stop and start from the UI change the real process', async () => {
+  await page.goto(URL + '/services');
+  await page.waitForSelector('#live[data-state="live"]');
+  await mark();
+  const before = ps().api;
+  assert.equal(before.state, 'running');
+  const row = () => page.locator('tr[data-service="api"]');
+  await row().getByRole('button', { name: 'Stop', exact: true }).click();
+  await page.locator('#confirm-dialog').getByRole('button', { name: 'Stop api' }).click();
+  await waitFor('api stopped in the table', async () => (await row().getAttribute('data-state')) === 'stopped');
+  const stopped = ps().api;
+  assert.equal(stopped.state, 'stopped');
+  assert.equal(stopped.pid, 0);
+  await waitFor(`old process ${before.pid} gone`, () => !alive(before.pid), 5000);
+
+  await row().getByRole('button', { name: 'Start', exact: true }).click();
+  await waitFor('api running in the table', async () => (await row().getAttribute('data-state')) === 'running');
+  const started = ps().api;
+  assert.equal(started.state, 'running');
+  assert.ok(started.pid > 0 && started.pid !== before.pid, `new pid ${started.pid}, old ${before.pid}`);
+  assert.ok(alive(started.pid));
+  await waitFor('new pid shown', async () => (await row().locator('td.pid').textContent()).trim() === String(started.pid));
+  assert.ok(await marked(), 'the page reloaded');
+});
+
+test('an action without the CSRF token is refused', async () => {
+  const status = await page.evaluate(async () => (await fetch('/v1/services/api/stop', { method: 'POST' })).status);
+  assert.equal(status, 403);
+  const forged = await page.evaluate(async () => (await fetch('/v1/services/api/stop', {
+    method: 'POST', headers: { 'X-CSRF-Token': 'forged' } })).status);
+  assert.equal(forged, 403);
+  assert.equal(ps().api.state, 'running');
+});
+
+test('service detail: a live log line appears', async () => {
+  await page.goto(URL + '/services/api');
+  await mark();
+  const numbers = () => page.$$eval('#logs .line .text', (els) =>
+    els.map((e) => +(e.textContent.match(/served request #(\d+)/) || [])[1]).filter((n) => n > 0));
+  const first = await waitFor('log tail', async () => { const n = await numbers(); return n.length && Math.max(...n); });
+  const next = await waitFor('a new log line', async () => { const n = await numbers(); return Math.max(...n) > first && Math.max(...n); }, 5000);
+  assert.ok(next > first);
+  assert.ok(await marked(), 'the page reloaded');
+  assert.match(await page.textContent('#svc-config'), /served request/);
+  assert.match(await page.textContent('#svc-deps'), /db/);
+  assert.equal((await page.textContent('#svc-pid')).trim(), String(ps().api.pid));
+  await page.waitForSelector('#svc-charts .chart-card');
+  await shot('04-service-detail');
+});
+
+test('events arrive live', async () => {
+  await page.goto(URL + '/events');
+  await page.waitForSelector('#live[data-state="live"]');
+  await mark();
+  const newest = () => page.$$eval('#events tr[data-id]', (trs) => Math.max(0, ...trs.map((tr) => +tr.dataset.id)));
+  // A row of worker with a chip of state `to` and an ID past `after`.
+  const arrived = (after, to) => page.$$eval('#events tr[data-id]', (trs, [after, to]) => trs.some((tr) =>
+    +tr.dataset.id > after && tr.textContent.includes('worker') && tr.querySelector('.state-' + to)), [after, to]);
+  let seen = await newest();
+  steward('stop', 'worker');
+  await waitFor('a live row: worker stopped', () => arrived(seen, 'stopped'), 5000);
+  assert.ok(await page.$('#events tr.fresh'), 'new rows are highlighted');
+  seen = await newest();
+  steward('start', 'worker');
+  await waitFor('a live row: worker starting', () => arrived(seen, 'starting'), 5000);
+  assert.ok(await marked(), 'the page reloaded');
+  await page.selectOption('select[name="type"]', 'config');
+  await page.waitForURL(/type=config/);
+  assert.equal(await page.locator('#events tr[data-id]:has(.type-state)').count(), 0);
+  await page.selectOption('select[name="type"]', '');
+  await page.waitForURL((u) => !u.search.includes('type=config'));
+  await shot('05-events');
+});
+
+test('an alert is acknowledged and silenced', async () => {
+  await page.goto(URL + '/alerts');
+  await mark();
+  const row = page.locator('#alerts-open tr[data-subject="payments-port"]');
+  await row.waitFor({ timeout: 15000 });
+  await row.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+  await page.fill('#ack-comment', 'looking into it');
+  await page.locator('#ack-dialog').getByRole('button', { name: 'Acknowledge', exact: true }).click();
+  await page.locator('#alerts-open tr[data-subject="payments-port"] .acked').waitFor({ timeout: 5000 });
+  const alerts = await apiGet('/v1/alerts');
+  const a = alerts.find((x) => x.subject === 'payments-port');
+  assert.ok(a.acked_by, 'acked_by');
+  assert.equal(a.ack_comment, 'looking into it');
+
+  await page.locator('#alerts-open tr[data-subject="payments-port"]').getByRole('button', { name: 'Silence', exact: true }).click();
+  await page.selectOption('#sil-duration', '4h');
+  await page.fill('#sil-comment', 'port moves tonight');
+  await page.locator('#silence-dialog').getByRole('button', { name: 'Silence', exact: true }).click();
+  await page.locator('#alerts-silences tr:has-text("subject=payments-port")').waitFor({ timeout: 5000 });
+  const silences = await apiGet('/v1/silences');
+  const sl = silences.find((s) => s.matchers.subject === 'payments-port');
+  assert.ok(sl, 'silence stored');
+  const hours = (Date.parse(sl.ends) - Date.parse(sl.starts)) / 3600e3;
+  assert.ok(Math.abs(hours - 4) < 0.01, `silence of ${hours}h`);
+  assert.ok(await marked(), 'the page reloaded');
+  await shot('06-alerts');
+});
+
+test('config: history, diff and a rollback', async () => {
+  const text = fs.readFileSync(CONFIG, 'utf8');
+  // A new version with one more service, applied as the CLI does.
+  fs.writeFileSync(CONFIG, text.replace('checks:\n', '  extra:\n    command: ["sleep", "3600"]\nchecks:\n'));
+  steward('reload');
+  await waitFor('extra running', () => ps().extra?.state === 'running');
+  await page.goto(URL + '/config');
+  await page.waitForSelector('#live[data-state="live"]');
+  await mark();
+  const cur = +(await page.getAttribute('#cfg-versions tr.current', 'data-version'));
+  assert.ok(cur >= 2);
+  assert.match(await page.textContent('#cfg-diff'), /\+\s+extra:/);
+  await shot('07-config');
+  await page.locator(`#cfg-versions tr[data-version="${cur - 1}"]`).getByRole('button', { name: 'Roll back' }).click();
+  const dlg = page.locator('#confirm-dialog');
+  await dlg.locator('.d-del:has-text("extra:")').waitFor();
+  await shot('08-config-rollback-confirm');
+  await dlg.getByRole('button', { name: `Roll back to ${cur - 1}` }).click();
+  await page.locator('.toast:has-text("Applied as version")').waitFor({ timeout: 10000 });
+  await waitFor('extra removed', () => !ps().extra);
+  await waitFor('the new version shown current', async () =>
+    +(await page.getAttribute('#cfg-versions tr.current', 'data-version')) === cur + 1);
+  const history = await apiGet('/v1/config/versions');
+  const v = history.find((x) => x.n === cur + 1);
+  assert.match(v.source, /^tcp:/);
+  assert.ok(await marked(), 'the page reloaded');
+  fs.writeFileSync(CONFIG, text);
+});
+
+test('overview after a while: charts filled in', async () => {
+  await page.goto(URL + '/');
+  await page.waitForSelector('#ov-machine .chart .line');
+  await shot('02-overview');
+  // The dark scheme, as a system set to dark shows it.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot('dark-overview');
+  await page.goto(URL + '/services/api');
+  await page.waitForSelector('#logs .line');
+  await shot('dark-service-detail');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('usable at a phone\'s width (390×844)', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.context().clearCookies();
+  await page.goto(URL + '/');
+  await page.waitForSelector('#token');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'phone-01-login.png') });
+  await login('/');
+  const pages = [['/', 'overview'], ['/services', 'services'], ['/services/api', 'service-detail'],
+    ['/alerts', 'alerts'], ['/events', 'events'], ['/config', 'config']];
+  for (const [p, name] of pages) {
+    await page.goto(URL + p);
+    await page.waitForSelector('#live[data-state="live"]');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 390) {
+      const wide = await page.evaluate(() => Array.from(document.querySelectorAll('main *'))
+        .filter((e) => e.getBoundingClientRect().right > 391).slice(-3)
+        .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className).join(', '));
+      assert.fail(`${p} is ${width}px wide at 390px: ${wide}`);
+    }
+    // What the phone shows: the first screen, with the tab bar.
+    await page.screenshot({ path: path.join(ARTIFACTS, `phone-${name}.png`) });
+  }
+  await page.goto(URL + '/services');
+  const stop = page.locator('tr[data-service="api"]').getByRole('button', { name: 'Stop', exact: true });
+  assert.ok(await stop.isVisible());
+  const box = await stop.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 390, 'Stop button within the screen');
+  assert.ok(await page.locator('nav a[href="/alerts"]').isVisible());
+  await page.setViewportSize({ width: 1440, height: 900 });
+});
+
+test('logout ends the session', async () => {
+  await page.goto(URL + '/');
+  await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log out' }).click()]);
+  const status = await page.evaluate(async () => (await fetch('/v1/services')).status);
+  assert.equal(status, 401);
+  await page.goto(URL + '/config');
+  assert.equal(new globalThis.URL(page.url()).pathname, '/login');
+});
+
+test('no script errors or CSP violations', async () => {
+  assert.deepEqual(problems, []);
+});
+
+// Run them in order, each failure reported; the last line is the count.
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-chromium-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  viewport: { width: 1440, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+context.setDefaultTimeout(10000);
+page = context.pages()[0] || await context.newPage();
+page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+// Chromium logs every 4xx answer as an error; the tests cause some on purpose.
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`${page.url()}: ${m.text()}`);
+});
+
+let passed = 0, failed = 0;
+for (const t of tests) {
+  const start = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok   ${t.name} (${Date.now() - start} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${t.name} (${Date.now() - start} ms)\n     ${String(e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
+    try { await shot('FAILED-' + t.name.replace(/[^a-z0-9]+/gi, '-')); } catch { /* the page is gone */ }
+  }
+}
+await context.close();
+fs.rmSync(userDataDir, { recursive: true, force: true });
+const summary = `${passed} passed, ${failed} failed`;
+// Under scripts/browser-test.sh the summary goes to a file: the script prints
+// it as its own last line, after stopping steward.
+if (process.env.STEWARD_RESULT) fs.writeFileSync(process.env.STEWARD_RESULT, summary + '\n');
+else console.log(`screenshots in ${ARTIFACTS}\n${summary}`);
+process.exit(failed ? 1 : 0);
