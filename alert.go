@@ -51,9 +51,23 @@ type Alert struct {
 // Open reports whether the alert is pending or firing.
 func (a *Alert) Open() bool { return a.State == AlertPending || a.State == AlertFiring }
 
-// Labels returns what silences and routes match an alert on.
+// Labels returns what silences and routes match an alert on: rule,
+// subject, severity and, for an alert about a service, service.
 func (a *Alert) Labels() map[string]string {
-	return map[string]string{"rule": a.Rule, "subject": a.Subject, "severity": a.Severity}
+	l := map[string]string{"rule": a.Rule, "subject": a.Subject, "severity": a.Severity}
+	if s := a.Service(); s != "" {
+		l["service"] = s
+	}
+	return l
+}
+
+// Service returns the service the alert is about: its subject, except for
+// the alert of a standalone check (rule "check"), which is about none.
+func (a *Alert) Service() string {
+	if a.Rule == "check" {
+		return ""
+	}
+	return a.Subject
 }
 
 // AlertTransition is one change of an alert: a new state, or an

@@ -48,11 +48,13 @@ const (
 
 // Event types.
 const (
-	EventState  = "state"  // a service changed state
-	EventConfig = "config" // a configuration was applied
-	EventSystem = "system" // steward itself started or stopped
-	EventHealth = "health" // a service's health changed
-	EventAlert  = "alert"  // an alert changed: opened, fired, resolved, acknowledged, reminded
+	EventState        = "state"        // a service changed state
+	EventConfig       = "config"       // a configuration was applied
+	EventSystem       = "system"       // steward itself started or stopped
+	EventHealth       = "health"       // a service's health changed
+	EventAlert        = "alert"        // an alert changed: opened, fired, resolved, acknowledged, reminded
+	EventLog          = "log"          // a log watch rule matched, or its condition stopped holding
+	EventNotification = "notification" // a notification was given up: not delivered within its max age
 )
 
 // Event is one thing that happened, stored before it is published.

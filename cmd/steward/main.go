@@ -95,6 +95,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newAlertsCmd(g),
 		newSilenceCmd(g),
 		newChecksCmd(g),
+		newNotificationsCmd(g),
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 	)

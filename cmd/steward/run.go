@@ -51,7 +51,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready f
 	defer stop()
 	d, err := daemon.New(ctx, cfg, daemon.Options{Version: version, Logger: logger, Ready: ready})
 	if err != nil {
-		return err
+		return printConfigErrors(err, logTo)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -103,25 +103,40 @@ func configFile(g *globals) string {
 // loadConfig loads the config file, printing each error as FILE:LINE:COL.
 func loadConfig(g *globals, stderr io.Writer) (*config.Config, error) {
 	cfg, err := config.Load(configFile(g))
+	if err != nil {
+		return nil, printConfigErrors(err, stderr)
+	}
+	return cfg, nil
+}
+
+// printConfigErrors prints the FILE:LINE:COL lines of a config.ErrorList
+// and returns an exitError, or returns any other err as it is.
+func printConfigErrors(err error, stderr io.Writer) error {
 	var list config.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
 			fmt.Fprintln(stderr, e)
 		}
-		return nil, exitError{exitFailure}
+		return exitError{exitFailure}
 	}
-	return cfg, err
+	return err
 }
 
 func newValidateCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate",
 		Short: "Check a config file; print every error as FILE:LINE:COL: message",
-		Args:  noArgs,
+		Long: "Check a config file; print every error as FILE:LINE:COL: message.\n\n" +
+			"The ${env:NAME} and ${file:PATH} references of the notifiers are resolved too, in this\n" +
+			"command's environment, as steward run would resolve them.",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(g, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			if _, err := cfg.Notifiers(); err != nil {
+				return printConfigErrors(err, cmd.ErrOrStderr())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d services\n", cfg.File, len(cfg.Services))
 			return nil

@@ -31,10 +31,12 @@ type Options struct {
 	Metrics    Metrics
 	Checks     Checks
 	Prometheus http.Handler
-	Node       string
-	Version    string
-	Started    time.Time
-	Logger     *slog.Logger
+	// Notifications is optional too.
+	Notifications Notifications
+	Node          string
+	Version       string
+	Started       time.Time
+	Logger        *slog.Logger
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -100,6 +102,9 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/silences", s.listSilences},
 		{"POST", "/v1/silences", s.addSilence},
 		{"DELETE", "/v1/silences/{id}", s.deleteSilence},
+		{"GET", "/v1/notifications", s.listNotifications},
+		{"GET", "/v1/notifications/{id}", s.getNotification},
+		{"POST", "/v1/notifications/{id}/retry", s.retryNotification},
 		{"GET", "/v1/checks", s.listChecks},
 		{"GET", "/v1/metrics/query", s.queryMetrics},
 		{"POST", "/v1/metrics", s.pushMetrics},

@@ -1,10 +1,17 @@
 // Package config reads steward's YAML configuration: its schema, the defaults
-// (all in this file), strict validation that reports every error with its
-// FILE:LINE:COL position, and the diff of two configurations. Any package may
-// import it; it imports only the standard library and the YAML parser.
+// (in this file, monitoring.go and notify.go), strict validation that
+// reports every error with its FILE:LINE:COL position, and the diff of two
+// configurations. It imports the YAML parser, and notify and logwatch for
+// the schemas and validation of notifiers and log watches: any package may
+// import it but those two and what they import (store, logcap).
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/stewardhq/steward/internal/logwatch"
+	"github.com/stewardhq/steward/internal/notify"
+)
 
 // Defaults. This is the one place they are written down; the README links here.
 const (
@@ -48,8 +55,15 @@ type Config struct {
 	CheckOrder []string          `json:"-"`
 	Alerts     Alerts            `json:"alerts"`
 	Metrics    Metrics           `json:"metrics"`
+	// Notify holds the notifiers by name, their secrets as references
+	// (see Notifiers); NotifyOrder holds the names in file order.
+	Notify        map[string]notify.Config `json:"notify,omitempty"`
+	NotifyOrder   []string                 `json:"-"`
+	Notifications Notifications            `json:"notifications"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
+	// at locates what Notifiers may find wrong.
+	at *positions
 }
 
 // API says where steward serves its HTTP API.
@@ -90,6 +104,9 @@ type Service struct {
 	Limits *Limits `json:"limits,omitempty"`
 	// Sysmon is set for a service of kind sysmon.
 	Sysmon *Sysmon `json:"sysmon,omitempty"`
+	// Logwatch is set for a service of kind logwatch; its files are
+	// absolute.
+	Logwatch *logwatch.Config `json:"logwatch,omitempty"`
 }
 
 // Ready says when a started service counts as ready for its dependents. At

@@ -42,6 +42,10 @@ services:
 	f.Add([]byte("services:\n  a: {command: x, depends_on: [b]}\n  b: {command: x, depends_on: [a]}\n"))
 	f.Add([]byte("services:\n  a: &a {command: x, <<: *a}\n  b: *a\n"))
 	f.Add([]byte("services:\n  a: {kind: sysmon, every: 10s}\nchecks: {}\n"))
+	// Notifiers, routes and a log watch.
+	f.Add([]byte("notify:\n  h: {webhook: {url: \"https://h/${env:T}\", headers: {X: y}}}\n  m: {smtp: {host: h, from: a@b.c, to: [d@e.f]}}\n" +
+		"alerts: {routes: [{match: {severity: critical}, to: [h, m], group_wait: 0s}]}\n" +
+		"services:\n  a: {command: x}\n  w: {kind: logwatch, files: [x.log], service: a, rules: [{match: 'E(?P<x>.)', when: 2 in 1m, message: $x}]}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.yaml", data)
@@ -114,7 +118,9 @@ func checkConfig(t *testing.T, c *Config) {
 			t.Fatalf("invalid name accepted: %s", checkName(name))
 		case s.Kind == KindSysmon && (s.Sysmon == nil || s.Sysmon.Every <= 0 || len(s.Command) > 0):
 			t.Fatalf("sysmon service %q: %+v, command %q", name, s.Sysmon, s.Command)
-		case s.Kind != KindSysmon && (s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == ""):
+		case s.Kind == KindLogwatch && (s.Logwatch == nil || s.Logwatch.Validate() != nil || len(s.Command) > 0):
+			t.Fatalf("logwatch service %q: %+v, command %q", name, s.Logwatch, s.Command)
+		case s.Kind != KindSysmon && s.Kind != KindLogwatch && (s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == ""):
 			t.Fatalf("service %q: kind %q, command %q", name, s.Kind, s.Command)
 		case s.EnvFile != "" && !filepath.IsAbs(s.EnvFile), s.WorkingDir != "" && !filepath.IsAbs(s.WorkingDir):
 			t.Fatalf("service %q: relative path", name)

@@ -110,11 +110,19 @@ type Alerts struct {
 
 // Route sends the alerts it matches to notifiers.
 type Route struct {
-	// Match maps an alert label (rule, subject, severity) to a glob.
-	Match     map[string]string `json:"match,omitempty"`
-	To        []string          `json:"to,omitempty"`
-	GroupWait time.Duration     `json:"group_wait,omitempty"`
-	Repeat    time.Duration     `json:"repeat,omitempty"` // 0: alerts.repeat
+	// Name names the route in messages; default "route-N", N from 1.
+	Name string `json:"name,omitempty"`
+	// Match maps an alert label (rule, subject, severity, service) to a
+	// glob; no matchers match every alert.
+	Match map[string]string `json:"match,omitempty"`
+	To    []string          `json:"to,omitempty"` // names in notify:
+	// GroupWait is how long the route collects alerts into one message
+	// after one changed; 0 sends each change at once.
+	GroupWait time.Duration `json:"group_wait"`
+	Repeat    time.Duration `json:"repeat,omitempty"` // reminder interval; 0: alerts.repeat
+	// Continue lets the alerts this route matches try the routes after
+	// it too; by default the first route that matches is the only one.
+	Continue bool `json:"continue,omitempty"`
 }
 
 // Metrics configures sampling and the metrics history.
@@ -555,22 +563,35 @@ func (p *parser) alerts(n *yaml.Node, a *Alerts) {
 				p.errorf(f.val, "alerts.routes must be a list of routes")
 				continue
 			}
-			for _, item := range list.Content {
-				a.Routes = append(a.Routes, p.route(item))
+			names := map[string]*yaml.Node{}
+			for i, item := range list.Content {
+				r := p.route(item)
+				name := r.Name
+				if name == "" {
+					name = fmt.Sprintf("route-%d", i+1)
+				}
+				if first := names[name]; first != nil {
+					p.errorf(item, "route %q is already defined (at %d:%d)", name, first.Line, first.Column)
+				}
+				names[name] = item
+				a.Routes = append(a.Routes, r)
 			}
 		}
 	}
 }
 
 func (p *parser) route(n *yaml.Node) Route {
-	var r Route
-	for _, f := range p.fields(n, "route", "match", "to", "group_wait", "repeat") {
+	r := Route{GroupWait: DefaultGroupWait}
+	var toNode *yaml.Node
+	for _, f := range p.fields(n, "route", "name", "match", "to", "group_wait", "repeat", "continue") {
 		switch f.key.Value {
+		case "name":
+			r.Name, _ = p.str(f.val, "route.name")
 		case "match":
 			fields, _ := p.mapping(f.val, "route.match", duplicateKey)
 			for _, m := range fields {
-				if !slices.Contains([]string{"rule", "subject", "severity"}, m.key.Value) {
-					p.errorf(m.key, "route.match: unknown label %q, want rule, subject or severity", m.key.Value)
+				if !slices.Contains(matchLabels, m.key.Value) {
+					p.errorf(m.key, "route.match: unknown label %q, want rule, subject, severity or service", m.key.Value)
 					continue
 				}
 				s, ok := p.str(m.val, "route.match."+m.key.Value)
@@ -587,24 +608,43 @@ func (p *parser) route(n *yaml.Node) Route {
 				r.Match[m.key.Value] = s
 			}
 		case "to":
+			toNode = f.val
 			list := p.deref(f.val)
 			if list.Kind != yaml.SequenceNode {
 				p.errorf(f.val, "route.to must be a list of notifier names")
 				continue
 			}
 			for _, item := range list.Content {
-				if s, ok := p.str(item, "route.to"); ok && s != "" {
+				s, ok := p.str(item, "route.to")
+				switch {
+				case !ok:
+				case s == "":
+					p.errorf(item, "route.to: empty notifier name")
+				case slices.Contains(r.To, s):
+					p.errorf(item, "route.to lists %q twice", s)
+				default:
 					r.To = append(r.To, s)
+					p.routeTo = append(p.routeTo, item)
 				}
 			}
 		case "group_wait":
-			r.GroupWait, _ = p.duration(f.val, "route.group_wait")
+			if d, ok := p.duration(f.val, "route.group_wait"); ok {
+				r.GroupWait = d
+			}
 		case "repeat":
 			r.Repeat, _ = p.duration(f.val, "route.repeat")
+		case "continue":
+			r.Continue, _ = p.boolean(f.val, "route.continue")
 		}
+	}
+	if toNode == nil {
+		p.errorf(n, "route needs to: the notifiers it sends to")
 	}
 	return r
 }
+
+// matchLabels are the labels of an alert a route may match.
+var matchLabels = []string{"rule", "subject", "severity", "service"}
 
 // metrics reads the top-level metrics section.
 func (p *parser) metrics(n *yaml.Node, m *Metrics) {

@@ -16,6 +16,8 @@ alerts:
   flap_window: 5m
   routes:
     - {match: {severity: critical, subject: "web-*"}, to: [ops-mail], group_wait: 10s, repeat: 1h}
+notify:
+  ops-mail: {exec: {command: ./mail.sh}}
 services:
   machine:
     kind: sysmon
@@ -151,7 +153,7 @@ func TestMonitoringErrors(t *testing.T) {
 		{"alerts", "alerts:\n  repeat: soon\n  routes:\n    - {match: {host: a, rule: \"[\"}, to: ops}\n  flap_window: 1\n",
 			[]string{
 				`steward.yaml:2:11: alerts.repeat: invalid duration "soon", want e.g. 100ms, 10s or 1m30s`,
-				`steward.yaml:4:16: route.match: unknown label "host", want rule, subject or severity`,
+				`steward.yaml:4:16: route.match: unknown label "host", want rule, subject, severity or service`,
 				`steward.yaml:4:31: route.match.rule: invalid pattern "["`,
 				`steward.yaml:4:41: route.to must be a list of notifier names`,
 				`steward.yaml:5:16: alerts.flap_window: duration needs a unit, e.g. 10s`,

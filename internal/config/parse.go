@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stewardhq/steward/internal/notify"
 )
 
 // Load reads the configuration file at path, made absolute, and parses it
@@ -89,6 +91,10 @@ type parser struct {
 	// of its depends_on.
 	declared map[string]*yaml.Node
 	deps     map[string][]*yaml.Node
+	// routeTo holds the notifier names of alerts.routes, followed the
+	// services log watches follow: checked once the whole file is read.
+	routeTo  []*yaml.Node
+	followed []follow
 }
 
 // field is one key and its value in a mapping.
@@ -449,13 +455,15 @@ func (p *parser) command(n *yaml.Node, what string) ([]string, bool) {
 
 // config reads the top level of the file.
 func (p *parser) config(root *yaml.Node) *Config {
-	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics()}
+	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics(),
+		Notify: map[string]notify.Config{}, Notifications: defaultNotifications(),
+		at: &positions{file: p.file, notify: map[string]fieldPos{}}}
 	var dataDir, socket *yaml.Node
 	if root != nil {
 		if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 			root = root.Content[0]
 		}
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services", "checks", "alerts", "metrics") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services", "checks", "alerts", "metrics", "notify", "notifications") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -479,6 +487,10 @@ func (p *parser) config(root *yaml.Node) *Config {
 				p.alerts(f.val, &c.Alerts)
 			case "metrics":
 				p.metrics(f.val, &c.Metrics)
+			case "notify":
+				p.notifiers(f.val, c)
+			case "notifications":
+				p.notifications(f.val, &c.Notifications)
 			}
 		}
 	}
@@ -502,6 +514,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 		}
 	}
 	p.checkDeps(c)
+	p.checkRoutes(c)
+	p.checkFollowed(c)
 	return c
 }
 
@@ -673,8 +687,11 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	for _, f := range fields {
 		if f.key.Value == "kind" {
 			if kind, ok := p.str(f.val, "kind"); ok && kind != DefaultKind {
-				if kind == KindSysmon {
+				switch kind {
+				case KindSysmon:
 					return p.sysmonService(s, key, n)
+				case KindLogwatch:
+					return p.logwatchService(s, key, n)
 				}
 				p.errorf(f.val, "kind %q is not supported", kind)
 				return nil

@@ -45,6 +45,11 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 		}
 		return nil, steward.Errorf(steward.EINVALID, "%s", err.Error())
 	}
+	// Resolve the notifiers' secrets now: one that cannot be is an error
+	// at its position, and nothing changes.
+	if _, err := cfg.Notifiers(); err != nil {
+		return nil, err
+	}
 	cur := d.Current()
 	switch {
 	case cfg.DataDir != cur.DataDir:
@@ -73,6 +78,7 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 	}
 	diff, err := d.sup.Apply(ctx, cfg)
 	d.mon.apply(cfg)
+	d.notes.apply(cfg)
 	d.mu.Lock()
 	d.cfg, d.version = cfg, n
 	d.mu.Unlock()

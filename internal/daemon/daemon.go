@@ -49,6 +49,7 @@ type Daemon struct {
 	sup     *supervise.Supervisor
 	api     *api.Server
 	mon     *monitoring
+	notes   *notifications
 
 	applyMu sync.Mutex // serializes configuration changes
 	mu      sync.Mutex
@@ -96,10 +97,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
-	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version)
+	d.notes, err = newNotifications(cfg, d.store, d.events, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
+	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version, d.notes.alert)
+	if err != nil {
+		return nil, err
+	}
+	d.notes.firing = d.mon.firing
 	d.sup, err = supervise.New(cfg, supervise.Options{
 		Events:  d.events,
 		LogDir:  filepath.Join(cfg.DataDir, "logs"),
@@ -112,17 +118,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		return nil, err
 	}
 	d.api = api.New(api.Options{
-		Services:   services{d.sup},
-		Events:     d.events,
-		Configs:    d,
-		Alerts:     d.mon.alerts,
-		Metrics:    d.mon.history,
-		Checks:     d.mon.checks,
-		Prometheus: d.mon.export,
-		Node:       cfg.Node,
-		Version:    opts.Version,
-		Started:    d.started,
-		Logger:     opts.Logger,
+		Services:      services{d.sup},
+		Events:        d.events,
+		Configs:       d,
+		Alerts:        d.mon.alerts,
+		Metrics:       d.mon.history,
+		Checks:        d.mon.checks,
+		Prometheus:    d.mon.export,
+		Notifications: d.notes,
+		Node:          cfg.Node,
+		Version:       opts.Version,
+		Started:       d.started,
+		Logger:        opts.Logger,
 	})
 	return d, nil
 }
@@ -145,6 +152,8 @@ func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.notes.start(ctx)
+	defer d.notes.stop() // after the alert engine: what it raised last is routed
 	d.mon.start(d.sup)
 	defer d.mon.stop()
 	d.sup.StartAll()

@@ -2,16 +2,21 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/alert"
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/kinds/logwatch"
 	"github.com/stewardhq/steward/internal/kinds/sysmon"
 	"github.com/stewardhq/steward/internal/metrics"
 	"github.com/stewardhq/steward/internal/store"
@@ -30,6 +35,7 @@ type monitoring struct {
 	history *metrics.History
 	alerts  *alert.Engine
 	sysmon  *sysmon.Kind
+	logs    *logwatch.Kind
 	checks  *check.Runner
 	export  http.Handler
 
@@ -44,8 +50,10 @@ type monitoring struct {
 	wg         sync.WaitGroup
 }
 
-// newMonitoring builds the monitoring parts over st; nothing runs until start.
-func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version string) (*monitoring, error) {
+// newMonitoring builds the monitoring parts over st; nothing runs until
+// start. notify hears of the alerts' transitions (alert.Options.Notify).
+func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version string,
+	notify func(steward.Alert, steward.AlertTransition)) (*monitoring, error) {
 	m := &monitoring{log: log, store: st, cfg: cfg, every: make(chan time.Duration, 1)}
 	var err error
 	m.history, err = metrics.NewHistory(ctx, metrics.HistoryOptions{
@@ -54,7 +62,7 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 	if err != nil {
 		return nil, err
 	}
-	m.alerts, err = alert.New(ctx, alert.Options{Store: st, Events: rec, Config: cfg.Alerts, Logger: log})
+	m.alerts, err = alert.New(ctx, alert.Options{Store: st, Events: rec, Config: cfg.Alerts, Notify: notify, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +71,7 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
 	}, nil)
 	m.sysmon = sysmon.New(sysmon.Options{Alerts: m.alerts, History: m.history, Logger: log})
+	m.logs = logwatch.New(logwatch.Options{Store: st, Alerts: m.alerts, Events: rec, Logs: m.serviceLog, Logger: log})
 	m.export = metrics.NewExporter(metrics.ExporterOptions{
 		History: m.history,
 		Services: func() []steward.ServiceStatus {
@@ -74,16 +83,43 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 			}
 			return sup.List()
 		},
-		Alerts:  m.alerts.Counts,
-		Node:    cfg.Node,
-		Version: version,
+		Alerts:     m.alerts.Counts,
+		Node:       cfg.Node,
+		Version:    version,
+		Collectors: []prometheus.Collector{m.logs},
 	})
 	return m, nil
 }
 
 // kinds are the built-in kinds for the supervisor.
 func (m *monitoring) kinds() map[string]supervise.NewRunner {
-	return map[string]supervise.NewRunner{config.KindSysmon: m.sysmon.NewRunner}
+	return map[string]supervise.NewRunner{config.KindSysmon: m.sysmon.NewRunner, config.KindLogwatch: m.logs.NewRunner}
+}
+
+// serviceLog returns a supervised service's captured output, for the log
+// watches that follow it.
+func (m *monitoring) serviceLog(name string) (logwatch.Subscriber, error) {
+	m.mu.Lock()
+	sup := m.sup
+	m.mu.Unlock()
+	if sup == nil {
+		return nil, fmt.Errorf("service %s: not running yet", name)
+	}
+	l, err := sup.Log(name)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// firing returns the alerts that are firing, each with the silences that
+// match it.
+func (m *monitoring) firing(ctx context.Context) ([]steward.Alert, error) {
+	list, err := m.alerts.Alerts(ctx, store.AlertFilter{Open: true, Limit: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(list, func(a steward.Alert) bool { return a.State != steward.AlertFiring }), nil
 }
 
 // start runs everything until stop.

@@ -25,6 +25,8 @@ type ExporterOptions struct {
 	// Alerts counts the open alerts by state; nil leaves them out.
 	Alerts        func() map[steward.AlertState]int
 	Node, Version string
+	// Collectors add figures of other parts (the logwatch kind's counters).
+	Collectors []prometheus.Collector
 }
 
 // NewExporter returns the handler of GET /metrics: steward's figures in
@@ -39,6 +41,7 @@ func NewExporter(o ExporterOptions) http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&collector{o: o},
 	)
+	reg.MustRegister(o.Collectors...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 

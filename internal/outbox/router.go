@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"path"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,27 +49,42 @@ type Route struct {
 }
 
 // Match selects alerts. Every set field must match; the zero Match matches
-// every alert.
+// every alert. Values are globs with path.Match's syntax, except that '/'
+// is a character like any other ("disk:*" matches "disk:/srv"), as in
+// silences; a value without '*', '?', '[' or '\\' must be equal.
 type Match struct {
 	Severity []string          `json:"severity,omitempty"` // any of these
 	Service  []string          `json:"service,omitempty"`  // any of these
-	Labels   map[string]string `json:"labels,omitempty"`   // each label equal
+	Rule     []string          `json:"rule,omitempty"`     // any of these
+	Subject  []string          `json:"subject,omitempty"`  // any of these
+	Labels   map[string]string `json:"labels,omitempty"`   // each label
 }
 
 // Matches reports whether m selects a.
 func (m Match) Matches(a notify.Alert) bool {
-	if len(m.Severity) > 0 && !slices.Contains(m.Severity, a.Severity) {
-		return false
-	}
-	if len(m.Service) > 0 && !slices.Contains(m.Service, a.Service) {
-		return false
+	for _, f := range []struct {
+		pats []string
+		v    string
+	}{{m.Severity, a.Severity}, {m.Service, a.Service}, {m.Rule, a.Rule}, {m.Subject, a.Subject}} {
+		if len(f.pats) > 0 && !slices.ContainsFunc(f.pats, func(p string) bool { return glob(p, f.v) }) {
+			return false
+		}
 	}
 	for k, v := range m.Labels {
-		if got, ok := a.Labels[k]; !ok || got != v {
+		if got, ok := a.Labels[k]; !ok || !glob(v, got) {
 			return false
 		}
 	}
 	return true
+}
+
+// glob reports whether s matches pattern pat; '/' is an ordinary character.
+func glob(pat, s string) bool {
+	if !strings.ContainsAny(pat, `*?[\`) {
+		return pat == s
+	}
+	ok, _ := path.Match(strings.ReplaceAll(pat, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
+	return ok
 }
 
 // Validate reports every problem with c, with fields such as
@@ -125,6 +142,16 @@ func (r Route) Validate() error {
 	for j, s := range r.Match.Service {
 		if s == "" {
 			p.Add(fmt.Sprintf("match.service[%d]", j), "empty service name")
+		}
+	}
+	for j, s := range r.Match.Rule {
+		if s == "" {
+			p.Add(fmt.Sprintf("match.rule[%d]", j), "empty rule")
+		}
+	}
+	for j, s := range r.Match.Subject {
+		if s == "" {
+			p.Add(fmt.Sprintf("match.subject[%d]", j), "empty subject")
 		}
 	}
 	for k := range r.Match.Labels {
