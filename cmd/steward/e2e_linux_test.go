@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/client"
 )
 
 // The integration tests run the real steward binary, built once in
@@ -572,5 +574,23 @@ func TestExamplesAreValid(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("validate %s: %v\n%s", f, err, out)
 		}
+	}
+}
+
+func TestOSServicesThroughTheAPI(t *testing.T) {
+	e := newEnv(t, "services:\n  a: {command: [\"{{prog}}\"]}\n")
+	e.run()
+	c := client.New(filepath.Join(e.dir, "steward.sock"))
+	defer c.Close()
+	list, err := c.OSServices(context.Background())
+	if _, statErr := os.Stat("/run/systemd/system"); statErr != nil {
+		// No systemd here: the API says so plainly.
+		if steward.ErrorCode(err) != steward.EUNAVAILABLE || !strings.Contains(err.Error(), "systemd") {
+			t.Errorf("os-services without systemd: err = %v, want unavailable naming systemd", err)
+		}
+		return
+	}
+	if err != nil || len(list) == 0 {
+		t.Errorf("os-services with systemd: %d services, %v", len(list), err)
 	}
 }

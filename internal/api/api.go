@@ -33,10 +33,12 @@ type Options struct {
 	Prometheus http.Handler
 	// Notifications is optional too.
 	Notifications Notifications
-	Node          string
-	Version       string
-	Started       time.Time
-	Logger        *slog.Logger
+	// OSServices is the OS service manager.
+	OSServices OSServices
+	Node       string
+	Version    string
+	Started    time.Time
+	Logger     *slog.Logger
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -105,6 +107,11 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/notifications", s.listNotifications},
 		{"GET", "/v1/notifications/{id}", s.getNotification},
 		{"POST", "/v1/notifications/{id}/retry", s.retryNotification},
+		{"GET", "/v1/os-services", s.listOSServices},
+		{"GET", "/v1/os-services/{name}", s.getOSService},
+		{"POST", "/v1/os-services/{name}/start", s.osServiceAction("start", OSServices.Start)},
+		{"POST", "/v1/os-services/{name}/stop", s.osServiceAction("stop", OSServices.Stop)},
+		{"POST", "/v1/os-services/{name}/restart", s.osServiceAction("restart", OSServices.Restart)},
 		{"GET", "/v1/checks", s.listChecks},
 		{"GET", "/v1/metrics/query", s.queryMetrics},
 		{"POST", "/v1/metrics", s.pushMetrics},

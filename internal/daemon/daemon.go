@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Checks:        d.mon.checks,
 		Prometheus:    d.mon.export,
 		Notifications: d.notes,
+		OSServices:    osServices{},
 		Node:          cfg.Node,
 		Version:       opts.Version,
 		Started:       d.started,
