@@ -288,6 +288,8 @@ func FromCheck(c *config.Check, now func() time.Time) Probe {
 		return &File{Path: c.File, MaxAge: c.MaxAge, MinSize: c.MinSize, MaxSize: c.MaxSize, Now: now}
 	case c.Process != "":
 		return &Process{Name: c.Process}
+	case c.OSService != "":
+		return &OSService{Name: c.OSService}
 	}
 	return &Exec{Command: c.Exec}
 }

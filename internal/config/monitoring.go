@@ -82,6 +82,9 @@ type Check struct {
 	Exec    []string `json:"exec,omitempty"`
 	File    string   `json:"file,omitempty"`
 	Process string   `json:"process,omitempty"`
+	// OSService names a service of the OS service manager (a systemd unit,
+	// a Windows service, a launchd label) that must be running.
+	OSService string `json:"os_service,omitempty"`
 	// File checks: the file must exist, and, when set, be modified within
 	// MaxAge and hold between MinSize and MaxSize bytes.
 	MaxAge   time.Duration `json:"max_age,omitempty"`
@@ -288,7 +291,7 @@ func (p *parser) threshold(n *yaml.Node, what string) (Threshold, bool) {
 // probeKeys reads the one probe of a health check or check: http, tcp or
 // exec, and for checks file and process. It reports the first key set.
 type probeSpec struct {
-	http, tcp, file, process string
+	http, tcp, file, process, osService string
 	exec                     []string
 	key                      *yaml.Node
 }
@@ -296,7 +299,7 @@ type probeSpec struct {
 func (p *parser) probe(f field, what string, ps *probeSpec) bool {
 	k := f.key.Value
 	switch k {
-	case "http", "tcp", "exec", "file", "process":
+	case "http", "tcp", "exec", "file", "process", "os_service":
 	default:
 		return false
 	}
@@ -335,6 +338,14 @@ func (p *parser) probe(f field, what string, ps *probeSpec) bool {
 				p.errorf(f.val, "%s.process must name a process", what)
 			} else {
 				ps.process = s
+			}
+		}
+	case "os_service":
+		if s, ok := p.str(f.val, what+".os_service"); ok {
+			if s == "" {
+				p.errorf(f.val, "%s.os_service must name a service", what)
+			} else {
+				ps.osService = s
 			}
 		}
 	}
@@ -478,7 +489,7 @@ func (p *parser) check(name string, key, n *yaml.Node) *Check {
 	ch := &Check{Name: name, Interval: DefaultCheckInterval, Timeout: DefaultCheckTimeout}
 	var ps probeSpec
 	var sizeNode *yaml.Node
-	fields, ok := p.keys(n, what, "http", "tcp", "exec", "file", "process", "max_age", "min_size", "max_size",
+	fields, ok := p.keys(n, what, "http", "tcp", "exec", "file", "process", "os_service", "max_age", "min_size", "max_size",
 		"interval", "timeout", "for", "severity")
 	if !ok {
 		return nil
@@ -529,10 +540,10 @@ func (p *parser) check(name string, key, n *yaml.Node) *Check {
 			}
 		}
 	}
-	ch.HTTP, ch.TCP, ch.Exec, ch.File, ch.Process = ps.http, ps.tcp, ps.exec, ps.file, ps.process
+	ch.HTTP, ch.TCP, ch.Exec, ch.File, ch.Process, ch.OSService = ps.http, ps.tcp, ps.exec, ps.file, ps.process, ps.osService
 	switch {
 	case ps.key == nil:
-		p.errorf(key, "%s needs one of http, tcp, exec, file and process", what)
+		p.errorf(key, "%s needs one of http, tcp, exec, file, process and os_service", what)
 		return nil
 	case ps.key.Value != "file" && (ch.MaxAge != 0 || ch.MinSize != 0 || ch.MaxSize != 0):
 		p.errorf(ps.key, "%s: max_age, min_size and max_size are for file checks", what)

@@ -137,7 +137,7 @@ func TestMonitoringErrors(t *testing.T) {
 		{"checks", "checks:\n  \"bad name\": {tcp: \"h:1\"}\n  none: {interval: 1s}\n  both: {tcp: \"h:1\", file: /x}\n  sizes: {file: /x, min_size: 10, max_size: 5}\n  notfile: {tcp: \"h:1\", max_age: 1h}\n  sev: {process: x, severity: page, process: y}\n",
 			[]string{
 				`steward.yaml:2:3: check name "bad name" must be 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit`,
-				`steward.yaml:3:3: check "none" needs one of http, tcp, exec, file and process`,
+				`steward.yaml:3:3: check "none" needs one of http, tcp, exec, file, process and os_service`,
 				`steward.yaml:4:22: check "both": file and tcp (at 4:10) cannot both be set`,
 				`steward.yaml:5:45: check "sizes": max_size must not be less than min_size`,
 				`steward.yaml:6:13: check "notfile": max_age, min_size and max_size are for file checks`,
@@ -174,5 +174,19 @@ func TestMonitoringErrors(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestOSServiceCheck(t *testing.T) {
+	cfg, err := Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, interval: 30s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Checks["ssh"]; got == nil || got.OSService != "sshd.service" || got.Interval != 30*time.Second {
+		t.Errorf("check = %+v", got)
+	}
+	_, err = Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, process: sshd}\n"))
+	if err == nil || !strings.Contains(err.Error(), "cannot both be set") {
+		t.Errorf("two probes: err = %v", err)
 	}
 }
