@@ -34,9 +34,15 @@ func (f *fakeOS) act(name, state string) error {
 	return nil
 }
 
-func (f *fakeOS) Start(_ context.Context, name string) error   { return f.act(name, osservice.StateRunning) }
-func (f *fakeOS) Stop(_ context.Context, name string) error    { return f.act(name, osservice.StateStopped) }
-func (f *fakeOS) Restart(_ context.Context, name string) error { return f.act(name, osservice.StateRunning) }
+func (f *fakeOS) Start(_ context.Context, name string) error {
+	return f.act(name, osservice.StateRunning)
+}
+func (f *fakeOS) Stop(_ context.Context, name string) error {
+	return f.act(name, osservice.StateStopped)
+}
+func (f *fakeOS) Restart(_ context.Context, name string) error {
+	return f.act(name, osservice.StateRunning)
+}
 
 func newOSClient(t *testing.T, os api.OSServices) *client.Client {
 	t.Helper()

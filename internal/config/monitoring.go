@@ -292,8 +292,8 @@ func (p *parser) threshold(n *yaml.Node, what string) (Threshold, bool) {
 // exec, and for checks file and process. It reports the first key set.
 type probeSpec struct {
 	http, tcp, file, process, osService string
-	exec                     []string
-	key                      *yaml.Node
+	exec                                []string
+	key                                 *yaml.Node
 }
 
 func (p *parser) probe(f field, what string, ps *probeSpec) bool {
