@@ -482,7 +482,7 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	}
 	s.stopHealth(inst)
 	// The rest of the tree goes with its main process, as systemd does.
-	go s.killTree(inst)
+	s.sup.cleanups.Go(func() { s.killTree(inst) })
 	ls.inst = nil
 	if ls.killAt != nil {
 		ls.killAt.Stop()

@@ -55,6 +55,10 @@ type Supervisor struct {
 	services map[string]*service
 	closed   bool
 	wg       sync.WaitGroup // service loops
+	// cleanups are the kills of what is left of a tree after its main
+	// process exited; Close waits for them, so steward never exits
+	// before they are done.
+	cleanups sync.WaitGroup
 	cancel   context.CancelFunc
 	conds    chan condition // to the Monitor
 }
@@ -391,6 +395,7 @@ func (s *Supervisor) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.cleanups.Wait()
 	var errs []error
 	for _, svc := range s.services {
 		errs = append(errs, svc.log.Close())
