@@ -109,6 +109,7 @@ type Outbox struct {
 	mu        sync.Mutex
 	notifiers map[string]notify.Notifier
 	inflight  map[int64]bool
+	finished  uint64 // deliveries ended so far: dispatch's check for a stale read
 
 	wake      chan struct{} // capacity 1: look for due notifications now
 	cancel    context.CancelFunc
@@ -268,7 +269,7 @@ const idleWait = time.Minute
 // Enqueue or a Retry wakes the worker earlier).
 func (o *Outbox) dispatch(ctx context.Context) time.Duration {
 	o.mu.Lock()
-	inflight := len(o.inflight)
+	inflight, finished := len(o.inflight), o.finished
 	o.mu.Unlock()
 	// The earliest due, skipping those in flight.
 	rows, err := o.st.DueNotifications(ctx, maxTime, inflight+o.opts.Workers)
@@ -281,6 +282,11 @@ func (o *Outbox) dispatch(ctx context.Context) time.Duration {
 	now := o.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.finished != finished {
+		// A delivery ended, and left inflight, while rows were read: they
+		// may show it as it was before, still due. Read them again.
+		return 0
+	}
 	for _, row := range rows {
 		if o.inflight[row.ID] {
 			continue
@@ -306,6 +312,7 @@ func (o *Outbox) deliver(ctx context.Context, row store.Notification) {
 	defer func() {
 		o.mu.Lock()
 		delete(o.inflight, row.ID)
+		o.finished++
 		o.mu.Unlock()
 		o.Wake()
 	}()
@@ -330,6 +337,8 @@ func (o *Outbox) deliver(ctx context.Context, row store.Notification) {
 		// Shutdown, not failure: the attempt is made again after Start.
 		return
 	}
+	// The attempt was made: its outcome is recorded even when Stop comes now.
+	ctx = context.WithoutCancel(ctx)
 	now := o.now()
 	if err == nil {
 		if err := o.st.NotificationDelivered(ctx, row.ID, now); err != nil {
@@ -348,8 +357,7 @@ func (o *Outbox) deliver(ctx context.Context, row store.Notification) {
 	}
 	attempts := row.Attempts + 1
 	if !now.Before(deadline) {
-		row.Attempts, row.LastAttempt = attempts, now
-		o.giveUp(ctx, row, m, o.reason(row, text))
+		o.giveUp(ctx, row, m, o.reason(attempts, text))
 		return
 	}
 	next := now.Add(o.backoff(attempts))
@@ -368,21 +376,23 @@ func (o *Outbox) deliver(ctx context.Context, row store.Notification) {
 		"key", row.Key, "attempt", attempts, "retry_in", next.Sub(now).Round(time.Millisecond), "err", text)
 }
 
-func (o *Outbox) reason(row store.Notification, last string) string {
-	r := fmt.Sprintf("not delivered within the max age of %v after %d attempts", o.opts.MaxAge, row.Attempts)
+func (o *Outbox) reason(attempts int, last string) string {
+	r := fmt.Sprintf("not delivered within the max age of %v after %d attempts", o.opts.MaxAge, attempts)
 	if last != "" {
 		r += "; last error: " + last
 	}
 	return r
 }
 
+// giveUp records the last attempt at row, which failed for reason, and
+// marks row failed.
 func (o *Outbox) giveUp(ctx context.Context, row store.Notification, m notify.Message, reason string) {
 	now := o.now()
 	if err := o.st.NotificationGivenUp(ctx, row.ID, now, reason); err != nil {
 		o.log.Error("outbox: record give-up", "id", row.ID, "err", err)
 		return
 	}
-	row.State, row.Done, row.LastError = store.NotificationFailed, now, reason
+	row.State, row.Attempts, row.LastAttempt, row.Done, row.LastError = store.NotificationFailed, row.Attempts+1, now, now, reason
 	o.log.Error("notification given up", "id", row.ID, "notifier", row.Notifier, "key", row.Key,
 		"attempts", row.Attempts, "reason", reason)
 	if o.opts.OnGiveUp != nil {

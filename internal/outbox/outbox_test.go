@@ -265,6 +265,12 @@ func TestGiveUpAndRetry(t *testing.T) {
 	if err != nil || len(failed) != 1 || failed[0].ID != n.ID || !failed[0].NextAttempt.IsZero() {
 		t.Fatalf("failed list = %+v, %v", failed, err)
 	}
+	// The last attempt counts: what is stored is what the reason says.
+	if want := fmt.Sprintf("after %d attempts", failed[0].Attempts); failed[0].Attempts != g.Attempts ||
+		!strings.Contains(failed[0].LastError, want) || !failed[0].LastAttempt.Equal(failed[0].Done) {
+		t.Errorf("stored %d attempts, last at %v, done %v, %q; reported %d", failed[0].Attempts,
+			failed[0].LastAttempt, failed[0].Done, failed[0].LastError, g.Attempts)
+	}
 	if pending, _ := o.List(context.Background(), Filter{States: []string{store.NotificationPending}}); len(pending) != 0 {
 		t.Errorf("pending = %+v, want none", pending)
 	}

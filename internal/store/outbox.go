@@ -133,10 +133,12 @@ func (s *Store) NotificationDelivered(ctx context.Context, id int64, at time.Tim
 	return nil
 }
 
-// NotificationGivenUp marks a pending notification failed at at, for reason.
+// NotificationGivenUp records the last, failed attempt at a pending
+// notification, at at, and marks it failed for reason.
 func (s *Store) NotificationGivenUp(ctx context.Context, id int64, at time.Time, reason string) error {
-	err := s.updatePending(ctx, id, `UPDATE outbox SET state = ?, done = ?, last_error = ?
-WHERE id = ? AND state = ?`, NotificationFailed, unixNano(at), reason, id, NotificationPending)
+	err := s.updatePending(ctx, id, `UPDATE outbox SET state = ?, attempts = attempts + 1, last_attempt = ?,
+	done = ?, last_error = ? WHERE id = ? AND state = ?`,
+		NotificationFailed, unixNano(at), unixNano(at), reason, id, NotificationPending)
 	if err != nil {
 		return fmt.Errorf("give up notification: %w", err)
 	}
@@ -148,27 +150,43 @@ WHERE id = ? AND state = ?`, NotificationFailed, unixNano(at), reason, id, Notif
 // as updated; code steward.ENOTFOUND when there is no such notification and
 // steward.ECONFLICT when it is not failed.
 func (s *Store) RetryNotification(ctx context.Context, id int64, now time.Time) (Notification, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = ?, since = ?, attempts = 0,
+	n, err := s.retryNotification(ctx, id, now)
+	if err != nil {
+		return Notification{}, fmt.Errorf("retry notification: %w", err)
+	}
+	return n, nil
+}
+
+// retryNotification updates and reads back in one transaction, so that
+// what it returns is the notification as retried, not as a delivery that
+// began at once has left it.
+func (s *Store) retryNotification(ctx context.Context, id int64, now time.Time) (Notification, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Notification{}, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, since = ?, attempts = 0,
 	next_attempt = ?, done = 0 WHERE id = ? AND state = ?`,
 		NotificationPending, unixNano(now), unixNano(now), id, NotificationFailed)
 	if err != nil {
-		return Notification{}, fmt.Errorf("retry notification: %w", err)
+		return Notification{}, err
+	}
+	k, err := res.RowsAffected()
+	if err != nil {
+		return Notification{}, err
+	}
+	n, err := s.notificationFrom(ctx, tx, id)
+	if err != nil {
+		return Notification{}, err
+	}
+	if k == 0 {
+		return Notification{}, steward.Errorf(steward.ECONFLICT, "notification %d is %s, not failed", id, n.State)
+	}
+	if err := tx.Commit(); err != nil {
+		return Notification{}, err
 	}
 	s.wrote()
-	if k, err := res.RowsAffected(); err != nil {
-		return Notification{}, fmt.Errorf("retry notification: %w", err)
-	} else if k == 0 {
-		n, err := s.Notification(ctx, id)
-		if err != nil {
-			return Notification{}, fmt.Errorf("retry notification: %w", err)
-		}
-		return Notification{}, fmt.Errorf("retry notification: %w",
-			steward.Errorf(steward.ECONFLICT, "notification %d is %s, not failed", id, n.State))
-	}
-	n, err := s.notificationFrom(ctx, s.w, id)
-	if err != nil {
-		return Notification{}, fmt.Errorf("retry notification: %w", err)
-	}
 	return n, nil
 }
 
@@ -182,7 +200,7 @@ func (s *Store) Notification(ctx context.Context, id int64) (Notification, error
 	return n, nil
 }
 
-func (s *Store) notificationFrom(ctx context.Context, db *sql.DB, id int64) (Notification, error) {
+func (s *Store) notificationFrom(ctx context.Context, db querier, id int64) (Notification, error) {
 	ns, err := queryNotifications(ctx, db, notificationColumns+` WHERE id = ?`, id)
 	if err != nil {
 		return Notification{}, err
@@ -280,7 +298,7 @@ func (s *Store) queryNotifications(ctx context.Context, q string, args ...any) (
 	return queryNotifications(ctx, s.r, q, args...)
 }
 
-func queryNotifications(ctx context.Context, db *sql.DB, q string, args ...any) ([]Notification, error) {
+func queryNotifications(ctx context.Context, db querier, q string, args ...any) ([]Notification, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
