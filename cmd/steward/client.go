@@ -22,6 +22,8 @@ import (
 // socketAddress finds the API: --socket, else $STEWARD_SOCKET, else the
 // api.socket of the config file (-c, else $STEWARD_CONFIG, else the OS
 // default, whose own default socket counts when that file does not exist).
+// Only the keys that set the socket are read: a file with errors elsewhere
+// still leads to the steward that runs an older version of it.
 func socketAddress(g *globals) (string, error) {
 	if g.socket != "" {
 		return g.socket, nil
@@ -30,9 +32,9 @@ func socketAddress(g *globals) (string, error) {
 		return s, nil
 	}
 	file := configFile(g)
-	cfg, err := config.Load(file)
+	socket, err := config.LoadSocket(file)
 	if err != nil && errors.Is(err, fs.ErrNotExist) && g.configFile == "" && os.Getenv("STEWARD_CONFIG") == "" {
-		cfg, err = config.Parse("", nil)
+		socket, err = config.Socket("", nil)
 	}
 	var list config.ErrorList
 	switch {
@@ -45,7 +47,7 @@ func socketAddress(g *globals) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("cannot find the API: %w; use --socket or -c", err)
 	}
-	return cfg.API.Socket, nil
+	return socket, nil
 }
 
 // newClient returns a client of the API socketAddress finds. An http:// or

@@ -311,6 +311,11 @@ func TestFindTheAPI(t *testing.T) {
 	os.WriteFile(invalid, []byte("api:\n  sockett: x\nnode: [\n"), 0o600)
 	missing := filepath.Join(dir, "missing.yaml")
 	gone := filepath.Join(dir, "gone.sock")
+	// Errors outside data_dir and api.socket do not hide a running steward.
+	elsewhere := filepath.Join(dir, "elsewhere.yaml")
+	os.WriteFile(elsewhere, []byte("api:\n  socket: "+c.socket+"\n  listen: nowhere\nservices:\n  x: {}\nfuture_key: 1\n"), 0o600)
+	badSocket := filepath.Join(dir, "bad-socket.yaml")
+	os.WriteFile(badSocket, []byte("api:\n  socket: \"\"\n"), 0o600)
 
 	code, stdout, stderr := run("-c", withSocket, "ps")
 	want(t, []string{"-c FILE ps"}, 0, code, stdout, stderr, "web")
@@ -323,6 +328,10 @@ func TestFindTheAPI(t *testing.T) {
 	want(t, []string{"-c invalid ps"}, 1, code, stdout, stderr, "cannot find the API in "+invalid+", which has errors: "+invalid+":", "use --socket")
 	code, stdout, stderr = run("-c", missing, "ps")
 	want(t, []string{"-c missing ps"}, 1, code, stdout, stderr, "cannot find the API", "use --socket or -c")
+	code, stdout, stderr = run("-c", elsewhere, "ps")
+	want(t, []string{"-c elsewhere ps"}, 0, code, stdout, stderr, "web")
+	code, stdout, stderr = run("-c", badSocket, "ps")
+	want(t, []string{"-c bad-socket ps"}, 1, code, stdout, stderr, badSocket+":2:11: api.socket must not be empty", "use --socket")
 
 	t.Setenv("STEWARD_SOCKET", c.socket)
 	code, stdout, stderr = run("-c", missing, "ps")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"slices"
 	"testing"
 )
@@ -53,6 +54,14 @@ services:
 			checkErrors(t, c, err)
 		} else {
 			checkConfig(t, c)
+		}
+		// Socket reads what Parse reads, and its errors are Parse's too.
+		socket, serr := Socket("f.yaml", data)
+		switch {
+		case err == nil && (serr != nil || socket != c.API.Socket):
+			t.Fatalf("Socket = %q, %v; Parse set %q", socket, serr, c.API.Socket)
+		case serr != nil && !strings.Contains(err.Error(), serr.(ErrorList)[0].Error()):
+			t.Fatalf("Socket error %v is not among Parse's: %v", serr, err)
 		}
 		// Parsing is deterministic.
 		c2, err2 := Parse("f.yaml", data)

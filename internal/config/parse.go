@@ -24,15 +24,33 @@ import (
 // Load reads the configuration file at path, made absolute, and parses it
 // with Parse.
 func Load(path string) (*Config, error) {
-	abs, err := filepath.Abs(path)
+	abs, data, err := read(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
 	return Parse(abs, data)
+}
+
+// LoadSocket reads the configuration file at path, made absolute, and
+// returns its API socket with Socket.
+func LoadSocket(path string) (string, error) {
+	abs, data, err := read(path)
+	if err != nil {
+		return "", err
+	}
+	return Socket(abs, data)
+}
+
+func read(path string) (abs string, data []byte, err error) {
+	abs, err = filepath.Abs(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("load config: %w", err)
+	}
+	data, err = os.ReadFile(abs)
+	if err != nil {
+		return "", nil, fmt.Errorf("load config: %w", err)
+	}
+	return abs, data, nil
 }
 
 // Parse parses, validates and completes with defaults the configuration text
@@ -41,24 +59,9 @@ func Load(path string) (*Config, error) {
 // "". When data is not a valid configuration, Parse reports every problem it
 // finds as an ErrorList, and no Config. Parse is safe for concurrent use.
 func Parse(file string, data []byte) (*Config, error) {
-	var abs, dir string
-	var err error
-	if file == "" {
-		dir, err = os.Getwd()
-	} else {
-		abs, err = filepath.Abs(file)
-		dir = filepath.Dir(abs)
-	}
+	p, abs, err := newParser(file, data)
 	if err != nil {
-		return nil, fmt.Errorf("parse config: %w", err)
-	}
-	p := &parser{
-		file:       file,
-		dir:        dir,
-		aliasLimit: len(data) + 10000,
-		merged:     map[*yaml.Node][]field{},
-		declared:   map[string]*yaml.Node{},
-		deps:       map[string][]*yaml.Node{},
+		return nil, err
 	}
 	root, ok := p.document(data)
 	if !ok {
@@ -71,6 +74,68 @@ func Parse(file string, data []byte) (*Config, error) {
 	c.File = abs
 	c.Source = bytes.Clone(data)
 	return c, nil
+}
+
+// Socket returns the API socket that the configuration text data sets, as
+// Parse would: api.socket, else the default socket in data_dir. It reads
+// those two keys only, so that the CLI finds a running steward even when
+// the rest of the file has errors or is newer than the binary; errors in
+// those keys come as an ErrorList.
+func Socket(file string, data []byte) (string, error) {
+	p, _, err := newParser(file, data)
+	if err != nil {
+		return "", err
+	}
+	root, ok := p.document(data)
+	if !ok {
+		return "", p.errs.sorted()
+	}
+	var c Config
+	var dataDir, socket *yaml.Node
+	if root = top(root); root != nil {
+		fields, _ := p.mapping(root, "the configuration", duplicateKey)
+		for _, f := range fields {
+			switch f.key.Value {
+			case "data_dir":
+				if s, ok := p.path(f.val, "data_dir"); ok {
+					c.DataDir, dataDir = s, f.val
+				}
+			case "api":
+				api, _ := p.mapping(f.val, "api", duplicateKey)
+				for _, f := range api {
+					if f.key.Value == "socket" {
+						socket = p.socket(f.val, &c.API)
+					}
+				}
+			}
+		}
+	}
+	p.setSocket(&c, dataDir, socket)
+	if len(p.errs) > 0 {
+		return "", p.errs.sorted()
+	}
+	return c.API.Socket, nil
+}
+
+func newParser(file string, data []byte) (p *parser, abs string, err error) {
+	var dir string
+	if file == "" {
+		dir, err = os.Getwd()
+	} else {
+		abs, err = filepath.Abs(file)
+		dir = filepath.Dir(abs)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("parse config: %w", err)
+	}
+	return &parser{
+		file:       file,
+		dir:        dir,
+		aliasLimit: len(data) + 10000,
+		merged:     map[*yaml.Node][]field{},
+		declared:   map[string]*yaml.Node{},
+		deps:       map[string][]*yaml.Node{},
+	}, abs, nil
 }
 
 // parser walks the YAML node tree of one file and collects every error.
@@ -459,10 +524,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Notify: map[string]notify.Config{}, Notifications: defaultNotifications(),
 		at: &positions{file: p.file, notify: map[string]fieldPos{}}}
 	var dataDir, socket *yaml.Node
-	if root != nil {
-		if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-			root = root.Content[0]
-		}
+	if root = top(root); root != nil {
 		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services", "checks", "alerts", "metrics", "notify", "notifications") {
 			switch f.key.Value {
 			case "node":
@@ -498,6 +560,25 @@ func (p *parser) config(root *yaml.Node) *Config {
 	if c.Node == "" {
 		c.Node = hostname()
 	}
+	p.setSocket(c, dataDir, socket)
+	p.checkDeps(c)
+	p.checkRoutes(c)
+	p.checkFollowed(c)
+	return c
+}
+
+// top returns the top-level node of the document root: its only content.
+func top(root *yaml.Node) *yaml.Node {
+	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		return root.Content[0]
+	}
+	return root
+}
+
+// setSocket completes c.DataDir and c.API.Socket with their defaults and
+// checks the socket path. dataDir and socket are the nodes of data_dir and
+// api.socket, nil when they are not set.
+func (p *parser) setSocket(c *Config, dataDir, socket *yaml.Node) {
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir()
 	}
@@ -507,16 +588,12 @@ func (p *parser) config(root *yaml.Node) *Config {
 		} else {
 			c.API.Socket = s
 		}
-	} else {
-		c.API.Socket = defaultSocket(c.DataDir)
-		if _, err := socketPath(p.dir, c.API.Socket); err != nil && dataDir != nil {
-			p.errorf(dataDir, "data_dir: the default api.socket in it is too long, set api.socket: %v", err)
-		}
+		return
 	}
-	p.checkDeps(c)
-	p.checkRoutes(c)
-	p.checkFollowed(c)
-	return c
+	c.API.Socket = defaultSocket(c.DataDir)
+	if _, err := socketPath(p.dir, c.API.Socket); err != nil && dataDir != nil {
+		p.errorf(dataDir, "data_dir: the default api.socket in it is too long, set api.socket: %v", err)
+	}
 }
 
 // hostname is the default node name.
@@ -544,6 +621,21 @@ func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// socket reads api.socket, node n, into a and returns n, or nil when it is
+// null or not valid.
+func (p *parser) socket(n *yaml.Node, a *API) *yaml.Node {
+	s, ok := p.str(n, "api.socket")
+	switch {
+	case !ok:
+		return nil
+	case s == "":
+		p.errorf(n, "api.socket must not be empty")
+		return nil
+	}
+	a.Socket = s
+	return n
+}
+
 // api reads the api section into a and returns the node of api.socket, nil
 // when it is not set.
 func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
@@ -551,13 +643,7 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 	for _, f := range p.fields(n, "api", "socket", "socket_group", "listen", "token_file", "tls") {
 		switch f.key.Value {
 		case "socket":
-			if s, ok := p.str(f.val, "api.socket"); ok {
-				if s == "" {
-					p.errorf(f.val, "api.socket must not be empty")
-				} else {
-					a.Socket, socket = s, f.val
-				}
-			}
+			socket = p.socket(f.val, a)
 		case "socket_group":
 			a.SocketGroup, _ = p.str(f.val, "api.socket_group")
 		case "listen":
