@@ -4,8 +4,8 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 )
 
