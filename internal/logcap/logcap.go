@@ -77,21 +77,21 @@ type Line struct {
 // for concurrent use: typically one Capture per stream of the running
 // instance, and Tail and Subscribe from API handlers.
 type Log struct {
-	dir     string
-	name    string
-	path    string
+	dir   string
+	name  string
+	path  string
+	lines int
+	now   func() time.Time
+
+	mu      sync.Mutex
 	maxSize int64
 	keep    int
-	lines   int
-	now     func() time.Time
-
-	mu     sync.Mutex
-	f      *os.File // nil after a failed reopen, and after Close
-	size   int64    // bytes in the current file
-	ring   ring
-	pre    [64]byte // the prefix of the batch being written
-	subs   []*subscriber
-	closed bool
+	f       *os.File // nil after a failed reopen, and after Close
+	size    int64    // bytes in the current file
+	ring    ring
+	pre     [64]byte // the prefix of the batch being written
+	subs    []*subscriber
+	closed  bool
 
 	removing sync.WaitGroup // deletions of rotated files
 }
@@ -99,6 +99,23 @@ type Log struct {
 type subscriber struct {
 	ch     chan Line
 	missed int
+}
+
+// SetLimits changes MaxSize and Keep, as a reload of the service's config
+// does. They apply from the next write: a file already over the new
+// MaxSize is rotated then, and the rotated files beyond the new Keep are
+// deleted at the next rotation.
+func (l *Log) SetLimits(maxSize int64, keep int) error {
+	switch {
+	case maxSize <= 0:
+		return fmt.Errorf("logcap: %s: max size %d is not positive", l.name, maxSize)
+	case keep < 0:
+		return fmt.Errorf("logcap: %s: negative keep", l.name)
+	}
+	l.mu.Lock()
+	l.maxSize, l.keep = maxSize, keep
+	l.mu.Unlock()
+	return nil
 }
 
 // Open opens, or creates, the log file Dir/Name.log for appending; what it

@@ -367,6 +367,48 @@ func TestRotationDeletesBeyondKeep(t *testing.T) {
 	}
 }
 
+// TestSetLimits lowers MaxSize and Keep of a log in use: the next write
+// rotates the file that is now too big, and drops the backups beyond Keep.
+func TestSetLimits(t *testing.T) {
+	l := open(t, Options{MaxSize: 1 << 20, Keep: 3})
+	for i := range 4 {
+		if err := l.Capture(strings.NewReader(fmt.Sprintf("line %d\n", i)), Stdout); err != nil {
+			t.Fatal(err)
+		}
+		if i < 3 {
+			l.mu.Lock()
+			err := l.rotateLocked()
+			l.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.SetLimits(0, 1); err == nil {
+		t.Error("SetLimits with a max size of 0 succeeded")
+	}
+	if err := l.SetLimits(10, -1); err == nil {
+		t.Error("SetLimits with a negative keep succeeded")
+	}
+	if err := l.SetLimits(10, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Capture(strings.NewReader("after\n"), Stdout); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, l.Path()); !strings.HasSuffix(got, " after\n") || strings.Contains(got, "line") {
+		t.Errorf("current file %q, want only the line after SetLimits", got)
+	}
+	if got := readFile(t, l.Path()+".1"); !strings.HasSuffix(got, " line 3\n") {
+		t.Errorf("%s.1 = %q, want the file that was current", l.Path(), got)
+	}
+	for _, i := range []int{2, 3} {
+		if _, err := os.Stat(fmt.Sprintf("%s.%d", l.Path(), i)); err == nil {
+			t.Errorf("%s.%d survived a Keep of 1", l.Path(), i)
+		}
+	}
+}
+
 func TestReopenAppends(t *testing.T) {
 	dir := t.TempDir()
 	l := open(t, Options{Dir: dir, MaxSize: 100, Keep: 1})

@@ -647,6 +647,44 @@ services:
 	}
 }
 
+// TestApplyLogLimits changes a service's logs settings: the restarted
+// service's output rotates by the new ones.
+func TestApplyLogLimits(t *testing.T) {
+	const chatty = `["sh", "-c", "i=0; while [ $i -lt 40 ]; do echo line-$i-padded-to-about-sixty-bytes-xxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo done; exec sleep 1000"]`
+	h := start(t, "services:\n  a: {command: "+chatty+"}\n")
+	if err := h.sup.Start(ctx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	lg, _ := h.sup.Log("a")
+	waitLine := func() {
+		t.Helper()
+		checkFor(t, 5*time.Second, func() error {
+			if tail := lg.Tail(1); len(tail) == 0 || tail[0].Text != "done" {
+				return fmt.Errorf("last line %v, want done", tail)
+			}
+			return nil
+		})
+	}
+	waitLine()
+	if _, err := os.Stat(lg.Path() + ".1"); err == nil {
+		t.Fatal("rotated under the default max size")
+	}
+	if _, err := h.sup.Apply(ctx(t), h.parse("services:\n  a: {command: "+chatty+", logs: {max_size: 1KB, keep: 1}}\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState("a", steward.StateRunning)
+	waitLine()
+	if st, err := os.Stat(lg.Path()); err != nil || st.Size() > 1000 {
+		t.Errorf("%s after the new max size of 1KB: %v, %v", lg.Path(), st, err)
+	}
+	if _, err := os.Stat(lg.Path() + ".1"); err != nil {
+		t.Errorf("no rotated file under a max size of 1KB: %v", err)
+	}
+	if _, err := os.Stat(lg.Path() + ".2"); err == nil {
+		t.Error("a second rotated file with keep: 1")
+	}
+}
+
 func TestRestart(t *testing.T) {
 	h := start(t, `
 services:

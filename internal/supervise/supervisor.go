@@ -346,7 +346,11 @@ func (s *Supervisor) Apply(ctx context.Context, cfg *config.Config) (config.Diff
 		}
 	}
 	for _, svc := range changed {
-		svc.setConfig(cfg.Services[svc.name], filepath.Dir(cfg.File))
+		sc := cfg.Services[svc.name]
+		svc.setConfig(sc, filepath.Dir(cfg.File))
+		if err := svc.log.SetLimits(sc.Logs.MaxSize, sc.Logs.Keep); err != nil {
+			s.opts.Logger.Warn("log limits", "service", svc.name, "err", err)
+		}
 	}
 	var added []*service
 	var err error
