@@ -551,6 +551,47 @@ func TestTreeSampler(t *testing.T) {
 	}
 }
 
+// TestTreeSamplerNewChild has a child born into a tree between full scans:
+// the samples that skip the processes outside the trees still find it.
+func TestTreeSamplerNewChild(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs sh")
+	}
+	flag := filepath.Join(t.TempDir(), "go")
+	cmd := exec.Command("sh", "-c", "while [ ! -e "+flag+" ]; do sleep 0.01; done; sleep 30 & wait")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		exec.Command("pkill", "-KILL", "-P", strconv.Itoa(cmd.Process.Pid)).Run()
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var ts TreeSampler
+	roots := map[string]int{"a": cmd.Process.Pid}
+	u, err := ts.Sample(roots) // the full scan
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u["a"].Procs < 1 || !ts.outside[os.Getpid()] || ts.outside[cmd.Process.Pid] {
+		t.Fatalf("after a full scan: usage %+v; this test outside: %v, the root outside: %v",
+			u["a"], ts.outside[os.Getpid()], ts.outside[cmd.Process.Pid])
+	}
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < fullEvery; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if u, err = ts.Sample(roots); err != nil {
+			t.Fatal(err)
+		}
+		if u["a"].Procs == 2 {
+			return
+		}
+	}
+	t.Fatalf("usage %+v after %d partial scans, want the new child counted", u["a"], fullEvery-1)
+}
+
 // TestCollect runs a collector command that prints good and bad lines.
 func TestCollect(t *testing.T) {
 	if runtime.GOOS == "windows" {

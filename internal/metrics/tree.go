@@ -50,12 +50,23 @@ type TreeSampler struct {
 	prevCPU  map[procKey]float64
 	n        int             // samples taken
 	files    map[procKey]int // open files as last counted
+	// outside holds the pids that were in no tree when last read: a
+	// process does not join a tree but by being born into it, so they are
+	// not read again until the next full scan.
+	outside map[int]bool
 }
 
 // filesEvery is how often (in samples) open files are counted: listing
 // /proc/PID/fd costs as much as the rest of a sample, and the count
 // changes slowly; in between, the last count of each process is reused.
 const filesEvery = 6
+
+// fullEvery is how often (in samples) every process is read, those outside
+// the trees included. In between, only the processes of the trees and the
+// new ones are, which on a host running more than steward's services is
+// most of the cost saved. A pid reused meanwhile for a new child of a
+// service goes unread until the next full scan.
+const fullEvery = 6
 
 // Sample returns the usage of the tree of each root, by name; a root that
 // no longer runs is left out.
@@ -66,10 +77,14 @@ func (ts *TreeSampler) Sample(roots map[string]int) (map[string]Usage, error) {
 	}
 	out := make(map[string]Usage, len(roots))
 	if len(roots) == 0 {
-		ts.prevCPU, ts.prevTime = nil, time.Time{}
+		ts.prevCPU, ts.prevTime, ts.outside = nil, time.Time{}, nil
 		return out, nil
 	}
-	procs, err := scanProcs()
+	full := ts.n%fullEvery == 0
+	if full {
+		ts.outside = nil
+	}
+	procs, err := scanProcs(func(pid int) bool { return ts.outside[pid] })
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +101,7 @@ func (ts *TreeSampler) Sample(roots map[string]int) (map[string]Usage, error) {
 	recount := ts.n%filesEvery == 0
 	ts.n++
 	files := make(map[procKey]int)
+	inTree := make(map[int]bool)
 	for name, root := range roots {
 		if byPid[root] == nil {
 			continue
@@ -93,15 +109,14 @@ func (ts *TreeSampler) Sample(roots map[string]int) (map[string]Usage, error) {
 		var u Usage
 		var used float64
 		stack := []int{root}
-		seen := map[int]bool{}
 		for len(stack) > 0 {
 			pid := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			p := byPid[pid]
-			if p == nil || seen[pid] {
+			if p == nil || inTree[pid] {
 				continue
 			}
-			seen[pid] = true
+			inTree[pid] = true
 			stack = append(stack, children[pid]...)
 			u.Procs++
 			u.RSS += p.rss
@@ -123,6 +138,14 @@ func (ts *TreeSampler) Sample(roots map[string]int) (map[string]Usage, error) {
 			u.CPUPercent = used / secs * 100
 		}
 		out[name] = u
+	}
+	if ts.outside == nil {
+		ts.outside = make(map[int]bool, len(procs))
+	}
+	for _, p := range procs {
+		if !inTree[p.key.pid] {
+			ts.outside[p.key.pid] = true
+		}
 	}
 	ts.prevTime, ts.prevCPU, ts.files = t, cpuNow, files
 	return out, nil

@@ -16,8 +16,9 @@ const userHZ = 100
 
 var pageSize = uint64(os.Getpagesize())
 
-// scanProcs reads /proc/PID/stat of every process.
-func scanProcs() ([]procStat, error) {
+// scanProcs reads /proc/PID/stat of every process but those skip returns
+// true for.
+func scanProcs(skip func(pid int) bool) ([]procStat, error) {
 	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("scan processes: %w", err)
@@ -39,7 +40,7 @@ func scanProcs() ([]procStat, error) {
 		_, _, names = unix.ParseDirent(dirents[:n], -1, names)
 		for _, name := range names {
 			pid, err := strconv.Atoi(name)
-			if err != nil {
+			if err != nil || skip(pid) {
 				continue
 			}
 			path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)

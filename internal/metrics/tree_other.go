@@ -9,8 +9,9 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 )
 
-// scanProcs reads the process table through gopsutil.
-func scanProcs() ([]procStat, error) {
+// scanProcs reads the process table through gopsutil, but the processes
+// skip returns true for.
+func scanProcs(skip func(pid int) bool) ([]procStat, error) {
 	ctx := context.Background()
 	ps, err := process.ProcessesWithContext(ctx)
 	if err != nil {
@@ -18,6 +19,9 @@ func scanProcs() ([]procStat, error) {
 	}
 	out := make([]procStat, 0, len(ps))
 	for _, p := range ps {
+		if skip(int(p.Pid)) {
+			continue
+		}
 		ppid, err := p.PpidWithContext(ctx)
 		if err != nil {
 			continue
