@@ -656,16 +656,23 @@ func TestApplyLogLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	lg, _ := h.sup.Log("a")
-	waitLine := func() {
+	// waitDone waits for the n-th instance to have written all its lines.
+	waitDone := func(n int) {
 		t.Helper()
 		checkFor(t, 5*time.Second, func() error {
-			if tail := lg.Tail(1); len(tail) == 0 || tail[0].Text != "done" {
-				return fmt.Errorf("last line %v, want done", tail)
+			done := 0
+			for _, l := range lg.Tail(1000) {
+				if l.Text == "done" {
+					done++
+				}
+			}
+			if done != n {
+				return fmt.Errorf("%d instances done, want %d", done, n)
 			}
 			return nil
 		})
 	}
-	waitLine()
+	waitDone(1)
 	if _, err := os.Stat(lg.Path() + ".1"); err == nil {
 		t.Fatal("rotated under the default max size")
 	}
@@ -673,7 +680,7 @@ func TestApplyLogLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitState("a", steward.StateRunning)
-	waitLine()
+	waitDone(2)
 	if st, err := os.Stat(lg.Path()); err != nil || st.Size() > 1000 {
 		t.Errorf("%s after the new max size of 1KB: %v, %v", lg.Path(), st, err)
 	}
