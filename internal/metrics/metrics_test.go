@@ -507,21 +507,29 @@ func TestRatesAndDisks(t *testing.T) {
 	}
 }
 
-// TestTreeSampler samples a real process tree: a shell with two sleeping
-// children, one of which burns CPU.
-func TestTreeSampler(t *testing.T) {
+// startTree starts a process tree: sh running script. It and its children
+// are killed when the test ends.
+func startTree(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("needs sh")
 	}
-	cmd := exec.Command("sh", "-c", "sleep 30 & (while :; do :; done) & wait")
+	cmd := exec.Command("sh", "-c", script)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		exec.Command("pkill", "-KILL", "-P", strconv.Itoa(cmd.Process.Pid)).Run()
 		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	})
+	return cmd
+}
+
+// TestTreeSampler samples a real process tree: a shell with two sleeping
+// children, one of which burns CPU.
+func TestTreeSampler(t *testing.T) {
+	cmd := startTree(t, "sleep 30 & (while :; do :; done) & wait")
 	var ts TreeSampler
 	roots := map[string]int{"burn": cmd.Process.Pid, "gone": 1 << 30}
 	var u map[string]Usage
@@ -554,19 +562,8 @@ func TestTreeSampler(t *testing.T) {
 // TestTreeSamplerNewChild has a child born into a tree between full scans:
 // the samples that skip the processes outside the trees still find it.
 func TestTreeSamplerNewChild(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("needs sh")
-	}
 	flag := filepath.Join(t.TempDir(), "go")
-	cmd := exec.Command("sh", "-c", "while [ ! -e "+flag+" ]; do sleep 0.01; done; sleep 30 & wait")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		exec.Command("pkill", "-KILL", "-P", strconv.Itoa(cmd.Process.Pid)).Run()
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
+	cmd := startTree(t, "while [ ! -e "+flag+" ]; do sleep 0.01; done; sleep 30 & wait")
 	var ts TreeSampler
 	roots := map[string]int{"a": cmd.Process.Pid}
 	u, err := ts.Sample(roots) // the full scan
