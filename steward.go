@@ -57,6 +57,9 @@ const (
 	EventNotification = "notification" // a notification was given up: not delivered within its max age
 )
 
+// EventTypes lists every event type, for filters that offer them.
+var EventTypes = []string{EventState, EventHealth, EventAlert, EventLog, EventNotification, EventConfig, EventSystem}
+
 // Event is one thing that happened, stored before it is published.
 type Event struct {
 	ID      int64     `json:"id"`

@@ -436,13 +436,11 @@ type eventsData struct {
 	Types    []string
 }
 
-// eventTypes are the event types a filter offers.
-var eventTypes = []string{steward.EventState, steward.EventHealth, steward.EventAlert, steward.EventConfig, steward.EventSystem}
 
 func (h *Handler) eventsPage(r *http.Request, s *session, v *view) error {
 	q := r.URL.Query()
 	v.Template, v.Title, v.Nav = "events", "Events", "events"
-	d := &eventsData{Service: q.Get("service"), Type: q.Get("type"), Types: eventTypes}
+	d := &eventsData{Service: q.Get("service"), Type: q.Get("type"), Types: steward.EventTypes}
 	v.Data = d
 	v.LiveTypes, v.LiveService = "*", d.Service
 	if d.Type != "" {

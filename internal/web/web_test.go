@@ -597,7 +597,7 @@ func TestPages(t *testing.T) {
 			"Memory (RSS)", "restarting"}},
 		{"/services/db", []string{"Needed by", `href="/services/web"`, "12.0 MiB", "4 · 9"}},
 		{"/alerts", []string{`data-subject="port"`, `data-ack="2"`, "rule=x subject=web team=ops", "gave up", "tcp 127.0.0.1:9", `class="chip check-CRITICAL"`}},
-		{"/events", []string{"steward started", "exit status 1; restarting", `<option value="web"`}},
+		{"/events", []string{"steward started", "exit status 1; restarting", `<option value="web"`, `<option value="log"`, `<option value="notification"`}},
 		{"/events?service=web&type=state", []string{"exit status 1; restarting", `<option value="state" selected`}},
 		{"/config", []string{"/etc/steward.yaml", `data-version="1"`, "Only one version so far"}},
 	} {
