@@ -249,8 +249,10 @@ func TestSettingsChange(t *testing.T) {
 	a := api.Applied{Version: 3}
 	a.Diff.Changed = []string{"a", "b"}
 	a.Diff.Settings = []string{"node"}
+	a.Diff.Sections = []string{"checks", "notify"}
 	printApplied(cc, "", a)
-	if got, want := buf.String(), "config version 3 applied: 0 added, 2 (a, b) changed, 0 removed\nchanged node: restart steward to apply\n"; got != want {
+	if got, want := buf.String(), "config version 3 applied: 0 added, 2 (a, b) changed, 0 removed\n"+
+		"changed checks, notify: applied\nchanged node: restart steward to apply\n"; got != want {
 		t.Errorf("printApplied = %q, want %q", got, want)
 	}
 }

@@ -36,6 +36,9 @@ func printApplied(cc *clientCmd, prefix string, a api.Applied) error {
 	d := a.Diff
 	fmt.Fprintf(cc.stdout, "%sconfig version %d applied: %s added, %s changed, %s removed\n", prefix, a.Version,
 		names(d.Added), names(d.Changed), names(d.Removed))
+	if len(d.Sections) > 0 {
+		fmt.Fprintf(cc.stdout, "changed %s: applied\n", strings.Join(d.Sections, ", "))
+	}
 	if len(d.Settings) > 0 {
 		fmt.Fprintf(cc.stdout, "changed %s: restart steward to apply\n", strings.Join(d.Settings, ", "))
 	}

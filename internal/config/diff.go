@@ -15,6 +15,10 @@ type Diff struct {
 	// Settings lists the top-level settings that differ: "node",
 	// "data_dir" and "api". They apply only when steward restarts.
 	Settings []string `json:"settings,omitempty"`
+	// Sections lists the other top-level sections that differ, which
+	// apply at once: "checks", "alerts", "metrics", "notify" and
+	// "notifications".
+	Sections []string `json:"sections,omitempty"`
 }
 
 // Compare returns the difference from old to cur. A nil old is an empty
@@ -54,6 +58,20 @@ func Compare(old, cur *Config) Diff {
 		if old.API != cur.API {
 			d.Settings = append(d.Settings, "api")
 		}
+		for _, sec := range []struct {
+			name     string
+			old, cur any
+		}{
+			{"checks", old.Checks, cur.Checks},
+			{"alerts", old.Alerts, cur.Alerts},
+			{"metrics", old.Metrics, cur.Metrics},
+			{"notify", old.Notify, cur.Notify},
+			{"notifications", old.Notifications, cur.Notifications},
+		} {
+			if !reflect.DeepEqual(sec.old, sec.cur) {
+				d.Sections = append(d.Sections, sec.name)
+			}
+		}
 	}
 	slices.Sort(d.Added)
 	slices.Sort(d.Removed)
@@ -64,5 +82,5 @@ func Compare(old, cur *Config) Diff {
 
 // Empty reports whether d changes nothing.
 func (d Diff) Empty() bool {
-	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 && len(d.Settings) == 0
+	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 && len(d.Settings) == 0 && len(d.Sections) == 0
 }

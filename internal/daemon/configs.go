@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
@@ -84,6 +85,9 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 	d.mu.Unlock()
 	reason := fmt.Sprintf("config version %d applied by %s: %d added, %d changed, %d removed",
 		n, who, len(diff.Added), len(diff.Changed), len(diff.Removed))
+	if len(diff.Sections) > 0 {
+		reason += "; changed " + strings.Join(diff.Sections, ", ")
+	}
 	if _, rerr := d.events.Record(context.WithoutCancel(ctx), steward.Event{Type: steward.EventConfig, Reason: reason}); rerr != nil {
 		d.opts.Logger.Error("record event", "err", rerr)
 	}

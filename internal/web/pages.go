@@ -436,7 +436,6 @@ type eventsData struct {
 	Types    []string
 }
 
-
 func (h *Handler) eventsPage(r *http.Request, s *session, v *view) error {
 	q := r.URL.Query()
 	v.Template, v.Title, v.Nav = "events", "Events", "events"
