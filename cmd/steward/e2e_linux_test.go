@@ -502,13 +502,16 @@ services:
 	}
 }
 
+// TestTCPNeedsToken checks both TCP listeners: api.listen and the
+// dashboard's own web.listen, which serve the same token-guarded API.
 func TestTCPNeedsToken(t *testing.T) {
-	port := freePort(t)
+	port, webPort := freePort(t), freePort(t)
 	e := newEnv(t, fmt.Sprintf(`
 api: {listen: "127.0.0.1:%d"}
+web: {listen: "127.0.0.1:%d"}
 services:
   a: {command: ["{{prog}}"]}
-`, port))
+`, port, webPort))
 	e.run()
 	token, err := os.ReadFile(filepath.Join(e.dir, "api.token"))
 	if err != nil {
@@ -517,15 +520,18 @@ services:
 	if fi, _ := os.Stat(filepath.Join(e.dir, "api.token")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/v1/services", port)
 	for _, tt := range []struct {
+		port int
 		auth string
 		want int
 	}{
-		{"", http.StatusUnauthorized},
-		{"Bearer wrong", http.StatusUnauthorized},
-		{"Bearer " + strings.TrimSpace(string(token)), http.StatusOK},
+		{port, "", http.StatusUnauthorized},
+		{port, "Bearer wrong", http.StatusUnauthorized},
+		{port, "Bearer " + strings.TrimSpace(string(token)), http.StatusOK},
+		{webPort, "", http.StatusUnauthorized},
+		{webPort, "Bearer " + strings.TrimSpace(string(token)), http.StatusOK},
 	} {
+		url := fmt.Sprintf("http://127.0.0.1:%d/v1/services", tt.port)
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		if tt.auth != "" {
 			req.Header.Set("Authorization", tt.auth)
@@ -537,11 +543,21 @@ services:
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.want {
-			t.Errorf("auth %q: status %d, want %d: %s", tt.auth, resp.StatusCode, tt.want, body)
+			t.Errorf("port %d, auth %q: status %d, want %d: %s", tt.port, tt.auth, resp.StatusCode, tt.want, body)
 		}
 		if tt.want == http.StatusUnauthorized && !strings.Contains(string(body), `"code":"unauthorized"`) {
 			t.Errorf("401 body = %s", body)
 		}
+	}
+	// The dashboard answers on web.listen: without a session, its login page.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", webPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" || !strings.Contains(string(body), "<form") {
+		t.Errorf("GET / on web.listen: %d at %s:\n%.300s", resp.StatusCode, resp.Request.URL, body)
 	}
 }
 

@@ -47,6 +47,7 @@ type Config struct {
 	Node    string `json:"node"`
 	DataDir string `json:"data_dir"` // absolute
 	API     API    `json:"api"`
+	Web     Web    `json:"web"`
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
 	Order    []string            `json:"-"`
@@ -75,7 +76,15 @@ type API struct {
 	TLS         TLS    `json:"tls,omitempty"`
 }
 
-// TLS holds the certificate and key files for the TCP listener.
+// Web says where steward serves the web dashboard besides api.listen.
+type Web struct {
+	// Listen is the TCP address of a listener of the dashboard's own: the
+	// dashboard, and the API behind it, with api.tls and the API token as
+	// on api.listen.
+	Listen string `json:"listen,omitempty"`
+}
+
+// TLS holds the certificate and key files for the TCP listeners.
 type TLS struct {
 	Cert string `json:"cert,omitempty"`
 	Key  string `json:"key,omitempty"`

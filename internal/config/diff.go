@@ -13,7 +13,7 @@ type Diff struct {
 	Changed   []string `json:"changed,omitempty"` // any field differs, depends_on included
 	Unchanged []string `json:"unchanged,omitempty"`
 	// Settings lists the top-level settings that differ: "node",
-	// "data_dir" and "api". They apply only when steward restarts.
+	// "data_dir", "api" and "web". They apply only when steward restarts.
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
 	// apply at once: "checks", "alerts", "metrics", "notify" and
@@ -57,6 +57,9 @@ func Compare(old, cur *Config) Diff {
 		}
 		if old.API != cur.API {
 			d.Settings = append(d.Settings, "api")
+		}
+		if old.Web != cur.Web {
+			d.Settings = append(d.Settings, "web")
 		}
 		for _, sec := range []struct {
 			name     string

@@ -46,9 +46,9 @@ func TestCompareSame(t *testing.T) {
 
 func TestCompareSettings(t *testing.T) {
 	old := mustParse(t, "node: a\ndata_dir: /d\n")
-	cur := mustParse(t, "node: b\ndata_dir: /d\napi: {listen: \"127.0.0.1:7070\"}\n")
+	cur := mustParse(t, "node: b\ndata_dir: /d\napi: {listen: \"127.0.0.1:7070\"}\nweb: {listen: \"127.0.0.1:8080\"}\n")
 	d := Compare(old, cur)
-	if want := (Diff{Settings: []string{"node", "api"}}); !reflect.DeepEqual(d, want) {
+	if want := (Diff{Settings: []string{"node", "api", "web"}}); !reflect.DeepEqual(d, want) {
 		t.Errorf("got %+v, want %+v", d, want)
 	}
 	if d.Empty() {

@@ -160,6 +160,9 @@ type parser struct {
 	// services log watches follow: checked once the whole file is read.
 	routeTo  []*yaml.Node
 	followed []follow
+	// The nodes of api.listen, api.tls and web.listen, checked together
+	// once the whole file is read; nil when not set.
+	apiListen, apiTLS, webListen *yaml.Node
 }
 
 // field is one key and its value in a mapping.
@@ -525,7 +528,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		at: &positions{file: p.file, notify: map[string]fieldPos{}}}
 	var dataDir, socket *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "services", "checks", "alerts", "metrics", "notify", "notifications") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -541,6 +544,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				}
 			case "api":
 				socket = p.api(f.val, &c.API)
+			case "web":
+				p.web(f.val, &c.Web)
 			case "services":
 				p.services(f.val, c)
 			case "checks":
@@ -561,6 +566,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		c.Node = hostname()
 	}
 	p.setSocket(c, dataDir, socket)
+	p.checkListeners(c)
 	p.checkDeps(c)
 	p.checkRoutes(c)
 	p.checkFollowed(c)
@@ -639,7 +645,6 @@ func (p *parser) socket(n *yaml.Node, a *API) *yaml.Node {
 // api reads the api section into a and returns the node of api.socket, nil
 // when it is not set.
 func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
-	var listen, tlsNode *yaml.Node
 	for _, f := range p.fields(n, "api", "socket", "socket_group", "listen", "token_file", "tls") {
 		switch f.key.Value {
 		case "socket":
@@ -647,17 +652,11 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 		case "socket_group":
 			a.SocketGroup, _ = p.str(f.val, "api.socket_group")
 		case "listen":
-			if s, ok := p.str(f.val, "api.listen"); ok {
-				if _, port, err := net.SplitHostPort(s); err != nil || !validPort(port, 0) {
-					p.errorf(f.val, "api.listen must be host:port, e.g. 127.0.0.1:7070")
-				} else {
-					a.Listen, listen = s, f.val
-				}
-			}
+			a.Listen, p.apiListen = p.listen(f.val, "api.listen", "127.0.0.1:7070")
 		case "token_file":
 			a.TokenFile, _ = p.path(f.val, "api.token_file")
 		case "tls":
-			tlsNode = f.key
+			p.apiTLS = f.key
 			for _, f := range p.fields(f.val, "api.tls", "cert", "key") {
 				switch f.key.Value {
 				case "cert":
@@ -668,16 +667,52 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 			}
 		}
 	}
-	hasTLS := a.TLS.Cert != "" || a.TLS.Key != ""
-	switch {
-	case hasTLS && (a.TLS.Cert == "" || a.TLS.Key == ""):
-		p.errorf(tlsNode, "api.tls needs both cert and key")
-	case hasTLS && listen == nil:
-		p.errorf(tlsNode, "api.tls is for api.listen, which is not set")
-	case listen != nil && !hasTLS && !loopback(a.Listen):
-		p.errorf(listen, "api.listen %q is not a loopback address: it needs api.tls.cert and api.tls.key", a.Listen)
-	}
 	return socket
+}
+
+// listen reads a TCP address to listen on, node n, named what in errors;
+// it returns "" and nil when n is null or not valid.
+func (p *parser) listen(n *yaml.Node, what, example string) (string, *yaml.Node) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return "", nil
+	}
+	if _, port, err := net.SplitHostPort(s); err != nil || !validPort(port, 0) {
+		p.errorf(n, "%s must be host:port, e.g. %s", what, example)
+		return "", nil
+	}
+	return s, n
+}
+
+// web reads the web section into w.
+func (p *parser) web(n *yaml.Node, w *Web) {
+	for _, f := range p.fields(n, "web", "listen") {
+		w.Listen, p.webListen = p.listen(f.val, "web.listen", "127.0.0.1:8080")
+	}
+}
+
+// checkListeners checks the TCP listeners of api.listen and web.listen
+// against api.tls, which serves them both: a listener off loopback needs it.
+func (p *parser) checkListeners(c *Config) {
+	a := c.API
+	hasTLS := a.TLS.Cert != "" || a.TLS.Key != ""
+	if hasTLS && (a.TLS.Cert == "" || a.TLS.Key == "") {
+		p.errorf(p.apiTLS, "api.tls needs both cert and key")
+	}
+	if hasTLS && p.apiListen == nil && p.webListen == nil {
+		p.errorf(p.apiTLS, "api.tls is for api.listen and web.listen, and neither is set")
+	}
+	for _, l := range []struct {
+		what, addr string
+		at         *yaml.Node
+	}{{"api.listen", a.Listen, p.apiListen}, {"web.listen", c.Web.Listen, p.webListen}} {
+		if l.at != nil && !hasTLS && !loopback(l.addr) {
+			p.errorf(l.at, "%s %q is not a loopback address: it needs api.tls.cert and api.tls.key", l.what, l.addr)
+		}
+	}
+	if p.webListen != nil && c.Web.Listen == a.Listen {
+		p.errorf(p.webListen, "web.listen is api.listen's address, where the dashboard is served already")
+	}
 }
 
 // loopback reports whether the host of addr is a loopback address.

@@ -57,6 +57,8 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 		return nil, steward.Errorf(steward.EINVALID, "data_dir cannot change while steward runs (restart steward to move it)")
 	case cfg.API != cur.API:
 		return nil, steward.Errorf(steward.EINVALID, "api settings cannot change while steward runs (restart steward to apply them)")
+	case cfg.Web != cur.Web:
+		return nil, steward.Errorf(steward.EINVALID, "web settings cannot change while steward runs (restart steward to apply them)")
 	}
 	return cfg, nil
 }

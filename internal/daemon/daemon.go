@@ -176,20 +176,19 @@ func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	return nil
 }
 
-// serve starts the API on the socket and, when configured, on TCP.
+// serve starts the API on the socket and, when configured, on TCP: at
+// api.listen, and at the dashboard's own web.listen.
 func (d *Daemon) serve(cfg *config.Config) ([]*http.Server, error) {
 	l, err := ipc.Listen(cfg.API.Socket, cfg.API.SocketGroup)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Socket, err)
 	}
 	servers := []*http.Server{d.httpServer(d.api.Handler(), l)}
-	if cfg.API.Listen != "" {
-		tl, h, err := d.tcp(cfg)
-		if err != nil {
-			servers[0].Close()
-			return nil, err
+	if err := d.serveTCP(cfg, &servers); err != nil {
+		for _, srv := range servers {
+			srv.Close()
 		}
-		servers = append(servers, d.httpServer(h, tl))
+		return nil, err
 	}
 	return servers, nil
 }
@@ -227,28 +226,42 @@ func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
 	return d.apply(ctx, file, text, who)
 }
 
-// tcp opens the TCP listener of api.listen and its token-checking handler;
-// the token comes from api.token_file, generated on first start when absent.
-func (d *Daemon) tcp(cfg *config.Config) (net.Listener, http.Handler, error) {
+// serveTCP serves the dashboard, and the API behind it, on api.listen and
+// web.listen, those that are set, and appends their servers. Both take
+// api.tls and the token of api.token_file, generated on first start when
+// absent.
+func (d *Daemon) serveTCP(cfg *config.Config, servers *[]*http.Server) error {
+	var addrs []string
+	for _, a := range []string{cfg.API.Listen, cfg.Web.Listen} {
+		if a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil
+	}
 	tokenFile := cfg.API.TokenFile
 	if tokenFile == "" {
 		tokenFile = filepath.Join(cfg.DataDir, "api.token")
 	}
 	token, err := api.LoadOrCreateToken(tokenFile)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	var tlsConf *tls.Config
 	if cfg.API.TLS.Cert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.API.TLS.Cert, cfg.API.TLS.Key)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load TLS key pair: %w", err)
+			return fmt.Errorf("load TLS key pair: %w", err)
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	l, err := ipc.ListenTCP(cfg.API.Listen, tlsConf)
-	if err != nil {
-		return nil, nil, err
+	for _, addr := range addrs {
+		l, err := ipc.ListenTCP(addr, tlsConf)
+		if err != nil {
+			return err
+		}
+		*servers = append(*servers, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l))
 	}
-	return l, d.dashboard(l, tlsConf != nil, token, tokenFile), nil
+	return nil
 }
