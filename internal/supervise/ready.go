@@ -122,27 +122,39 @@ func probeHTTP(ctx context.Context, url string) error {
 	return nil
 }
 
+// ringCheckEvery is how often waitLine looks for its line in the ring too:
+// a subscriber that falls behind loses lines, and learns of it only from
+// the next line it gets, which may never come when the lost one was the
+// last the service wrote.
+const ringCheckEvery = 250 * time.Millisecond
+
 // waitLine waits for a line of the instance's output that re matches.
 func waitLine(ctx context.Context, re *regexp.Regexp, out output) error {
 	// The ring keeps times to the millisecond.
 	since := out.since.Truncate(time.Millisecond)
+	inRing := func() bool {
+		for _, t := range out.tail(config.DefaultLogRing) {
+			if !t.Time.Before(since) && re.MatchString(t.Text) {
+				return true
+			}
+		}
+		return false
+	}
+	tick := time.NewTicker(ringCheckEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case l, ok := <-out.lines:
 			if !ok {
 				return errors.New("output stream ended before a line matched")
 			}
-			if re.MatchString(l.Text) {
+			// Lines were dropped before this one: look for them in the ring.
+			if re.MatchString(l.Text) || l.Missed > 0 && inRing() {
 				return nil
 			}
-			if l.Missed == 0 {
-				continue
-			}
-			// Lines were dropped before this one: look for them in the ring.
-			for _, t := range out.tail(config.DefaultLogRing) {
-				if !t.Time.Before(since) && re.MatchString(t.Text) {
-					return nil
-				}
+		case <-tick.C:
+			if inRing() {
+				return nil
 			}
 		case <-ctx.Done():
 			return ctx.Err()
