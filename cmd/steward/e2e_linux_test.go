@@ -21,6 +21,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/client"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // The integration tests run the real steward binary, built once in
@@ -168,7 +169,7 @@ func (e *env) run() *runningSteward {
 			e.t.Logf("steward's log:\n%s", d.logs)
 		}
 	})
-	checkFor(e.t, 20*time.Second, func() error {
+	testwait.NoError(e.t, 20*time.Second, func() error {
 		select {
 		case <-d.done:
 			e.t.Fatalf("steward run exited: %v\n%s", d.err, d.logs)
@@ -205,7 +206,7 @@ func (e *env) ps() map[string]steward.ServiceStatus {
 func (e *env) waitState(name string, want steward.State) steward.ServiceStatus {
 	e.t.Helper()
 	var st steward.ServiceStatus
-	checkFor(e.t, 20*time.Second, func() error {
+	testwait.NoError(e.t, 20*time.Second, func() error {
 		st = e.ps()[name]
 		if st.State != want {
 			return fmt.Errorf("%s is %q (%s), want %s", name, st.State, st.Reason, want)
@@ -213,21 +214,6 @@ func (e *env) waitState(name string, want steward.State) steward.ServiceStatus {
 		return nil
 	})
 	return st
-}
-
-func checkFor(t *testing.T, d time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // alive reports whether pid runs (a zombie does not).
@@ -243,7 +229,7 @@ func alive(pid int) bool {
 func readPids(t *testing.T, path string, want int) []int {
 	t.Helper()
 	var pids []int
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		data, _ := os.ReadFile(path)
 		pids = pids[:0]
 		for _, f := range strings.Fields(string(data)) {
@@ -357,7 +343,7 @@ services:
 	case <-time.After(20 * time.Second):
 		t.Fatal("steward did not exit after SIGTERM")
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		for _, p := range pids {
 			if alive(p) {
 				return fmt.Errorf("pid %d outlived steward", p)
@@ -384,7 +370,7 @@ services:
 	d.cmd.Process.Kill()
 	<-d.done
 	// The direct child dies with steward (pdeathsig).
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if alive(st.PID) {
 			return fmt.Errorf("direct child %d outlived steward's SIGKILL", st.PID)
 		}
@@ -392,7 +378,7 @@ services:
 	})
 	// The next steward on the same data dir sweeps the rest at start-up.
 	e.run()
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		for _, p := range pids {
 			if alive(p) {
 				return fmt.Errorf("grandchild %d survived steward's SIGKILL and restart", p)
@@ -416,7 +402,7 @@ services:
 	// An invalid file changes nothing.
 	e.write("services:\n  keep: {command: []}\n")
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		if !strings.Contains(d.logs.String(), "reload on SIGHUP rejected") {
 			return fmt.Errorf("no rejection logged")
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // alerts returns the alerts as `steward alerts --all -o json` reports them.
@@ -48,7 +49,7 @@ services:
 	e.run()
 	e.waitState("crashy", steward.StateFailed)
 	e.waitState("machine", steward.StateRunning)
-	checkFor(t, 20*time.Second, func() error {
+	testwait.NoError(t, 20*time.Second, func() error {
 		if st := e.ps()["sick"]; st.Health != steward.HealthUnhealthy {
 			return fmt.Errorf("sick is %s, want unhealthy", st.Health)
 		}
@@ -61,7 +62,7 @@ services:
 	// A crash loop into failed is one incident: one alert for the failure,
 	// however many crashes led to it; the unhealthy service has its own.
 	var failed, unhealthy int
-	checkFor(t, 20*time.Second, func() error {
+	testwait.NoError(t, 20*time.Second, func() error {
 		failed, unhealthy = 0, 0
 		for _, a := range e.alerts() {
 			switch {

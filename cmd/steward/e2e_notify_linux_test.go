@@ -21,6 +21,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/outbox"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // The secrets of the webhook in these tests: they must never show in an
@@ -104,7 +105,7 @@ func (r *receiver) deliveries() []delivery {
 // waitDeliveries waits until the receiver accepted n requests.
 func (r *receiver) waitDeliveries(n int) []delivery {
 	r.t.Helper()
-	checkFor(r.t, 20*time.Second, func() error {
+	testwait.NoError(r.t, 20*time.Second, func() error {
 		if got := len(r.deliveries()); got < n {
 			return fmt.Errorf("%d webhook deliveries, want %d", got, n)
 		}
@@ -300,7 +301,7 @@ func TestNotifyRetriesUntilDelivered(t *testing.T) {
 	d := e.run()
 	e.waitState("crash", steward.StateFailed)
 	// While the receiver fails, the notification is pending with its error.
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		list := e.notifications("--state", "pending")
 		if len(list) != 1 || list[0].Attempts < 3 || !strings.Contains(list[0].LastError, "receiver answered 500") {
 			return fmt.Errorf("pending notifications = %+v", list)
@@ -310,7 +311,7 @@ func TestNotifyRetriesUntilDelivered(t *testing.T) {
 	rcv.setFailing(false)
 	dl := rcv.waitDeliveries(1)[0]
 	var list []outbox.Notification
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		list = e.notifications("--state", "all")
 		if len(list) != 1 || list[0].State != "delivered" {
 			return fmt.Errorf("notifications = %+v, want one delivered", list)
@@ -339,7 +340,7 @@ func TestNotifyPendingSurvivesKill9(t *testing.T) {
 `, down))
 	d := e.run()
 	var pending outbox.Notification
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		list := e.notifications("--state", "pending")
 		if len(list) != 1 || list[0].Attempts < 1 {
 			return fmt.Errorf("pending notifications = %+v", list)
@@ -356,7 +357,7 @@ func TestNotifyPendingSurvivesKill9(t *testing.T) {
 	}
 	rcv := newReceiver(t, l)
 	e.run()
-	checkFor(t, 20*time.Second, func() error {
+	testwait.NoError(t, 20*time.Second, func() error {
 		for _, dl := range rcv.deliveries() {
 			if dl.key == pending.Key {
 				if dl.msg.Alerts[0].Rule != "check" || dl.msg.Alerts[0].Subject != "db" {
@@ -403,7 +404,7 @@ services:
 	incident := func(n int, what string) {
 		t.Helper()
 		appendTo(t, log, "ERROR "+what, "ERROR "+what, "ERROR "+what)
-		checkFor(t, 10*time.Second, func() error {
+		testwait.NoError(t, 10*time.Second, func() error {
 			alerts := e.alertsOf("log:burst")
 			if len(alerts) != n || alerts[0].State != steward.AlertResolved {
 				return fmt.Errorf("log:burst alerts = %+v, want %d, the newest resolved", alerts, n)
@@ -414,7 +415,7 @@ services:
 	incident(1, "db")
 	incident(2, "cache")
 	// The service's output, as steward captured it.
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		alerts := e.alertsOf("log:panics")
 		if len(alerts) != 1 || alerts[0].State != steward.AlertFiring || alerts[0].Message != "service:api: boom" {
 			return fmt.Errorf("log:panics alerts = %+v, want one firing", alerts)

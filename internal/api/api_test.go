@@ -27,6 +27,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/ipc"
 	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 const configText = `services:
@@ -147,18 +148,6 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 	if se.Code != code {
 		t.Fatalf("error code = %q (%v), want %q", se.Code, err, code)
-	}
-}
-
-// checkFor polls cond until it holds or the deadline passes.
-func checkFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -504,12 +493,12 @@ func TestLogsFollow(t *testing.T) {
 		defer mu.Unlock()
 		return len(got)
 	}
-	checkFor(t, "the tail", func() bool { return count() == 3 })
+	testwait.For(t, 5*time.Second, "the tail", func() bool { return count() == 3 })
 	lg.OnSubscribe = nil
 	for i := 3; i < 600; i++ {
 		lg.Add(line(i))
 	}
-	checkFor(t, "600 lines", func() bool { return count() >= 600 })
+	testwait.For(t, 5*time.Second, "600 lines", func() bool { return count() >= 600 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("FollowLogs after cancel = %v, want context.Canceled", err)
@@ -524,7 +513,7 @@ func TestLogsFollow(t *testing.T) {
 			t.Fatalf("line %d = %q, want %q", i, text, want)
 		}
 	}
-	checkFor(t, "the subscription to end", func() bool { return lg.Subscribers() == 0 })
+	testwait.For(t, 5*time.Second, "the subscription to end", func() bool { return lg.Subscribers() == 0 })
 }
 
 func TestLogsFollowEnds(t *testing.T) {
@@ -538,7 +527,7 @@ func TestLogsFollowEnds(t *testing.T) {
 			return nil
 		})
 	}()
-	checkFor(t, "the subscription", func() bool { return lg.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return lg.Subscribers() == 1 })
 	lg.Add(logcap.Line{Time: since, Stream: logcap.Stdout, Text: "last words"})
 	lg.CloseSubscribers()
 	if err := <-errc; err != nil || n != 1 {
@@ -667,7 +656,7 @@ func TestEventsFollowReplayThenLive(t *testing.T) {
 			t.Fatalf("replayed event %d, want %d", ev.ID, want)
 		}
 	}
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 	f.record(2, "db")
 	for want := int64(6); want <= 7; want++ {
 		if ev := <-evc; ev.ID != want || ev.Service != "db" {
@@ -678,7 +667,7 @@ func TestEventsFollowReplayThenLive(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("FollowEvents after cancel = %v", err)
 	}
-	checkFor(t, "the subscription to end", func() bool { return f.events.Subscribers() == 0 })
+	testwait.For(t, 5*time.Second, "the subscription to end", func() bool { return f.events.Subscribers() == 0 })
 }
 
 func TestEventsFollowLastEventID(t *testing.T) {
@@ -691,7 +680,7 @@ func TestEventsFollowLastEventID(t *testing.T) {
 			t.Fatalf("replayed id %s (event %d), want %s", id, ev.ID, want)
 		}
 	}
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 	f.record(1, "web")
 	if id, _ := s.next(); id != "7" {
 		t.Fatalf("live id %s, want 7", id)
@@ -707,7 +696,7 @@ func TestEventsFollowNoGapsNoDuplicates(t *testing.T) {
 			t.Fatalf("replayed id %s, want %s", id, want)
 		}
 	}
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 
 	// 3 is stored but never published, 5 is published before 4, and 4 is
 	// published twice: the stream still has 3, 4, 5 once each, in order.
@@ -734,7 +723,7 @@ func TestEventsFollowFiltered(t *testing.T) {
 	if _, ev := s.next(); ev.ID != 3 {
 		t.Fatalf("replayed %d, want 3", ev.ID)
 	}
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 	f.record(2, "web")
 	// A gap before a filtered event is filled with the filter too.
 	f.events.Store(steward.Event{Type: steward.EventState, Service: "db", Reason: "unpublished"})
@@ -770,7 +759,7 @@ func TestEventsFollowNewest(t *testing.T) {
 			t.Fatalf("replayed %d, want %d", ev.ID, want)
 		}
 	}
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 	f.record(1, "web")
 	if _, ev := s.next(); ev.ID != 6 {
 		t.Fatalf("live %d, want 6", ev.ID)
@@ -787,7 +776,7 @@ func TestEventsFollowEmptyStore(t *testing.T) {
 			return nil
 		})
 	}()
-	checkFor(t, "the subscription", func() bool { return f.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the subscription", func() bool { return f.events.Subscribers() == 1 })
 	// The first live event sets the cursor: no gap fill from ID 0.
 	e1 := f.events.Store(steward.Event{Type: steward.EventSystem, Reason: "before"})
 	_ = e1

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var ctx = context.Background()
@@ -290,7 +291,7 @@ func TestRunner(t *testing.T) {
 	port := &config.Check{Name: "port", TCP: l.Addr().String(), Interval: 20 * time.Millisecond, Timeout: time.Second}
 	missing := &config.Check{Name: "missing", File: "/nonexistent/x", Interval: time.Hour, Timeout: time.Second}
 	rn.Apply(map[string]*config.Check{"port": port, "missing": missing})
-	waitFor(t, "three port results", func() bool {
+	testwait.For(t, 5*time.Second, "three port results", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got["port"]) >= 3 && len(got["missing"]) == 1
@@ -311,15 +312,4 @@ func TestRunner(t *testing.T) {
 		t.Errorf("states after removal = %+v", rn.States())
 	}
 	rn.Close()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

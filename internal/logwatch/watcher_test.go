@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,36 +15,8 @@ import (
 
 	"github.com/stewardhq/steward/internal/logcap"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
-
-// checkFor polls cond until it holds or d has passed.
-func checkFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkNoLeak fails the test when goroutines started by it outlive it.
-func checkNoLeak(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Errorf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
 
 // numbered is a rule that matches the lines that writeLines writes.
 var numbered = []RuleConfig{{Name: "n", Match: `^line (?P<n>\d+) `}}
@@ -94,7 +65,7 @@ func clip(s []int) []int {
 
 func (s *seen) waitFor(t *testing.T, n int) {
 	t.Helper()
-	checkFor(t, 10*time.Second, fmt.Sprintf("%d lines seen", n), func() bool { return len(s.counts()) >= n })
+	testwait.For(t, 10*time.Second, fmt.Sprintf("%d lines seen", n), func() bool { return len(s.counts()) >= n })
 }
 
 func line(i int) string { return fmt.Sprintf("line %d some text to make it longer\n", i) }
@@ -178,7 +149,7 @@ func modes(t *testing.T, f func(t *testing.T, noEvents bool)) {
 		if noEvents {
 			name = "polling"
 		}
-		t.Run(name, func(t *testing.T) { checkNoLeak(t); f(t, noEvents) })
+		t.Run(name, func(t *testing.T) { testwait.NoLeak(t); f(t, noEvents) })
 	}
 }
 
@@ -191,7 +162,7 @@ func TestStartAtEndThenFollow(t *testing.T) {
 		f, _ := os.OpenFile(e.path("app.log"), os.O_WRONLY|os.O_APPEND, 0)
 		io.WriteString(f, "line 10 half")
 		e.start()
-		checkFor(t, 5*time.Second, "the file followed", func() bool { return e.w.Stats().Files == 1 })
+		testwait.For(t, 5*time.Second, "the file followed", func() bool { return e.w.Stats().Files == 1 })
 		io.WriteString(f, " done\n")
 		f.Close()
 		appendLines(t, e.path("app.log"), 11, 20)
@@ -258,7 +229,7 @@ func rotatingWriter(t *testing.T, e *watchEnv, n, every int, copyTruncate bool) 
 			// The watch must have read the start of this generation, to
 			// know its copy by its first bytes.
 			first := i + 1 - every
-			checkFor(t, 10*time.Second, "the start of the generation read", func() bool { return e.seen.counts()[first] > 0 })
+			testwait.For(t, 10*time.Second, "the start of the generation read", func() bool { return e.seen.counts()[first] > 0 })
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -284,7 +255,7 @@ func TestRotationByRename(t *testing.T) {
 		e := newEnv(t, "app.log")
 		e.opts.NoEvents = noEvents
 		e.start()
-		checkFor(t, 5*time.Second, "started", func() bool { return e.w.Stats().Files == 1 || true })
+		testwait.For(t, 5*time.Second, "started", func() bool { return e.w.Stats().Files == 1 || true })
 		time.Sleep(50 * time.Millisecond)
 		rotatingWriter(t, e, 3000, 500, false)
 		e.seen.waitFor(t, 3000)
@@ -308,7 +279,7 @@ func TestRotationByCopyTruncate(t *testing.T) {
 }
 
 func TestTruncation(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.cfg.StartAt = StartBeginning
 	appendLines(t, e.path("app.log"), 0, 50)
@@ -331,7 +302,7 @@ func TestTruncation(t *testing.T) {
 // TestRestartNoDuplicatesNoGaps stops and restarts the watch in the middle
 // of a file being written: every line is seen once.
 func TestRestartNoDuplicatesNoGaps(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	path := e.path("app.log")
 	var wg sync.WaitGroup
@@ -366,7 +337,7 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // lines are written while it is down
 	e.start()
 	before := len(e.seen.counts())
-	checkFor(t, 10*time.Second, "more lines after the restart", func() bool { return len(e.seen.counts()) > before+1000 })
+	testwait.For(t, 10*time.Second, "more lines after the restart", func() bool { return len(e.seen.counts()) > before+1000 })
 	close(done)
 	wg.Wait()
 	n, _ := written.Load("n")
@@ -378,7 +349,7 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 // TestRotatedWhileStopped rotates a file by rename while the watch is
 // stopped: the rest of the old file and all of the new one are read.
 func TestRotatedWhileStopped(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.cfg.StartAt = StartBeginning
 	path := e.path("app.log")
@@ -405,7 +376,7 @@ func TestRotatedWhileStopped(t *testing.T) {
 // TestCopyTruncatedWhileStopped rotates by copytruncate while the watch is
 // stopped: the end of the copy and all of the new content are read.
 func TestCopyTruncatedWhileStopped(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.cfg.StartAt = StartBeginning
 	path := e.path("app.log")
@@ -428,7 +399,7 @@ func TestCopyTruncatedWhileStopped(t *testing.T) {
 // stopped, longer than before: the saved position is not trusted, as the
 // first bytes differ.
 func TestReusedIdentity(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.cfg.StartAt = StartBeginning
 	path := e.path("app.log")
@@ -450,7 +421,7 @@ func TestReusedIdentity(t *testing.T) {
 }
 
 func TestDeletedFileIsClosed(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "*.log")
 	e.cfg.StartAt = StartBeginning
 	appendLines(t, e.path("a.log"), 0, 5)
@@ -459,15 +430,15 @@ func TestDeletedFileIsClosed(t *testing.T) {
 	os.WriteFile(e.path("b.log"), []byte("line 5 no newline"), 0o644)
 	w := e.start()
 	e.seen.waitFor(t, 5)
-	checkFor(t, 5*time.Second, "two files", func() bool { return w.Stats().Files == 2 })
+	testwait.For(t, 5*time.Second, "two files", func() bool { return w.Stats().Files == 2 })
 	os.Remove(e.path("b.log"))
-	checkFor(t, 5*time.Second, "the deleted file closed", func() bool { return w.Stats().Files == 1 })
+	testwait.For(t, 5*time.Second, "the deleted file closed", func() bool { return w.Stats().Files == 1 })
 	e.stop()
 	e.seen.check(t, 0, 6)
 }
 
 func TestFollowService(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	var got events
 	w, err := New(Config{Name: "api-errors", Services: []string{"api"}, Rules: []RuleConfig{{Match: `panic: (?P<msg>.*)`, Severity: "critical", Message: "api panicked: $msg"}}},
 		Options{Handler: got.handle})
@@ -489,7 +460,7 @@ func TestFollowService(t *testing.T) {
 	if err := lg.Capture(strings.NewReader("starting\npanic: nil map\nbye\n"), logcap.Stdout); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, "the event", func() bool { return got.len() == 1 })
+	testwait.For(t, 5*time.Second, "the event", func() bool { return got.len() == 1 })
 	ev := got.all()[0]
 	if ev.Source != "service:api" || ev.Message != "api panicked: nil map" || ev.Severity != "critical" || ev.Time.IsZero() {
 		t.Errorf("event = %+v", ev)
@@ -502,7 +473,7 @@ func TestFollowService(t *testing.T) {
 	c <- logcap.Line{Text: "x", Missed: 7}
 	ctx, stop := context.WithCancel(context.Background())
 	go func() {
-		checkFor(t, 5*time.Second, "missed counted", func() bool { return w.Stats().Missed == 7 })
+		testwait.For(t, 5*time.Second, "missed counted", func() bool { return w.Stats().Missed == 7 })
 		stop()
 	}()
 	w.Follow(ctx, "api", c)
@@ -512,18 +483,18 @@ func TestFollowService(t *testing.T) {
 }
 
 func TestWithoutStore(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.opts.Store = nil
 	appendLines(t, e.path("app.log"), 0, 5)
 	e.start()
-	checkFor(t, 5*time.Second, "followed", func() bool { return e.w.Stats().Files == 1 })
+	testwait.For(t, 5*time.Second, "followed", func() bool { return e.w.Stats().Files == 1 })
 	appendLines(t, e.path("app.log"), 5, 10)
 	e.seen.waitFor(t, 5)
 	e.stop()
 	// Every start is a first start: old lines are not read again.
 	e.start()
-	checkFor(t, 5*time.Second, "followed", func() bool { return e.w.Stats().Files == 1 })
+	testwait.For(t, 5*time.Second, "followed", func() bool { return e.w.Stats().Files == 1 })
 	appendLines(t, e.path("app.log"), 10, 12)
 	e.seen.waitFor(t, 7)
 	e.stop()
@@ -563,13 +534,13 @@ func TestLifecycleErrors(t *testing.T) {
 }
 
 func TestLongLineIsCut(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	e := newEnv(t, "app.log")
 	e.cfg.StartAt = StartBeginning
 	e.cfg.Rules = []RuleConfig{{Name: "n", Match: `^line (?P<n>\d+) `}, {Name: "tail", Match: `xyz$`}}
 	long := "line 0 " + strings.Repeat("a", bufSize+10) + "xyz\n"
 	os.WriteFile(e.path("app.log"), []byte(long+line(1)), 0o644)
 	e.start()
-	checkFor(t, 5*time.Second, "three events", func() bool { return e.seen.len() == 3 })
+	testwait.For(t, 5*time.Second, "three events", func() bool { return e.seen.len() == 3 })
 	e.stop()
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // Environment of the child that TestKillLosesNoNotification runs.
@@ -66,35 +66,6 @@ func child(db, url string) int {
 	}
 	fmt.Println("enqueued")
 	select {}
-}
-
-// checkFor polls cond until it holds or d has passed.
-func checkFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkNoLeak fails the test when goroutines started by it outlive it.
-func checkNoLeak(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Errorf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }
 
 // hookReceiver is an HTTP receiver that fails while down is set.
@@ -190,7 +161,7 @@ func state(t *testing.T, o *Outbox, id int64) Notification {
 // TestRetriesUntilReceiverIsBack has a receiver answer 500 for a while,
 // then 200: the notification arrives, with the same key every time.
 func TestRetriesUntilReceiverIsBack(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	h := newHookReceiver(t)
 	h.down.Store(true)
 	st, _ := openStore(t)
@@ -206,13 +177,13 @@ func TestRetriesUntilReceiverIsBack(t *testing.T) {
 	if n.State != store.NotificationPending || n.Message.Key != "key-1" {
 		t.Errorf("enqueued = %+v", n)
 	}
-	checkFor(t, 5*time.Second, "three failed attempts", func() bool { r, _ := h.counts(); return r >= 3 })
+	testwait.For(t, 5*time.Second, "three failed attempts", func() bool { r, _ := h.counts(); return r >= 3 })
 	got := state(t, o, n.ID)
 	if got.State != store.NotificationPending || got.Attempts < 2 || !strings.Contains(got.LastError, "500") {
 		t.Errorf("while down: %+v", got)
 	}
 	h.down.Store(false)
-	checkFor(t, 5*time.Second, "delivery", func() bool { return delivered.Load() == n.ID })
+	testwait.For(t, 5*time.Second, "delivery", func() bool { return delivered.Load() == n.ID })
 	got = state(t, o, n.ID)
 	reqs, acc := h.counts()
 	if got.State != store.NotificationDelivered || got.Attempts != reqs || acc != 1 || got.LastError != "" {
@@ -230,7 +201,7 @@ func TestRetriesUntilReceiverIsBack(t *testing.T) {
 // TestGiveUpAndRetry gives up on a notification after its max age, says so
 // in the log and to OnGiveUp, then delivers it after a Retry.
 func TestGiveUpAndRetry(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	h := newHookReceiver(t)
 	h.down.Store(true)
 	st, _ := openStore(t)
@@ -283,7 +254,7 @@ func TestGiveUpAndRetry(t *testing.T) {
 	if r.State != store.NotificationPending || r.Attempts != 0 || r.Key != n.Key {
 		t.Errorf("retried = %+v", r)
 	}
-	checkFor(t, 5*time.Second, "delivery after retry", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
+	testwait.For(t, 5*time.Second, "delivery after retry", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
 	h.mu.Lock()
 	if last := h.accepted[len(h.accepted)-1]; last != n.Key {
 		t.Errorf("delivered with key %q, want %q", last, n.Key)
@@ -331,7 +302,7 @@ func (f *failing) Notify(ctx context.Context, m notify.Message) error {
 // TestMaxAgeWithClock drives the max age with an injected clock: the
 // notification is attempted once more at its max age, then given up.
 func TestMaxAgeWithClock(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	st, _ := openStore(t)
 	f := &failing{err: errors.New("connection refused")}
@@ -344,7 +315,7 @@ func TestMaxAgeWithClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, "first attempt", func() bool { return state(t, o, n.ID).Attempts == 1 })
+	testwait.For(t, 5*time.Second, "first attempt", func() bool { return state(t, o, n.ID).Attempts == 1 })
 	got := state(t, o, n.ID)
 	if d := got.NextAttempt.Sub(clock.Now()); d < 54*time.Second || d > 66*time.Second {
 		t.Errorf("first retry in %v, want 1m ± 10%%", d)
@@ -354,7 +325,7 @@ func TestMaxAgeWithClock(t *testing.T) {
 		clock.Add(12 * time.Minute) // past the longest backoff with jitter
 		o.Wake()
 		want := int64(i + 2)
-		checkFor(t, 5*time.Second, "an attempt after the clock moved", func() bool {
+		testwait.For(t, 5*time.Second, "an attempt after the clock moved", func() bool {
 			return f.calls.Load() >= want || state(t, o, n.ID).State != store.NotificationPending
 		})
 	}
@@ -404,14 +375,14 @@ func (laterErr) RetryAfter() time.Duration                      { return time.Ho
 func (retryLater) Notify(context.Context, notify.Message) error { return laterErr{} }
 
 func TestRetryAfterIsHonored(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	st, _ := openStore(t)
 	o := startOutbox(t, st, map[string]notify.Notifier{"n": retryLater{}}, Options{MaxAge: 30 * time.Minute, MinBackoff: time.Millisecond})
 	n, err := o.Enqueue(context.Background(), "n", testMsg("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, "an attempt", func() bool { return state(t, o, n.ID).Attempts == 1 })
+	testwait.For(t, 5*time.Second, "an attempt", func() bool { return state(t, o, n.ID).Attempts == 1 })
 	got := state(t, o, n.ID)
 	// Retry-After of an hour, but the max age is 30 minutes: one last try then.
 	if want := got.Since.Add(30 * time.Minute); !got.NextAttempt.Equal(want) {
@@ -422,21 +393,21 @@ func TestRetryAfterIsHonored(t *testing.T) {
 // TestUnknownNotifier keeps a notification whose notifier is gone pending
 // until the notifier is back.
 func TestUnknownNotifier(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	st, _ := openStore(t)
 	o := startOutbox(t, st, nil, Options{MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	n, err := o.Enqueue(context.Background(), "later", testMsg("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, "a failed attempt", func() bool { return state(t, o, n.ID).Attempts >= 1 })
+	testwait.For(t, 5*time.Second, "a failed attempt", func() bool { return state(t, o, n.ID).Attempts >= 1 })
 	if got := state(t, o, n.ID); !strings.Contains(got.LastError, `notifier "later" is not configured`) {
 		t.Errorf("last error = %q", got.LastError)
 	}
 	f := &failing{}
 	f.ok.Store(true)
 	o.SetNotifiers(map[string]notify.Notifier{"later": f})
-	checkFor(t, 5*time.Second, "delivery", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
+	testwait.For(t, 5*time.Second, "delivery", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
 	if _, err := o.Enqueue(context.Background(), "later", testMsg("k")); steward.ErrorCode(err) != steward.ECONFLICT {
 		t.Errorf("enqueue of a known key: %v, want ECONFLICT", err)
 	}
@@ -454,7 +425,7 @@ func (b *blocking) Notify(ctx context.Context, m notify.Message) error {
 // TestStopCancelsAttempts stops with attempts under way: they end, and the
 // notifications stay pending and due, to be made again after Start.
 func TestStopCancelsAttempts(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	st, _ := openStore(t)
 	b := &blocking{started: make(chan struct{}, 10)}
 	o, err := New(st, map[string]notify.Notifier{"b": b}, Options{Workers: 2})
@@ -523,7 +494,7 @@ func (f notifierFunc) Notify(ctx context.Context, m notify.Message) error { retu
 // TestRestartDeliversPending enqueues with no worker, closes the store,
 // and delivers after a reopen: what a restart of steward does.
 func TestRestartDeliversPending(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	h := newHookReceiver(t)
 	path := filepath.Join(t.TempDir(), "steward.db")
 	st, err := store.Open(context.Background(), path)
@@ -542,7 +513,7 @@ func TestRestartDeliversPending(t *testing.T) {
 	}
 	defer st.Close()
 	o2 := startOutbox(t, st, map[string]notify.Notifier{"hook": h.notifier(t)}, Options{})
-	checkFor(t, 5*time.Second, "delivery after restart", func() bool { return state(t, o2, n.ID).State == store.NotificationDelivered })
+	testwait.For(t, 5*time.Second, "delivery after restart", func() bool { return state(t, o2, n.ID).State == store.NotificationDelivered })
 }
 
 // TestKillLosesNoNotification runs a child that enqueues a notification
@@ -571,7 +542,7 @@ func TestKillLosesNoNotification(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("child said %q, %v", line, err)
 	}
-	checkFor(t, 10*time.Second, "the child's failed attempts", func() bool { r, _ := h.counts(); return r >= 2 })
+	testwait.For(t, 10*time.Second, "the child's failed attempts", func() bool { r, _ := h.counts(); return r >= 2 })
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
@@ -587,7 +558,7 @@ func TestKillLosesNoNotification(t *testing.T) {
 	}
 	defer st.Close()
 	o := startOutbox(t, st, map[string]notify.Notifier{"hook": h.notifier(t)}, Options{})
-	checkFor(t, 10*time.Second, "delivery after the kill", func() bool { _, acc := h.counts(); return acc == 1 })
+	testwait.For(t, 10*time.Second, "delivery after the kill", func() bool { _, acc := h.counts(); return acc == 1 })
 	h.mu.Lock()
 	if h.accepted[0] != "kill9-key" {
 		t.Errorf("delivered key %q, want kill9-key", h.accepted[0])
@@ -597,7 +568,7 @@ func TestKillLosesNoNotification(t *testing.T) {
 	if err != nil || len(ns) != 1 {
 		t.Fatalf("list = %+v, %v", ns, err)
 	}
-	checkFor(t, 5*time.Second, "the delivery recorded", func() bool { return state(t, o, ns[0].ID).State == store.NotificationDelivered })
+	testwait.For(t, 5*time.Second, "the delivery recorded", func() bool { return state(t, o, ns[0].ID).State == store.NotificationDelivered })
 	// The child recorded at least one failed attempt before it was killed.
 	if got := state(t, o, ns[0].ID); got.Attempts < 2 {
 		t.Errorf("attempts = %d, want the child's and this one", got.Attempts)
@@ -605,7 +576,7 @@ func TestKillLosesNoNotification(t *testing.T) {
 }
 
 func TestUnreadableBodyIsGivenUp(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	st, _ := openStore(t)
 	row := store.Notification{Key: "bad", Notifier: "n", Body: []byte("{not json")}
 	if err := st.AddNotification(context.Background(), &row); err != nil {
@@ -630,7 +601,7 @@ func TestUnreadableBodyIsGivenUp(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	st, _ := openStore(t)
 	f := &failing{}
@@ -639,10 +610,10 @@ func TestPrune(t *testing.T) {
 	n, _ := o.Enqueue(context.Background(), "n", testMsg("old"))
 	o.Start(context.Background())
 	defer o.Stop(context.Background())
-	checkFor(t, 5*time.Second, "delivery", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
+	testwait.For(t, 5*time.Second, "delivery", func() bool { return state(t, o, n.ID).State == store.NotificationDelivered })
 	clock.Add(2 * time.Hour)
 	o.Wake()
-	checkFor(t, 5*time.Second, "prune", func() bool {
+	testwait.For(t, 5*time.Second, "prune", func() bool {
 		_, err := o.Get(context.Background(), n.ID)
 		return steward.ErrorCode(err) == steward.ENOTFOUND
 	})

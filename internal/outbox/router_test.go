@@ -14,6 +14,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // captured is an Enqueuer that keeps what it is given.
@@ -269,7 +270,7 @@ func TestRouterEnqueueFailure(t *testing.T) {
 // TestRouterToOutbox runs a Router and an Outbox for real: alerts raised
 // together reach a webhook receiver as one message.
 func TestRouterToOutbox(t *testing.T) {
-	checkNoLeak(t)
+	testwait.NoLeak(t)
 	h := newHookReceiver(t)
 	st, _ := openStore(t)
 	o := startOutbox(t, st, map[string]notify.Notifier{"hook": h.notifier(t)}, Options{})
@@ -287,7 +288,7 @@ func TestRouterToOutbox(t *testing.T) {
 	for _, rule := range []string{"a", "b", "c"} {
 		r.Alert(context.Background(), alert(notify.StatusFiring, "critical", rule, "x"))
 	}
-	checkFor(t, 5*time.Second, "delivery", func() bool { _, acc := h.counts(); return acc == 1 })
+	testwait.For(t, 5*time.Second, "delivery", func() bool { _, acc := h.counts(); return acc == 1 })
 	ns, err := o.List(context.Background(), Filter{})
 	if err != nil || len(ns) != 1 || len(ns[0].Message.Alerts) != 3 {
 		t.Fatalf("outbox = %+v, %v, want one message of 3 alerts", ns, err)
@@ -304,7 +305,7 @@ func TestRouterToOutbox(t *testing.T) {
 	if len(ns) != 2 || ns[0].Message.Alerts[2].Status != notify.StatusResolved {
 		t.Fatalf("after Stop: %+v, want the resolved message enqueued", ns)
 	}
-	checkFor(t, 5*time.Second, "delivery of the resolved message", func() bool {
+	testwait.For(t, 5*time.Second, "delivery of the resolved message", func() bool {
 		n, _ := o.Get(context.Background(), ns[0].ID)
 		return n.State == store.NotificationDelivered
 	})

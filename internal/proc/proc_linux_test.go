@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // runHelper runs the test binary as a helper program, named by helperEnv.
@@ -114,7 +116,7 @@ func pidfile(t *testing.T, path string, want int) map[int]uint64 {
 func waitGone(t *testing.T, pids map[int]uint64) {
 	t.Helper()
 	for pid, start := range pids {
-		waitFor(t, 10*time.Second, fmt.Sprintf("process %d to end", pid), func() bool { return gone(pid, start) })
+		testwait.For(t, 10*time.Second, fmt.Sprintf("process %d to end", pid), func() bool { return gone(pid, start) })
 	}
 }
 
@@ -173,7 +175,7 @@ func TestSignals(t *testing.T) {
 // waitForOutput waits until the file at path contains want.
 func waitForOutput(t *testing.T, path, want string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, fmt.Sprintf("%q in %s", want, path), func() bool {
+	testwait.For(t, 10*time.Second, fmt.Sprintf("%q in %s", want, path), func() bool {
 		b, _ := os.ReadFile(path)
 		return strings.Contains(string(b), want)
 	})
@@ -414,7 +416,7 @@ func TestReaperReapsOrphans(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Reaped, not just a zombie: the pid is free again.
-		waitFor(t, 10*time.Second, "orphan to be reaped", func() bool {
+		testwait.For(t, 10*time.Second, "orphan to be reaped", func() bool {
 			_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 			return err != nil
 		})

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // testprog is the path of the helper program TestMain builds.
@@ -125,23 +127,11 @@ func (c *child) exited() bool {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // readFileWhenThere waits for path to exist and returns its contents.
 func readFileWhenThere(t *testing.T, path string) string {
 	t.Helper()
 	var b []byte
-	waitFor(t, 10*time.Second, path, func() bool {
+	testwait.For(t, 10*time.Second, path, func() bool {
 		var err error
 		b, err = os.ReadFile(path)
 		return err == nil

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // conditions is a Monitor that records what it hears.
@@ -80,7 +81,7 @@ func startWith(t *testing.T, yaml string, kinds map[string]NewRunner, now func()
 
 func waitCount(t *testing.T, mon *conditions, prefix string, n int) {
 	t.Helper()
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		if got := mon.count(prefix); got < n {
 			return fmt.Errorf("%d conditions %q, want %d; have:\n%s", got, prefix, n, mon.all())
 		}
@@ -103,7 +104,7 @@ services:
 	if err := h.sup.Start(ctx(t), []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		if st, _ := h.sup.Get("a"); st.Health != steward.HealthHealthy {
 			return fmt.Errorf("health %s", st.Health)
 		}
@@ -112,7 +113,7 @@ services:
 	first, _ := h.sup.Get("a")
 	os.Remove(ok)
 	waitCount(t, mon, "a unhealthy true", 1)
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		st, _ := h.sup.Get("a")
 		if st.State != steward.StateRunning || st.PID == first.PID || st.Restarts != 1 {
 			return fmt.Errorf("state %s pid %d (was %d) restarts %d", st.State, st.PID, first.PID, st.Restarts)
@@ -341,7 +342,7 @@ services:
 	}
 	advance(30 * time.Second)
 	h.sup.SetUsage(all)
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		st, _ := h.sup.Get("restart")
 		if st.State != steward.StateRunning || st.PID == pids["restart"] {
 			return fmt.Errorf("restart: %s pid %d", st.State, st.PID)

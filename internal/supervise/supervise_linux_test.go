@@ -19,6 +19,7 @@ import (
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/proc"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // testprog is the path of the helper program built once for all tests.
@@ -100,7 +101,7 @@ func (h *harness) parse(yaml string) *config.Config {
 func (h *harness) waitState(name string, want steward.State) steward.ServiceStatus {
 	h.t.Helper()
 	var st steward.ServiceStatus
-	checkFor(h.t, 10*time.Second, func() error {
+	testwait.NoError(h.t, 10*time.Second, func() error {
 		var err error
 		st, err = h.sup.Get(name)
 		if err != nil {
@@ -122,22 +123,6 @@ func (h *harness) events(name string) []steward.Event {
 		h.t.Fatal(err)
 	}
 	return evs
-}
-
-// checkFor polls f until it returns nil or the deadline passes.
-func checkFor(t *testing.T, d time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func alive(pid int) bool {
@@ -175,7 +160,7 @@ services:
 	if got := h.waitState("a", steward.StateStopped); got.PID != 0 {
 		t.Errorf("pid after stop = %d, want 0", got.PID)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if alive(st.PID) {
 			return fmt.Errorf("pid %d still alive", st.PID)
 		}
@@ -327,7 +312,7 @@ services:
 		return now
 	}
 	h.sup.StartAll()
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		st, _ := h.sup.Get("a")
 		if st.Restarts < 5 {
 			return fmt.Errorf("restarts = %d (%s %s)", st.Restarts, st.State, st.Reason)
@@ -393,7 +378,7 @@ services:
 		t.Fatal(err)
 	}
 	var pids []int
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		data, _ := os.ReadFile(filepath.Join(h.dir, "pids"))
 		pids = pids[:0]
 		for _, f := range strings.Fields(string(data)) {
@@ -413,7 +398,7 @@ services:
 	if err := h.sup.Stop(ctx(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		for _, p := range pids {
 			if alive(p) {
 				return fmt.Errorf("grandchild %d survived the stop", p)
@@ -583,7 +568,7 @@ services:
 	}
 	h.waitState("a", steward.StateExited) // exit 0 under the default policy, on-failure
 	lg, _ := h.sup.Log("a")
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		var got []string
 		for _, l := range lg.Tail(10) {
 			got = append(got, l.Stream+":"+l.Text)
@@ -636,7 +621,7 @@ services:
 	if _, err := h.sup.Get("drop"); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Errorf("removed service still listed: %v", err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if alive(before["drop"]) {
 			return fmt.Errorf("removed service's pid %d alive", before["drop"])
 		}
@@ -659,7 +644,7 @@ func TestApplyLogLimits(t *testing.T) {
 	// waitDone waits for the n-th instance to have written all its lines.
 	waitDone := func(n int) {
 		t.Helper()
-		checkFor(t, 5*time.Second, func() error {
+		testwait.NoError(t, 5*time.Second, func() error {
 			done := 0
 			for _, l := range lg.Tail(1000) {
 				if l.Text == "done" {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // bin is the testprog binary TestMain builds.
@@ -92,16 +94,6 @@ func (p *proc) line(t *testing.T) string {
 	case <-time.After(10 * time.Second):
 		t.Fatal("testprog printed no line")
 		return ""
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }
 
@@ -190,7 +182,7 @@ func freeAddr(t *testing.T) string {
 func TestListen(t *testing.T) {
 	addr := freeAddr(t)
 	launch(t, "-listen", addr, "-listen-after", "20ms")
-	waitFor(t, "a connection to "+addr, func() bool {
+	testwait.For(t, 10*time.Second, "a connection to "+addr, func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			return false
@@ -204,7 +196,7 @@ func TestHTTP(t *testing.T) {
 	addr := freeAddr(t)
 	launch(t, "-http", addr)
 	var resp *http.Response
-	waitFor(t, "the HTTP server", func() bool {
+	testwait.For(t, 10*time.Second, "the HTTP server", func() bool {
 		var err error
 		resp, err = http.Get("http://" + addr + "/health")
 		return err == nil

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 func TestIgnoreTerm(t *testing.T) {
@@ -52,7 +55,7 @@ func TestSpawnAndOrphanPidfile(t *testing.T) {
 		}
 	})
 	var b []byte
-	waitFor(t, "the pid file", func() bool {
+	testwait.For(t, 10*time.Second, "the pid file", func() bool {
 		var err error
 		b, err = os.ReadFile(path)
 		return err == nil

@@ -17,6 +17,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // conditions records the observations of the rules' conditions.
@@ -75,21 +76,6 @@ func (e *events) reasons() []string {
 type fakeLog struct{ ch chan logcap.Line }
 
 func (f *fakeLog) Subscribe() (<-chan logcap.Line, func()) { return f.ch, func() {} }
-
-func checkFor(t *testing.T, d time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func appendLines(t *testing.T, path string, lines ...string) {
 	t.Helper()
@@ -162,7 +148,7 @@ func (h *harness) start() (stop func()) {
 	case <-time.After(10 * time.Second):
 		h.t.Fatal("not ready")
 	}
-	checkFor(h.t, 10*time.Second, func() error {
+	testwait.NoError(h.t, 10*time.Second, func() error {
 		if n := h.kind.Stats()["applog"].Files; n == 0 {
 			return fmt.Errorf("following %d files", n)
 		}
@@ -197,7 +183,7 @@ func TestIncidents(t *testing.T) {
 	// Two errors within the window start one incident; more within it
 	// change nothing; it ends once fewer than two fall in the window.
 	appendLines(t, log, "ERROR db", "ERROR db", "ERROR db", "ok")
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if got := h.conds.seen("burst"); got != "+-" {
 			return fmt.Errorf("burst observations %q, want +-", got)
 		}
@@ -206,13 +192,13 @@ func TestIncidents(t *testing.T) {
 	// A rule without a condition: an incident from the first match until
 	// Quiet passed without one; excluded lines do not count.
 	appendLines(t, log, "panic: test", "panic here")
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if len(h.events.reasons()) < 3 {
 			return fmt.Errorf("events: %q", h.events.reasons())
 		}
 		return nil
 	})
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if got := h.conds.seen("panic"); got != "+-" {
 			return fmt.Errorf("panic observations %q, want +-", got)
 		}
@@ -220,7 +206,7 @@ func TestIncidents(t *testing.T) {
 	})
 	time.Sleep(recordEvery) // else the next match only counts in a later event
 	h.app.ch <- logcap.Line{Text: "panic in the app", Time: time.Now()}
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if got := h.conds.seen("panic"); got != "+-+-" {
 			return fmt.Errorf("panic observations %q, want +-+-", got)
 		}
@@ -250,7 +236,7 @@ func TestIncidents(t *testing.T) {
 
 	// An incident open when the service stops ends with it.
 	appendLines(t, log, "panic again")
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if got := h.conds.seen("panic"); got != "+-+-+" {
 			return fmt.Errorf("panic observations %q, want +-+-+", got)
 		}
@@ -268,7 +254,7 @@ func TestIncidents(t *testing.T) {
 	appendLines(t, log, "panic while stopped")
 	before := len(h.events.reasons())
 	stop = h.start()
-	checkFor(t, 5*time.Second, func() error {
+	testwait.NoError(t, 5*time.Second, func() error {
 		if got := h.conds.seen("panic"); got != "+-+-+-+" {
 			return fmt.Errorf("panic observations %q, want +-+-+-+", got)
 		}
@@ -294,7 +280,7 @@ func TestFlood(t *testing.T) {
 		lines[i] = fmt.Sprintf("panic %d", i)
 	}
 	appendLines(t, log, lines...)
-	checkFor(t, 10*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		total := 0
 		for _, r := range h.events.reasons() {
 			var n int
