@@ -184,6 +184,26 @@ func (e *env) run() *runningSteward {
 }
 
 // ps returns the services as `steward ps -o json` reports them.
+// stewardStatus returns the status of service name from the API at socket.
+func (e *env) stewardStatus(socket, name string) steward.ServiceStatus {
+	e.t.Helper()
+	code, out, stderr := e.steward("--socket", socket, "ps", "-o", "json")
+	if code != 0 {
+		e.t.Fatalf("ps -o json: exit %d: %s", code, stderr)
+	}
+	var list []steward.ServiceStatus
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		e.t.Fatalf("ps -o json: %v\n%s", err, out)
+	}
+	for _, s := range list {
+		if s.Name == name {
+			return s
+		}
+	}
+	e.t.Fatalf("no service %q in ps", name)
+	return steward.ServiceStatus{}
+}
+
 func (e *env) ps() map[string]steward.ServiceStatus {
 	e.t.Helper()
 	// By socket: ps must work while the config file has errors.
@@ -425,6 +445,66 @@ services:
 	}
 	if ps["keep"].PID != keep.PID {
 		t.Errorf("unchanged service restarted: pid %d → %d", keep.PID, ps["keep"].PID)
+	}
+}
+
+// TestReloadMovesTheAPI changes api and web with a reload: the API moves to
+// its new socket and ports at once, the services keep running, and a port
+// that cannot be had leaves the API where it was.
+func TestReloadMovesTheAPI(t *testing.T) {
+	e := newEnv(t, "services:\n  a: {command: [\"{{prog}}\"]}\n")
+	e.run()
+	a := e.waitState("a", steward.StateRunning)
+	oldSocket, newSocket := filepath.Join(e.dir, "steward.sock"), filepath.Join(e.dir, "moved.sock")
+	port, webPort := freePort(t), freePort(t)
+	moved := fmt.Sprintf("api: {socket: moved.sock, listen: \"127.0.0.1:%d\"}\nweb: {listen: \"127.0.0.1:%d\"}\n", port, webPort)
+	e.write(moved + "services:\n  a: {command: [\"{{prog}}\"]}\n")
+	code, out, stderr := e.steward("--socket", oldSocket, "reload")
+	if code != 0 || !strings.Contains(out, "changed api, web: applied") {
+		t.Fatalf("reload moving the API: exit %d: %s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(oldSocket); err == nil {
+		t.Error("the old socket is still there")
+	}
+	code, out, stderr = e.steward("ps") // finds moved.sock in the file
+	if code != 0 || !strings.Contains(out, "a ") {
+		t.Fatalf("ps on the new socket: exit %d: %s%s", code, out, stderr)
+	}
+	if st := e.stewardStatus(newSocket, "a"); st.PID != a.PID {
+		t.Errorf("a restarted by moving the API: pid %d → %d", a.PID, st.PID)
+	}
+	status := func(port int) int {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/services", port))
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, p := range []int{port, webPort} {
+		if got := status(p); got != http.StatusUnauthorized {
+			t.Errorf("GET /v1/services on :%d after the reload: %d, want 401", p, got)
+		}
+	}
+
+	// A port another process holds: the reload fails and changes nothing.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	e.write(fmt.Sprintf("api: {socket: moved.sock, listen: %q}\nservices:\n  a: {command: [\"{{prog}}\"]}\n", taken.Addr().String()))
+	code, out, stderr = e.steward("reload")
+	if code != 1 || !strings.Contains(stderr, "the API listens as before") {
+		t.Errorf("reload onto a taken port: exit %d: %s%s", code, out, stderr)
+	}
+	for _, p := range []int{port, webPort} {
+		if got := status(p); got != http.StatusUnauthorized {
+			t.Errorf("GET /v1/services on :%d after the failed reload: %d, want 401", p, got)
+		}
+	}
+	if code, out, stderr := e.steward("config", "history"); code != 0 || strings.Count(out, "\n") != 3 {
+		t.Errorf("config history after a failed reload, want the header and 2 versions: exit %d:\n%s%s", code, out, stderr)
 	}
 }
 

@@ -12,12 +12,12 @@ type Diff struct {
 	Removed   []string `json:"removed,omitempty"`
 	Changed   []string `json:"changed,omitempty"` // any field differs, depends_on included
 	Unchanged []string `json:"unchanged,omitempty"`
-	// Settings lists the top-level settings that differ: "node",
-	// "data_dir", "api" and "web". They apply only when steward restarts.
+	// Settings lists the top-level settings that differ and apply only
+	// when steward restarts: "node" and "data_dir".
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
-	// apply at once: "checks", "alerts", "metrics", "notify" and
-	// "notifications".
+	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify"
+	// and "notifications".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -55,16 +55,12 @@ func Compare(old, cur *Config) Diff {
 		if old.DataDir != cur.DataDir {
 			d.Settings = append(d.Settings, "data_dir")
 		}
-		if old.API != cur.API {
-			d.Settings = append(d.Settings, "api")
-		}
-		if old.Web != cur.Web {
-			d.Settings = append(d.Settings, "web")
-		}
 		for _, sec := range []struct {
 			name     string
 			old, cur any
 		}{
+			{"api", old.API, cur.API},
+			{"web", old.Web, cur.Web},
 			{"checks", old.Checks, cur.Checks},
 			{"alerts", old.Alerts, cur.Alerts},
 			{"metrics", old.Metrics, cur.Metrics},

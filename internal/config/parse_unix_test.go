@@ -181,7 +181,10 @@ func TestParseSocketTooLong(t *testing.T) {
 
 func TestCompareDataDirMovesSocket(t *testing.T) {
 	d := Compare(mustParse(t, "data_dir: /a\n"), mustParse(t, "data_dir: /b\n"))
-	if want := []string{"data_dir", "api"}; !reflect.DeepEqual(d.Settings, want) {
+	if want := []string{"data_dir"}; !reflect.DeepEqual(d.Settings, want) {
 		t.Errorf("Settings: got %q, want %q", d.Settings, want)
+	}
+	if want := []string{"api"}; !reflect.DeepEqual(d.Sections, want) {
+		t.Errorf("Sections: got %q, want %q (the default socket moves with data_dir)", d.Sections, want)
 	}
 }

@@ -51,14 +51,8 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 	if _, err := cfg.Notifiers(); err != nil {
 		return nil, err
 	}
-	cur := d.Current()
-	switch {
-	case cfg.DataDir != cur.DataDir:
+	if cfg.DataDir != d.Current().DataDir {
 		return nil, steward.Errorf(steward.EINVALID, "data_dir cannot change while steward runs (restart steward to move it)")
-	case cfg.API != cur.API:
-		return nil, steward.Errorf(steward.EINVALID, "api settings cannot change while steward runs (restart steward to apply them)")
-	case cfg.Web != cur.Web:
-		return nil, steward.Errorf(steward.EINVALID, "web settings cannot change while steward runs (restart steward to apply them)")
 	}
 	return cfg, nil
 }
@@ -74,6 +68,11 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 	cfg, err := d.parse(file, text)
 	if err != nil {
 		return api.Applied{}, err
+	}
+	if cur := d.Current(); cfg.API != cur.API || cfg.Web != cur.Web {
+		if err := d.relisten(cur, cfg); err != nil {
+			return api.Applied{}, err
+		}
 	}
 	n, err := d.recordVersion(ctx, cfg, who)
 	if err != nil {

@@ -52,6 +52,7 @@ type Daemon struct {
 	notes   *notifications
 
 	applyMu sync.Mutex // serializes configuration changes
+	served  []served   // the API's listeners; guarded by applyMu
 	mu      sync.Mutex
 	cfg     *config.Config
 	version int
@@ -148,7 +149,10 @@ func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	defer d.store.Close()
 	defer d.sup.Close()
 	cfg := d.Current()
-	servers, err := d.serve(cfg)
+	d.applyMu.Lock()
+	var err error
+	d.served, err = d.serve(cfg)
+	d.applyMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -167,33 +171,81 @@ func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
 	d.record(sctx, "steward stopped")
-	for _, srv := range servers {
-		srv.Close()
+	d.applyMu.Lock()
+	for _, s := range d.served {
+		s.close()
 	}
+	d.applyMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
 }
 
+// served is one listener of the API and its server.
+type served struct {
+	l   net.Listener
+	srv *http.Server
+}
+
+// close stops s at once. It closes the listener itself, for its server
+// may not have begun to serve it yet, and its address is to be free when
+// close returns.
+func (s served) close() {
+	s.l.Close()
+	s.srv.Close()
+}
+
 // serve starts the API on the socket and, when configured, on TCP: at
 // api.listen, and at the dashboard's own web.listen.
-func (d *Daemon) serve(cfg *config.Config) ([]*http.Server, error) {
+func (d *Daemon) serve(cfg *config.Config) ([]served, error) {
 	l, err := ipc.Listen(cfg.API.Socket, cfg.API.SocketGroup)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Socket, err)
 	}
-	servers := []*http.Server{d.httpServer(d.api.Handler(), l)}
-	if err := d.serveTCP(cfg, &servers); err != nil {
-		for _, srv := range servers {
-			srv.Close()
+	all := []served{d.httpServer(d.api.Handler(), l)}
+	if err := d.serveTCP(cfg, &all); err != nil {
+		for _, s := range all {
+			s.close()
 		}
 		return nil, err
 	}
-	return servers, nil
+	return all, nil
 }
 
-func (d *Daemon) httpServer(h http.Handler, l net.Listener) *http.Server {
+// relisten moves the API to the listeners cfg sets, as a reload that
+// changes api or web does. The old listeners close first, since a new one
+// may take the same address, and their requests under way (this reload's
+// own among them) still finish. When a new one cannot listen, the old
+// settings listen again and the error says why.
+func (d *Daemon) relisten(old, cfg *config.Config) error {
+	for _, s := range d.served {
+		s.l.Close()
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+			defer cancel()
+			if s.srv.Shutdown(ctx) != nil {
+				s.srv.Close() // streams that outlast the drain end here
+			}
+		}()
+	}
+	var err error
+	if d.served, err = d.serve(cfg); err == nil {
+		return nil
+	}
+	var back error
+	if d.served, back = d.serve(old); back != nil {
+		d.opts.Logger.Error("the API does not listen any more", "err", back)
+	}
+	return steward.Errorf(steward.EINVALID, "%v; the API listens as before", err)
+}
+
+// drainTimeout bounds how long the requests under way on a listener that a
+// reload closed may take to finish; streams (logs -f, events -f) are cut
+// then.
+const drainTimeout = 10 * time.Second
+
+func (d *Daemon) httpServer(h http.Handler, l net.Listener) served {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -201,11 +253,12 @@ func (d *Daemon) httpServer(h http.Handler, l net.Listener) *http.Server {
 		ConnContext:       api.ConnContext,
 	}
 	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// A listener closed by relisten ends Serve with net.ErrClosed.
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			d.opts.Logger.Error("serve API", "addr", l.Addr().String(), "err", err)
 		}
 	}()
-	return srv
+	return served{l: l, srv: srv}
 }
 
 // record stores a system event; failures are logged.
@@ -227,10 +280,10 @@ func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
 }
 
 // serveTCP serves the dashboard, and the API behind it, on api.listen and
-// web.listen, those that are set, and appends their servers. Both take
+// web.listen, those that are set, and appends them to all. Both take
 // api.tls and the token of api.token_file, generated on first start when
 // absent.
-func (d *Daemon) serveTCP(cfg *config.Config, servers *[]*http.Server) error {
+func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 	var addrs []string
 	for _, a := range []string{cfg.API.Listen, cfg.Web.Listen} {
 		if a != "" {
@@ -261,7 +314,7 @@ func (d *Daemon) serveTCP(cfg *config.Config, servers *[]*http.Server) error {
 		if err != nil {
 			return err
 		}
-		*servers = append(*servers, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l))
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l))
 	}
 	return nil
 }
