@@ -143,7 +143,11 @@ func (s *Server) TCPHandler(tokens TokenChecker) http.Handler {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		ctx := context.WithValue(r.Context(), peerKey{}, &peer{who: "tcp:" + host})
+		via := "tcp:"
+		if r.Context().Value(dashboardKey{}) != nil {
+			via = "web:"
+		}
+		ctx := context.WithValue(r.Context(), peerKey{}, &peer{who: via + host})
 		s.handler.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -218,6 +222,15 @@ func (c *capture) WriteHeader(code int)        { c.status = code }
 
 // peerKey keys the caller of a request in its context.
 type peerKey struct{}
+
+type dashboardKey struct{}
+
+// FromDashboard marks a request that the web dashboard makes for one of its
+// sessions: TCPHandler then names its caller "web:HOST" in audit records,
+// where a bearer token's caller is "tcp:HOST".
+func FromDashboard(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dashboardKey{}, true)
+}
 
 // peer is who is on the other end of a connection, looked up when first
 // needed.

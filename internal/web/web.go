@@ -141,7 +141,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	r2 := r.Clone(r.Context())
+	r2 := r.Clone(api.FromDashboard(r.Context()))
 	r2.Header.Del("Cookie")
 	r2.Header.Set("Authorization", "Bearer "+s.token)
 	h.o.API.ServeHTTP(w, r2)
@@ -174,7 +174,7 @@ func unavailable(err error) bool {
 // process, and decodes its JSON answer into out (a *string takes the body
 // as text).
 func (h *Handler) call(r *http.Request, s *session, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(r.Context(), method, path, http.NoBody)
+	req, err := http.NewRequestWithContext(api.FromDashboard(r.Context()), method, path, http.NoBody)
 	if err != nil {
 		return err
 	}

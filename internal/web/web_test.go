@@ -492,10 +492,14 @@ func TestSessionDrivesAPI(t *testing.T) {
 	if st, _ := f.services.Get("db"); st.State != steward.StateStopped {
 		t.Errorf("db is %s, want stopped", st.State)
 	}
-	// The audit names the TCP peer, as for a bearer token.
+	// The audit names the dashboard and its peer; a bearer token's, the TCP peer.
 	w = f.do(request{method: "POST", path: "/v1/alerts/2/ack", cookie: sid, header: map[string]string{csrfHeader: csrf, "Content-Type": "application/json"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"web:192.0.2.1"`) {
+		t.Errorf("ack from the dashboard: %d %s", w.Code, w.Body)
+	}
+	w = f.do(request{method: "POST", path: "/v1/alerts/3/ack", header: map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}})
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"tcp:192.0.2.1"`) {
-		t.Errorf("ack: %d %s", w.Code, w.Body)
+		t.Errorf("ack with the bearer token: %d %s", w.Code, w.Body)
 	}
 	// A bearer token is passed on as it is, session or not.
 	for _, tc := range []struct {

@@ -263,7 +263,7 @@ test('config: history, diff and a rollback', async () => {
     +(await page.getAttribute('#cfg-versions tr.current', 'data-version')) === cur + 1);
   const history = await apiGet('/v1/config/versions');
   const v = history.find((x) => x.n === cur + 1);
-  assert.match(v.source, /^tcp:/);
+  assert.match(v.source, /^web:/); // the dashboard, not a bearer token
   assert.ok(await marked(), 'the page reloaded');
   fs.writeFileSync(CONFIG, text);
 });
