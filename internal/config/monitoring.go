@@ -183,17 +183,11 @@ func defaultAlerts() Alerts {
 func (p *parser) sysmonService(s *Service, key, n *yaml.Node) *Service {
 	s.Kind = KindSysmon
 	s.Sysmon = &Sysmon{Every: DefaultSysmonEvery}
-	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind sysmon)", s.Name),
-		"kind", "depends_on", "disabled", "restart", "logs", "every", "alert") {
+	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind sysmon)", s.Name), append(builtinKeys, "every", "alert")...) {
+		if p.builtinField(s, f) {
+			continue
+		}
 		switch f.key.Value {
-		case "depends_on":
-			s.DependsOn = p.dependsOn(s.Name, f.val)
-		case "disabled":
-			s.Disabled, _ = p.boolean(f.val, "disabled")
-		case "restart":
-			p.restart(f.val, &s.Restart)
-		case "logs":
-			p.logs(f.val, &s.Logs)
 		case "every":
 			if d, ok := p.positive(f.val, "every"); ok {
 				s.Sysmon.Every = d
@@ -203,6 +197,29 @@ func (p *parser) sysmonService(s *Service, key, n *yaml.Node) *Service {
 		}
 	}
 	return s
+}
+
+// builtinKeys are the keys every built-in kind takes: its lifecycle, as
+// for an exec service.
+var builtinKeys = []string{"kind", "depends_on", "disabled", "restart", "logs"}
+
+// builtinField reads f into s when it is one of builtinKeys, and reports
+// whether it was.
+func (p *parser) builtinField(s *Service, f field) bool {
+	switch f.key.Value {
+	case "kind":
+	case "depends_on":
+		s.DependsOn = p.dependsOn(s.Name, f.val)
+	case "disabled":
+		s.Disabled, _ = p.boolean(f.val, "disabled")
+	case "restart":
+		p.restart(f.val, &s.Restart)
+	case "logs":
+		p.logs(f.val, &s.Logs)
+	default:
+		return false
+	}
+	return true
 }
 
 // positive reads a duration that must be more than 0.

@@ -421,19 +421,13 @@ func (p *parser) logwatchService(s *Service, key, n *yaml.Node) *Service {
 	what := fmt.Sprintf("service %q (kind logwatch)", s.Name)
 	var service *yaml.Node
 	errs := len(p.errs)
-	for _, f := range p.fields(n, what,
-		"kind", "depends_on", "disabled", "restart", "logs", "files", "service", "services", "rules", "start_at", "poll") {
+	for _, f := range p.fields(n, what, append(builtinKeys, "files", "service", "services", "rules", "start_at", "poll")...) {
 		k := f.key.Value
 		at[k] = posOf(f.val)
+		if p.builtinField(s, f) {
+			continue
+		}
 		switch k {
-		case "depends_on":
-			s.DependsOn = p.dependsOn(s.Name, f.val)
-		case "disabled":
-			s.Disabled, _ = p.boolean(f.val, "disabled")
-		case "restart":
-			p.restart(f.val, &s.Restart)
-		case "logs":
-			p.logs(f.val, &s.Logs)
 		case "files":
 			for _, item := range p.strings(f.val, "files") {
 				if path, ok := p.path(item, "files"); ok {
