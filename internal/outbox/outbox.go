@@ -27,11 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/backoff"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -59,7 +59,7 @@ type Options struct {
 	// before it gives up on it.
 	MaxAge time.Duration
 	// MinBackoff is the wait after the first failed attempt; it doubles
-	// after each further failure, up to MaxBackoff, with ±10% jitter.
+	// after each further failure, up to MaxBackoff, plus up to 25% jitter.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	// Workers is how many deliveries may run at once.
@@ -402,12 +402,7 @@ func (o *Outbox) giveUp(ctx context.Context, row store.Notification, m notify.Me
 
 // backoff returns the wait after the attempts-th failed attempt.
 func (o *Outbox) backoff(attempts int) time.Duration {
-	d := o.opts.MinBackoff
-	for i := 1; i < attempts && d < o.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, o.opts.MaxBackoff)
-	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+	return backoff.Policy{Min: o.opts.MinBackoff, Max: o.opts.MaxBackoff}.Delay(attempts)
 }
 
 func (o *Outbox) maybePrune(ctx context.Context) {
