@@ -101,6 +101,10 @@ type Service struct {
 	User       string            `json:"user,omitempty"`
 	Group      string            `json:"group,omitempty"`
 	DependsOn  []string          `json:"depends_on,omitempty"`
+	// DependsOnCond holds the condition of each dependency that waits for
+	// something else than ConditionReady (see DependencyCondition); nil
+	// when all of them wait until ready.
+	DependsOnCond map[string]Condition `json:"depends_on_condition,omitempty"`
 	// Disabled services are not started by `run` or `start --all`; an explicit
 	// `start NAME` still starts them.
 	Disabled bool    `json:"disabled,omitempty"`

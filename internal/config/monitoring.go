@@ -209,7 +209,7 @@ func (p *parser) builtinField(s *Service, f field) bool {
 	switch f.key.Value {
 	case "kind":
 	case "depends_on":
-		s.DependsOn = p.dependsOn(s.Name, f.val)
+		p.dependsOn(s, f.val)
 	case "disabled":
 		s.Disabled, _ = p.boolean(f.val, "disabled")
 	case "restart":

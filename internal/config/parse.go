@@ -568,6 +568,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 	p.setSocket(c, dataDir, socket)
 	p.checkListeners(c)
 	p.checkDeps(c)
+	p.checkConditions(c)
 	p.checkRoutes(c)
 	p.checkFollowed(c)
 	return c
@@ -840,7 +841,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 		case "group":
 			s.Group, _ = p.str(f.val, "group")
 		case "depends_on":
-			s.DependsOn = p.dependsOn(name, f.val)
+			p.dependsOn(s, f.val)
 		case "disabled":
 			s.Disabled, _ = p.boolean(f.val, "disabled")
 		case "ready":
@@ -891,36 +892,6 @@ func (p *parser) env(n *yaml.Node) map[string]string {
 		env[name] = v.Value
 	}
 	return env
-}
-
-// dependsOn reads the depends_on list of service name; the graph is checked
-// once every service is known.
-func (p *parser) dependsOn(name string, n *yaml.Node) []string {
-	list := p.deref(n)
-	if isNull(list) {
-		return nil
-	}
-	if list.Kind != yaml.SequenceNode {
-		p.errorf(n, "depends_on must be a list of service names")
-		return nil
-	}
-	var deps []string
-	seen := map[string]bool{}
-	for _, item := range list.Content {
-		v := resolve(item)
-		if v.Kind != yaml.ScalarNode || isNull(v) {
-			p.errorf(item, "depends_on must be a list of service names")
-			continue
-		}
-		if seen[v.Value] {
-			p.errorf(item, "depends_on lists %q twice", v.Value)
-			continue
-		}
-		seen[v.Value] = true
-		deps = append(deps, v.Value)
-		p.deps[name] = append(p.deps[name], item)
-	}
-	return deps
 }
 
 func (p *parser) ready(n *yaml.Node, r *Ready) {

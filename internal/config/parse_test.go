@@ -132,7 +132,7 @@ func TestParseErrors(t *testing.T) {
 		{"disabled not a bool", "services:\n  api: {command: x, disabled: yes}\n",
 			[]string{"steward.yaml:2:31: disabled must be true or false"}},
 		{"depends_on not a list", "services:\n  db: {command: x}\n  api: {command: x, depends_on: db}\n",
-			[]string{"steward.yaml:3:33: depends_on must be a list of service names"}},
+			[]string{"steward.yaml:3:33: depends_on must be a list of service names or a mapping of service names to conditions (started, ready, healthy or completed)"}},
 		{"depends_on bad items", "services:\n  db: {command: x}\n  api: {command: x, depends_on: [dbb, api, db, db, [x]]}\n", []string{
 			`steward.yaml:3:34: depends_on: unknown service "dbb" (did you mean "db"?)`,
 			`steward.yaml:3:39: service "api" depends on itself`,
