@@ -51,16 +51,16 @@ func (s *service) stopHealth(inst *instance) {
 // healthLoop probes every interval with Docker's HEALTHCHECK rules and
 // sends each change of health to the loop.
 func (s *service) healthLoop(ctx context.Context, n int, h config.Health, p check.Probe, started time.Time) {
-	now := s.sup.opts.Now
-	t := time.NewTicker(h.Interval)
-	defer t.Stop()
+	now := s.sup.opts.Clock.Now
 	cur := steward.HealthUnknown
 	failures := 0
 	for {
+		t := s.sup.opts.Clock.NewTimer(h.Interval)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		r := check.Run(ctx, p, h.Timeout, now)
 		if ctx.Err() != nil {
@@ -105,9 +105,10 @@ func (s *service) healthChanged(ctx context.Context, ls *loopState, h healthResu
 	from := s.st.Health
 	s.st.Health = h.health
 	pid := s.st.PID
+	s.notifyLocked()
 	s.mu.Unlock()
 	if s.sup.opts.Events != nil {
-		ev := steward.Event{Time: s.sup.opts.Now().UTC(), Type: steward.EventHealth, Service: s.name, PID: pid,
+		ev := steward.Event{Time: s.sup.opts.Clock.Now().UTC(), Type: steward.EventHealth, Service: s.name, PID: pid,
 			Reason: fmt.Sprintf("%s → %s: %s", from, h.health, h.msg)}
 		if _, err := s.sup.opts.Events.Record(context.WithoutCancel(ctx), ev); err != nil {
 			s.sup.opts.Logger.Error("record event", "service", s.name, "err", err)

@@ -3,7 +3,6 @@ package supervise
 import (
 	"context"
 	"errors"
-	"os"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
@@ -24,14 +23,7 @@ type Runner interface {
 // configuration; an error is a start that failed for good.
 type NewRunner func(cfg *config.Service) (Runner, error)
 
-// process is one running instance of a service: a process tree
-// (*proc.Process), or a built-in kind's runner.
-type process interface {
-	Pid() int
-	Signal(sig string) error
-	KillTree() error
-	Wait() (*os.ProcessState, error)
-}
+var _ Process = (*runnerProcess)(nil)
 
 // runnerProcess runs a Runner as an instance. Signal and KillTree cancel
 // its context; a Runner cannot be killed, only asked to return.
@@ -44,7 +36,7 @@ type runnerProcess struct {
 func (r *runnerProcess) Pid() int            { return 0 }
 func (r *runnerProcess) Signal(string) error { r.cancel(); return nil }
 func (r *runnerProcess) KillTree() error     { r.cancel(); return nil }
-func (r *runnerProcess) Wait() (*os.ProcessState, error) {
+func (r *runnerProcess) Wait() (ExitStatus, error) {
 	<-r.done
 	return nil, r.err
 }
@@ -59,9 +51,10 @@ func (s *service) spawnRunner(ctx context.Context, ls *loopState, inst *instance
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	rp := &runnerProcess{cancel: cancel, done: make(chan struct{})}
-	inst.p, inst.started = rp, s.sup.opts.Now()
+	inst.p, inst.started = rp, s.sup.opts.Clock.Now()
 	inst.cancel = func() {}
 	ls.inst = inst
+	s.setLive(true)
 	s.set(ctx, steward.StateStarting, 0, why+"; waiting until ready")
 	go func() {
 		err := r.Run(rctx, func() {

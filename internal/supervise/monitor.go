@@ -3,7 +3,6 @@ package supervise
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/stewardhq/steward"
 )
@@ -71,23 +70,6 @@ func (s *service) stateChanged(state steward.State, pid int, reason string) {
 		s.sup.report(s.name, CondFailed, false, "starting again")
 	case steward.StateRunning:
 		s.sup.report(s.name, CondFailed, false, "running")
-		s.mu.Lock()
-		gen, crashing := s.crashGen, s.crashing
-		stable := s.cfg.Restart.Stable
-		s.mu.Unlock()
-		if crashing {
-			time.AfterFunc(stable, func() {
-				s.mu.Lock()
-				ok := s.crashing && s.crashGen == gen && s.st.State == steward.StateRunning
-				if ok {
-					s.crashing = false
-				}
-				s.mu.Unlock()
-				if ok {
-					s.sup.report(s.name, CondRestarting, false, fmt.Sprintf("running stably for %s", stable))
-				}
-			})
-		}
 	case steward.StateStopped, steward.StateExited:
 		s.endCrashing(string(state))
 	}
@@ -96,7 +78,6 @@ func (s *service) stateChanged(state steward.State, pid int, reason string) {
 // crashed notes an unexpected exit that the restart policy answers.
 func (s *service) crashed(how string, restarts int) {
 	s.mu.Lock()
-	s.crashGen++
 	s.crashing = true
 	s.mu.Unlock()
 	s.sup.report(s.name, CondRestarting, true, fmt.Sprintf("%s (restart %d)", how, restarts))
@@ -109,5 +90,20 @@ func (s *service) endCrashing(why string) {
 	s.mu.Unlock()
 	if was {
 		s.sup.report(s.name, CondRestarting, false, why)
+	}
+}
+
+// ranStably ends the crashing of a restarted service that kept running for
+// restart.stable; the loop calls it when the timer that running set fires.
+func (s *service) ranStably() {
+	s.mu.Lock()
+	ok := s.crashing && s.st.State == steward.StateRunning
+	if ok {
+		s.crashing = false
+	}
+	stable := s.cfg.Restart.Stable
+	s.mu.Unlock()
+	if ok {
+		s.sup.report(s.name, CondRestarting, false, fmt.Sprintf("running stably for %s", stable))
 	}
 }

@@ -19,39 +19,8 @@ import (
 	"github.com/stewardhq/steward/internal/testwait"
 )
 
-// conditions is a Monitor that records what it hears.
-type conditions struct {
-	mu   sync.Mutex
-	list []string // "service cond active: message"
-}
-
-func (c *conditions) ServiceCondition(_ context.Context, svc, cond string, active bool, msg string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.list = append(c.list, fmt.Sprintf("%s %s %v: %s", svc, cond, active, msg))
-}
-
-// count returns how many recorded conditions start with prefix.
-func (c *conditions) count(prefix string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, s := range c.list {
-		if strings.HasPrefix(s, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
-func (c *conditions) all() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.list, "\n")
-}
-
-// startWith is start with Kinds, a Monitor and a clock.
-func startWith(t *testing.T, yaml string, kinds map[string]NewRunner, now func() time.Time) (*harness, *conditions) {
+// startWith is start with Kinds, a Monitor and a clock (nil: the system's).
+func startWith(t *testing.T, yaml string, kinds map[string]NewRunner, clock Clock) (*harness, *conditions) {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir()}
 	cfg := h.parse(yaml)
@@ -63,7 +32,7 @@ func startWith(t *testing.T, yaml string, kinds map[string]NewRunner, now func()
 	h.rec = events.NewRecorder(st)
 	mon := &conditions{}
 	h.sup, err = New(cfg, Options{Events: h.rec, LogDir: filepath.Join(h.dir, "logs"), Tag: "t" + strconv.Itoa(os.Getpid()),
-		Kinds: kinds, Monitor: mon, Now: now})
+		Kinds: kinds, Monitor: mon, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,16 +46,6 @@ func startWith(t *testing.T, yaml string, kinds map[string]NewRunner, now func()
 		st.Close()
 	})
 	return h, mon
-}
-
-func waitCount(t *testing.T, mon *conditions, prefix string, n int) {
-	t.Helper()
-	testwait.NoError(t, 10*time.Second, func() error {
-		if got := mon.count(prefix); got < n {
-			return fmt.Errorf("%d conditions %q, want %d; have:\n%s", got, prefix, n, mon.all())
-		}
-		return nil
-	})
 }
 
 // TestHealthRestartsUnhealthy: a service whose health check fails retries
@@ -283,18 +242,7 @@ services:
 // TestUsageAndLimits: sampled figures show in the status and are forgotten
 // when the process ends; a limit exceeded for its `for` acts.
 func TestUsageAndLimits(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	advance := func(d time.Duration) {
-		mu.Lock()
-		now = now.Add(d)
-		mu.Unlock()
-	}
+	clock := newFakeClock()
 	h, mon := startWith(t, `
 services:
   restart:
@@ -333,14 +281,14 @@ services:
 	if !found {
 		t.Errorf("no stop event with the limit as its reason: %+v", h.events("stop"))
 	}
-	advance(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	h.sup.SetUsage(all)
 	waitCount(t, mon, "alert limit:memory true: memory 190.7 MiB over the limit of 95.4 MiB for 30s", 1)
 	waitCount(t, mon, "alert limit:cpu true", 1)
 	if st, _ := h.sup.Get("restart"); st.PID != pids["restart"] {
 		t.Errorf("restarted before its `for`")
 	}
-	advance(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	h.sup.SetUsage(all)
 	testwait.NoError(t, 10*time.Second, func() error {
 		st, _ := h.sup.Get("restart")

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
@@ -34,8 +33,10 @@ type Options struct {
 	// (STEWARD_TAG), so the trees of this run can be told from others'.
 	Tag    string
 	Logger *slog.Logger
-	// Now is the clock for restart windows and stable periods; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time the supervisor goes by; nil means the system clock.
+	Clock Clock
+	// Starter starts the process trees of services; nil means proc.Start.
+	Starter Starter
 	// Kinds makes the runners of the built-in kinds, by kind name: a
 	// service of such a kind runs in steward's process instead of as a
 	// process.
@@ -68,8 +69,11 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
+	if opts.Starter == nil {
+		opts.Starter = procStarter{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Supervisor{opts: opts, ctx: ctx, cancel: cancel, cfg: cfg, services: map[string]*service{}}
@@ -291,7 +295,9 @@ func (s *Supervisor) stopInOrder(ctx context.Context, svcs []*service) error {
 	return errors.Join(errs...)
 }
 
-// Restart stops and starts the named services (no names: every active one).
+// Restart stops and starts the named services (no names: every active
+// one): it stops them dependents first, as Stop does, then starts them in
+// dependency order.
 func (s *Supervisor) Restart(ctx context.Context, names []string) error {
 	svcs, err := s.lookup(names)
 	if err != nil {
@@ -300,10 +306,7 @@ func (s *Supervisor) Restart(ctx context.Context, names []string) error {
 	if len(names) == 0 {
 		svcs = slices.DeleteFunc(svcs, func(svc *service) bool { return !svc.status().State.Active() })
 	}
-	for _, svc := range svcs {
-		svc.requestStop()
-	}
-	if err := waitAll(ctx, svcs, (*service).waitStopped); err != nil {
+	if err := s.stopInOrder(ctx, svcs); err != nil {
 		return err
 	}
 	s.requestStarts(svcs)

@@ -37,7 +37,7 @@ func (s *Supervisor) PIDs() map[string]int {
 // the supervisor's clock, and acts on its limits: a limit exceeded for its
 // `for` restarts or stops the service, or is reported to the Monitor.
 func (s *Supervisor) SetUsage(usage map[string]Usage) {
-	now := s.opts.Now()
+	now := s.opts.Clock.Now()
 	for name, u := range usage {
 		svc := s.service(name)
 		if svc == nil {

@@ -1,0 +1,165 @@
+package supervise
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/proc"
+)
+
+// instance is one run of the service's process.
+type instance struct {
+	n       int
+	p       Process
+	started time.Time
+	cancel  context.CancelFunc // ends its readiness check
+	done    chan exitResult    // receives the exit of the main process
+	ready   chan error         // receives the outcome of the readiness check
+	// failReason, when set, makes the instance's exit final: the service
+	// becomes failed with this reason instead of following its policy.
+	failReason string
+	healthStop context.CancelFunc // ends its health checks
+}
+
+type exitResult struct {
+	state   ExitStatus
+	err     error
+	builtin bool // the end of a built-in kind's Runner
+}
+
+// clean reports whether the instance finished successfully: exit status
+// 0, or a Runner that returned nil.
+func (e exitResult) clean() bool {
+	if e.builtin {
+		return e.err == nil
+	}
+	return e.state != nil && e.state.ExitCode() == 0
+}
+
+// spawn starts a new instance of the process.
+func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
+	cfg, baseDir := s.snapshotConfig()
+	ls.count++
+	inst := &instance{n: ls.count, done: make(chan exitResult, 1), ready: make(chan error, 1)}
+	if newRunner, ok := s.sup.opts.Kinds[cfg.Kind]; ok {
+		s.spawnRunner(ctx, ls, inst, newRunner, cfg, why)
+		return
+	}
+
+	env, err := buildEnv(cfg)
+	if err != nil {
+		s.giveUp(ctx, ls, "start: "+err.Error())
+		return
+	}
+	dir := cfg.WorkingDir
+	if dir == "" {
+		dir = baseDir
+	}
+	path := cfg.Command[0]
+	if !filepath.IsAbs(path) && filepath.Base(path) != path {
+		path = filepath.Join(dir, path)
+	}
+	outR, outW, err := logcap.Pipe()
+	if err != nil {
+		s.giveUp(ctx, ls, "start: "+err.Error())
+		return
+	}
+	errR, errW, err := logcap.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		s.giveUp(ctx, ls, "start: "+err.Error())
+		return
+	}
+	var lines <-chan logcap.Line
+	var unsubscribe func()
+	if cfg.Ready.Log != "" {
+		lines, unsubscribe = s.log.Subscribe()
+	}
+	p, err := s.sup.opts.Starter.Start(proc.Spec{
+		Path:   path,
+		Args:   cfg.Command,
+		Env:    env,
+		Dir:    dir,
+		User:   cfg.User,
+		Group:  cfg.Group,
+		Stdout: outW,
+		Stderr: errW,
+		Tag:    s.sup.opts.Tag + "." + s.name + "." + strconv.Itoa(inst.n),
+	})
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		if unsubscribe != nil {
+			unsubscribe()
+		}
+		s.giveUp(ctx, ls, "start: "+err.Error())
+		return
+	}
+	inst.p, inst.started = p, s.sup.opts.Clock.Now()
+	ls.inst = inst
+	s.setLive(true)
+	for _, f := range [...]struct {
+		r      *os.File
+		stream string
+	}{{outR, logcap.Stdout}, {errR, logcap.Stderr}} {
+		go s.log.Capture(f.r, f.stream) // it closes f.r at the end
+	}
+	go func() {
+		st, err := p.Wait()
+		inst.done <- exitResult{state: st, err: err}
+	}()
+
+	desc, ok := describeReady(cfg.Ready)
+	if !ok {
+		s.running(ctx, ls, why)
+		return
+	}
+	s.set(ctx, steward.StateStarting, p.Pid(), why+"; waiting until ready ("+desc+")")
+	rctx, cancel := context.WithTimeout(ctx, cfg.Ready.Timeout)
+	inst.cancel = cancel
+	go func() {
+		if unsubscribe != nil {
+			defer unsubscribe()
+		}
+		inst.ready <- checkReady(rctx, cfg, env, dir, output{lines: lines, tail: s.log.Tail, since: inst.started})
+	}()
+}
+
+// readied handles the outcome of the current instance's readiness check.
+func (s *service) readied(ctx context.Context, ls *loopState, err error) {
+	ls.inst.cancel()
+	if s.status().State != steward.StateStarting {
+		return
+	}
+	if err == nil {
+		s.running(ctx, ls, "ready")
+		return
+	}
+	ls.inst.failReason = "not ready: " + err.Error()
+	ls.want = false
+	s.set(ctx, steward.StateStopping, ls.inst.p.Pid(), ls.inst.failReason)
+	s.killTree(ls.inst)
+}
+
+// running makes the current instance running: its health checks begin,
+// and when it was restarted after a crash, a timer of restart.stable
+// ends the crashing once it keeps running that long.
+func (s *service) running(ctx context.Context, ls *loopState, why string) {
+	s.set(ctx, steward.StateRunning, ls.inst.p.Pid(), why)
+	s.startHealth(ctx, ls.inst)
+	s.mu.Lock()
+	crashing, stable := s.crashing, s.cfg.Restart.Stable
+	s.mu.Unlock()
+	if crashing {
+		stopTimer(&ls.stable)
+		ls.stable = s.sup.opts.Clock.NewTimer(stable)
+	}
+}
