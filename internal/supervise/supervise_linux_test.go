@@ -59,27 +59,7 @@ type harness struct {
 // and returns a supervisor over it, closed when the test ends.
 func start(t *testing.T, yaml string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir()}
-	cfg := h.parse(yaml)
-	st, err := store.Open(context.Background(), filepath.Join(h.dir, "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.store = st
-	h.rec = events.NewRecorder(st)
-	h.sup, err = New(cfg, Options{Events: h.rec, LogDir: filepath.Join(h.dir, "logs"), Tag: "t" + strconv.Itoa(os.Getpid())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := h.sup.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		h.sup.Close()
-		st.Close()
-	})
+	h, _ := startWith(t, yaml, nil, nil)
 	return h
 }
 

@@ -6,6 +6,7 @@
 package supervise
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,7 +132,7 @@ func (s *Supervisor) lookup(names []string) ([]*service, error) {
 		for _, svc := range s.services {
 			all = append(all, svc)
 		}
-		slices.SortFunc(all, func(a, b *service) int { return compareNames(a.name, b.name) })
+		slices.SortFunc(all, func(a, b *service) int { return cmp.Compare(a.name, b.name) })
 		return all, nil
 	}
 	out := make([]*service, 0, len(names))
@@ -143,16 +144,6 @@ func (s *Supervisor) lookup(names []string) ([]*service, error) {
 		out = append(out, svc)
 	}
 	return out, nil
-}
-
-func compareNames(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // service returns the named service or nil.
