@@ -120,7 +120,6 @@ func (e fakeExit) String() string {
 // fakeProcess is a Process that exits when told to, or at the stop signal
 // unless its command has the argument "ignore-term".
 type fakeProcess struct {
-	service    string
 	pid        int
 	ignoreTerm bool
 	once       sync.Once
@@ -171,7 +170,7 @@ func (f *fakeStarter) Start(spec proc.Spec) (Process, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pids++
-	p := &fakeProcess{service: svc, pid: 1000 + f.pids, ignoreTerm: slices.Contains(spec.Args, "ignore-term"), exit: make(chan fakeExit, 1)}
+	p := &fakeProcess{pid: 1000 + f.pids, ignoreTerm: slices.Contains(spec.Args, "ignore-term"), exit: make(chan fakeExit, 1)}
 	f.procs[svc] = append(f.procs[svc], p)
 	return p, nil
 }

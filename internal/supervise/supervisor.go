@@ -1,8 +1,11 @@
 // Package supervise runs the services of a configuration: it starts them in
-// dependency order once each dependency is ready, restarts them by policy with
-// exponential backoff and restart intensity, stops them dependents-first, and
-// applies a new configuration as a diff. Every state change is recorded as an
-// event before anyone else can see it. It is imported by the daemon wiring.
+// dependency order once each dependency meets its condition (started, ready,
+// healthy or completed), restarts them by policy with exponential backoff and
+// restart intensity, stops them dependents-first, and applies a new
+// configuration as a diff. Every state change is recorded as an event before
+// anyone else can see it. Processes start through a Starter and time comes
+// from a Clock, so that tests can drive it with fakes. It is imported by the
+// daemon wiring.
 package supervise
 
 import (
