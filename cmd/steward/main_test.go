@@ -30,7 +30,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"help"}, exitOK, ""},
 		{[]string{"--version"}, exitOK, ""},
 	} {
-		code, _, stderr := runCLI(tt.args...)
+		code, _, stderr := run(tt.args...)
 		if code != tt.want || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("steward %q: exit %d, stderr %q; want %d, stderr with %q", tt.args, code, stderr, tt.want, tt.stderr)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/client"
-	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/testwait"
 )
@@ -21,16 +20,6 @@ import (
 // stubborn is a service that ignores SIGTERM: its stop lasts its whole
 // stop.timeout, then its tree is killed.
 const stubborn = `["sh", "-c", "trap '' TERM; exec sleep 1000"]`
-
-// testConfig parses yaml as the config file of the data dir dir.
-func testConfig(t *testing.T, dir, yaml string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: .\n"+yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // newTestDaemon makes a daemon of yaml on a fresh data dir; the test closes it.
 func newTestDaemon(t *testing.T, yaml string) *Daemon {

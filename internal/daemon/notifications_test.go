@@ -21,6 +21,16 @@ import (
 	"github.com/stewardhq/steward/internal/testwait"
 )
 
+// testConfig parses yaml as the config file of the data dir dir.
+func testConfig(t *testing.T, dir, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: .\n"+yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func TestRouterConfig(t *testing.T) {
 	got := routerConfig([]config.Route{
 		{Name: "crit", Match: map[string]string{"severity": "critical", "service": "web-*", "rule": "disk:*", "subject": "m"},
@@ -47,16 +57,13 @@ func TestAlertsToNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte(`
+	cfg := testConfig(t, dir, `
 notify:
   hook: {exec: {command: ["true"]}}
 alerts:
   routes:
     - {match: {service: "api"}, to: [hook], group_wait: 0s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	n, err := newNotifications(cfg, st, events.NewRecorder(st), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +115,14 @@ alerts:
 	}
 
 	// A new route set takes over; the notifiers follow the config.
-	cfg2, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte(`
+	cfg2 := testConfig(t, dir, `
 notify:
   pager: {exec: {command: ["true"]}}
 notifications: {max_age: 1h}
 alerts:
   routes:
     - {to: [pager], group_wait: 0s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	n.apply(cfg2)
 	n.alert(steward.Alert{ID: 9, Rule: "cpu", Subject: "machine", Severity: "warning"}, steward.AlertTransition{Time: now, To: steward.AlertFiring})
 	var list []outbox.Notification
