@@ -57,7 +57,8 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 	return cfg, nil
 }
 
-// Apply validates text, records it as a new version and applies it.
+// Apply validates text, applies it and records it as a new version. The
+// change finishes even when ctx ends first (see apply).
 func (d *Daemon) Apply(ctx context.Context, text []byte, who string) (api.Applied, error) {
 	return d.apply(ctx, d.Current().File, text, who)
 }

@@ -147,7 +147,7 @@ func dataDirTag(dataDir string) string {
 
 // Run serves the API, starts the services and blocks until ctx ends; then
 // it lets a configuration change under way finish, stops every service in
-// dependency order within the ShutdownTimeout of the configuration in force,
+// dependency order within the ShutdownTimeout of the services in force,
 // and closes everything (Close).
 func (d *Daemon) Run(ctx context.Context) error {
 	defer func() {
@@ -177,7 +177,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	d.applyMu.Lock()
 	d.closing = true
-	timeout := ShutdownTimeout(d.Current())
+	timeout := ShutdownTimeout(d.sup.Config()) // the services it runs
 	d.applyMu.Unlock()
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -276,7 +276,7 @@ func (d *Daemon) record(ctx context.Context, reason string) {
 	}
 }
 
-// Reload re-reads the config file and applies it.
+// Reload re-reads the config file and applies it, as Apply does.
 func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
 	file := d.Current().File
 	text, err := os.ReadFile(file)
