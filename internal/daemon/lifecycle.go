@@ -16,7 +16,7 @@ const lifecycleMargin = 5 * time.Second
 // ShutdownTimeout bounds an orderly stop of every service of cfg: each layer
 // of the dependency graph may take its slowest stop.timeout, plus a margin.
 func ShutdownTimeout(cfg *config.Config) time.Duration {
-	return layered(cfg, nil, stopTimeout) + lifecycleMargin
+	return layered(cfg, func(string) bool { return true }, stopTimeout) + lifecycleMargin
 }
 
 // applyTimeout bounds the change from the services of old to those of cfg:
@@ -27,20 +27,22 @@ func applyTimeout(old, cfg *config.Config) time.Duration {
 	diff := config.Compare(old, cfg)
 	stopped := slices.Concat(diff.Removed, diff.Changed)
 	started := slices.Concat(diff.Changed, diff.Added)
-	return layered(old, stopped, stopTimeout) + layered(cfg, started, readyTimeout) + lifecycleMargin
+	return layered(old, func(name string) bool { return slices.Contains(stopped, name) }, stopTimeout) +
+		layered(cfg, func(name string) bool { return slices.Contains(started, name) }, readyTimeout) +
+		lifecycleMargin
 }
 
 func stopTimeout(s *config.Service) time.Duration  { return s.Stop.Timeout }
 func readyTimeout(s *config.Service) time.Duration { return s.Ready.Timeout }
 
 // layered sums, over the layers of cfg's dependency graph, the longest
-// timeout of a service of the layer that is among names (nil: all).
-func layered(cfg *config.Config, names []string, timeout func(*config.Service) time.Duration) time.Duration {
+// timeout of the services of the layer that are in.
+func layered(cfg *config.Config, in func(name string) bool, timeout func(*config.Service) time.Duration) time.Duration {
 	var total time.Duration
 	for _, layer := range cfg.StartOrder() {
 		var slowest time.Duration
 		for _, name := range layer {
-			if names == nil || slices.Contains(names, name) {
+			if in(name) {
 				slowest = max(slowest, timeout(cfg.Services[name]))
 			}
 		}
