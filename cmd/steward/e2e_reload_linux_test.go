@@ -206,7 +206,10 @@ func TestReloadOutlivesKilledClient(t *testing.T) {
 		return nil
 	})
 	e.waitState("fresh", steward.StateRunning)
-	if code, out, stderr := e.steward("config", "history"); code != 0 || strings.Count(out, "\n") != 3 {
-		t.Errorf("config history, want the header and 2 versions: exit %d:\n%s%s", code, out, stderr)
-	}
+	testwait.NoError(t, 10*time.Second, func() error {
+		if code, out, stderr := e.steward("config", "history"); code != 0 || strings.Count(out, "\n") != 3 {
+			return fmt.Errorf("config history, want the header and 2 versions: exit %d:\n%s%s", code, out, stderr)
+		}
+		return nil
+	})
 }
