@@ -179,7 +179,6 @@ alerts:
 	}
 	n.stopTimeout = 100 * time.Millisecond
 	blocked := &stuck{entered: make(chan struct{}), release: make(chan struct{})}
-	t.Cleanup(func() { close(blocked.release) })
 	if n.out, err = n.newOutbox(cfg.Notifications, map[string]notify.Notifier{"hook": blocked}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +199,14 @@ alerts:
 		}
 	})
 	old := n.current()
+	defer func() { // before the store closes: the old outbox's attempt ends
+		close(blocked.release)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := old.Stop(sctx); err != nil {
+			t.Errorf("the old outbox, released: %v", err)
+		}
+	}()
 	n.apply(testConfig(t, dir, "notifications: {max_age: 1h}\n"+routes))
 	if n.current() == old {
 		t.Error("the outbox that did not stop in time is still in use")
