@@ -222,9 +222,9 @@ func (n *notifications) apply(cfg *config.Config) {
 // replaceOutbox replaces the outbox old with one with settings s; pending
 // notifications wait in the store meanwhile. An old outbox that does not
 // stop in time is canceled all the same and delivers nothing more, so the
-// new one takes over: the attempts still under way in the old one are
-// abandoned, and one of them that succeeds late is delivered a second time,
-// with the same idempotency key.
+// new one takes over: the attempts still under way in the old one finish on
+// their own, the new one may make them again, and such a notification may
+// then be delivered twice, under the same idempotency key.
 func (n *notifications) replaceOutbox(ctx context.Context, old *outbox.Outbox, started bool, s config.Notifications, ns map[string]notify.Notifier) error {
 	out, err := n.newOutbox(s, ns)
 	if err != nil {
