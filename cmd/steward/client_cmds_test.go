@@ -14,6 +14,7 @@ import (
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/api/apitest"
 	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -271,19 +272,10 @@ func TestFollowCommands(t *testing.T) {
 		}()
 		return ch
 	}
-	wait := func(what string, cond func() bool) {
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
 
 	lg := c.services.LogOf("web")
 	logs := start("logs", "-f", "web")
-	wait("the logs subscription", func() bool { return lg.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the logs subscription", func() bool { return lg.Subscribers() == 1 })
 	lg.Add(logcap.Line{Time: time.Now(), Stream: logcap.Stdout, Text: "live line"})
 	lg.Add(logcap.Line{Time: time.Now(), Stream: logcap.Stdout, Text: "after a gap", Missed: 3})
 	lg.CloseSubscribers()
@@ -291,14 +283,14 @@ func TestFollowCommands(t *testing.T) {
 	want(t, []string{"logs -f"}, 0, r.code, r.stdout, r.stderr, "live line", "steward: 3 lines missed")
 
 	evs := start("events", "-f")
-	wait("the events subscription", func() bool { return c.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the events subscription", func() bool { return c.events.Subscribers() == 1 })
 	c.events.Record(steward.Event{Type: steward.EventConfig, Reason: "config version 2 applied"})
 	c.events.CloseSubscribers()
 	r = <-evs
 	want(t, []string{"events -f"}, 0, r.code, r.stdout, r.stderr, "TIME", "config version 2 applied")
 
 	evs = start("events", "-f", "-o", "json")
-	wait("the events subscription", func() bool { return c.events.Subscribers() == 1 })
+	testwait.For(t, 5*time.Second, "the events subscription", func() bool { return c.events.Subscribers() == 1 })
 	c.events.CloseSubscribers()
 	r = <-evs
 	want(t, []string{"events -f -o json"}, 0, r.code, r.stdout, r.stderr, `{"id":1,`)

@@ -21,6 +21,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/outbox"
+	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/testwait"
 )
 
@@ -190,7 +191,14 @@ func TestNotifyCrashLoopWebhook(t *testing.T) {
 	d := e.run()
 	e.waitState("crash", steward.StateFailed)
 	rcv.waitDeliveries(1)
-	time.Sleep(500 * time.Millisecond) // room for a second delivery that must not come
+	// No second delivery can come: the outbox holds one notification,
+	// delivered at its first attempt.
+	testwait.NoError(t, 10*time.Second, func() error {
+		if list := e.notifications("--state", "all"); len(list) != 1 || list[0].State != store.NotificationDelivered || list[0].Attempts != 1 {
+			return fmt.Errorf("notifications = %+v, want one, delivered at its first attempt", list)
+		}
+		return nil
+	})
 	got := rcv.deliveries()
 	if len(got) != 1 {
 		t.Fatalf("%d deliveries, want 1", len(got))
@@ -435,8 +443,14 @@ services:
 	<-d.done
 	e.run()
 	e.waitState("applog", steward.StateRunning)
-	appendTo(t, log, "ERROR late")
-	time.Sleep(1500 * time.Millisecond) // a single error starts no incident; old ones must not either
+	// A single error starts no incident; old lines read again would. The
+	// watch reads in order: once the panic after it is counted (with the
+	// service's own), so is the error.
+	appendTo(t, log, "ERROR late", "panic: marker")
+	const panics = `steward_logwatch_matches_total{rule="panics",service="applog",severity="warning"} 2` + "\n"
+	testwait.For(t, 10*time.Second, "the panic after the late error counted", func() bool {
+		return strings.Contains(e.get("/metrics"), panics)
+	})
 	if alerts := e.alertsOf("log:burst"); len(alerts) != 2 {
 		t.Errorf("after restart: %d log:burst alerts, want 2", len(alerts))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -48,6 +49,13 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if err != nil {
+		// Find fails only on an unknown subcommand of the root, which cobra
+		// reports as a plain error.
+		if _, _, ferr := root.Find(args); ferr != nil {
+			err = usageError{err}
+		}
+	}
 	var ee exitError
 	var ue usageError
 	switch {
@@ -99,5 +107,39 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 	)
+	for _, c := range root.Commands() {
+		groupUsage(c)
+	}
 	return root
+}
+
+// groupUsage makes each command that only groups subcommands, cmd and those
+// under it, reject what is not one of its subcommands as a usage error, and
+// a call without a subcommand too. (For the root, cobra finds an unknown
+// subcommand itself; execute makes that a usage error.)
+func groupUsage(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		groupUsage(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageError{errors.New(msg)}
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return usageError{fmt.Errorf("%s: want a subcommand: %s", subcommand(cmd), strings.Join(names, ", "))}
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stewardhq/steward/internal/config"
@@ -72,21 +71,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready f
 		}
 	}()
 	logger.Info("steward running", "node", cfg.Node, "config", cfg.File, "socket", cfg.API.Socket, "services", len(cfg.Services))
-	return d.Run(ctx, shutdownTimeout(cfg))
-}
-
-// shutdownTimeout bounds an orderly stop of everything: each layer of the
-// dependency graph may take its slowest stop.timeout, plus a margin.
-func shutdownTimeout(cfg *config.Config) time.Duration {
-	var total time.Duration
-	for _, layer := range cfg.StartOrder() {
-		var slowest time.Duration
-		for _, name := range layer {
-			slowest = max(slowest, cfg.Services[name].Stop.Timeout)
-		}
-		total += slowest
-	}
-	return total + 5*time.Second
+	return d.Run(ctx)
 }
 
 // configFile is the config file to use: -c, $STEWARD_CONFIG, or the OS default.

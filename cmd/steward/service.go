@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stewardhq/steward/internal/daemon"
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
@@ -64,7 +65,7 @@ func newServiceInstallCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			spec.StopTimeout = max(shutdownTimeout(cfg)+5*time.Second, stopTimeoutFloor)
+			spec.StopTimeout = max(daemon.ShutdownTimeout(cfg)+5*time.Second, stopTimeoutFloor)
 			spec.LogFile = filepath.Join(cfg.DataDir, "steward.log")
 			s, err := osservice.New(spec)
 			if err != nil {

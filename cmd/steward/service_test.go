@@ -11,13 +11,6 @@ import (
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
-// runCLI runs the steward command line args in this process.
-func runCLI(args ...string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = execute(args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 // haveSystemd reports whether systemd runs on this machine.
 func haveSystemd() bool {
 	_, err := os.Stat("/run/systemd/system")
@@ -33,7 +26,7 @@ func TestServiceCommandsNeedSystemd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, verb := range []string{"install", "uninstall", "start", "stop", "restart", "status"} {
-		code, _, stderr := runCLI("service", verb, "-c", cfg)
+		code, _, stderr := run("service", verb, "-c", cfg)
 		if code != exitFailure || !strings.Contains(stderr, "steward service needs systemd, which is not running on this machine") {
 			t.Errorf("service %s: exit %d, stderr %q", verb, code, stderr)
 		}
@@ -45,11 +38,11 @@ func TestServiceInstallChecksTheConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("services:\n  web:\n    comand: [x]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCLI("service", "install", "-c", cfg)
+	code, _, stderr := run("service", "install", "-c", cfg)
 	if code != exitFailure || !strings.Contains(stderr, cfg+":3:") {
 		t.Errorf("exit %d, stderr %q; want the config error with its position", code, stderr)
 	}
-	code, _, stderr = runCLI("service", "install", "-c", filepath.Join(t.TempDir(), "missing.yaml"))
+	code, _, stderr = run("service", "install", "-c", filepath.Join(t.TempDir(), "missing.yaml"))
 	if code != exitFailure || !strings.Contains(stderr, "missing.yaml") {
 		t.Errorf("missing config: exit %d, stderr %q", code, stderr)
 	}
@@ -63,7 +56,7 @@ func TestServiceUsageErrors(t *testing.T) {
 		{"os-service", "start", "a", "b"},
 		{"os-service", "list", "-o", "yaml"},
 	} {
-		if code, _, stderr := runCLI(args...); code != exitUsage {
+		if code, _, stderr := run(args...); code != exitUsage {
 			t.Errorf("%q: exit %d, stderr %q; want %d", args, code, stderr, exitUsage)
 		}
 	}
@@ -74,7 +67,7 @@ func TestOSServiceWithoutSystemd(t *testing.T) {
 		t.Skip("systemd runs here")
 	}
 	for _, args := range [][]string{{"os-service", "list"}, {"os-service", "status", "sshd"}, {"os-service", "restart", "sshd"}} {
-		code, _, stderr := runCLI(args...)
+		code, _, stderr := run(args...)
 		if code != exitFailure || !strings.Contains(stderr, "systemd is not running on this machine") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
 		}

@@ -57,42 +57,75 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 	return cfg, nil
 }
 
-// Apply validates text, records it as a new version and applies it.
+// Apply validates text, applies it and records it as a new version. The
+// change finishes even when ctx ends first (see apply).
 func (d *Daemon) Apply(ctx context.Context, text []byte, who string) (api.Applied, error) {
 	return d.apply(ctx, d.Current().File, text, who)
 }
 
+// apply parses text and makes it the configuration in force. Once begun,
+// the change does not depend on ctx: a client that goes away mid-way (a
+// dropped connection, a killed `steward reload`) changes nothing about it.
+// It has its own deadline, applyTimeout. The version is recorded once the
+// services run it; when the supervisor cannot apply it (a stop that outlasts
+// the deadline, a log that cannot be opened), nothing is recorded, the
+// other settings stay as they were and the error says so.
 func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string) (api.Applied, error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
+	if d.closing {
+		return api.Applied{}, steward.Errorf(steward.EUNAVAILABLE, "steward is shutting down")
+	}
 	cfg, err := d.parse(file, text)
 	if err != nil {
 		return api.Applied{}, err
 	}
-	if cur := d.Current(); cfg.API != cur.API || cfg.Web != cur.Web {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout(d.sup.Config(), cfg))
+	defer cancel()
+	cur := d.Current()
+	moved := cfg.API != cur.API || cfg.Web != cur.Web
+	if moved {
 		if err := d.relisten(cur, cfg); err != nil {
 			return api.Applied{}, err
 		}
 	}
-	n, err := d.recordVersion(ctx, cfg, who)
+	diff, err := d.sup.Apply(actx, cfg)
 	if err != nil {
-		return api.Applied{}, err
+		if moved {
+			if back := d.relisten(cfg, cur); back != nil {
+				d.opts.Logger.Error("move the API back", "err", back)
+			}
+		}
+		d.recordConfigEvent(actx, fmt.Sprintf("config from %s not applied, services may be partly changed: %v", who, err))
+		return api.Applied{Diff: diff}, fmt.Errorf("apply config (nothing recorded; services may be partly changed): %w", err)
 	}
-	diff, err := d.sup.Apply(ctx, cfg)
 	d.mon.apply(cfg)
 	d.notes.apply(cfg)
+	n, err := d.recordVersion(actx, cfg, who)
 	d.mu.Lock()
-	d.cfg, d.version = cfg, n
+	d.cfg = cfg
+	if err == nil {
+		d.version = n
+	}
 	d.mu.Unlock()
+	if err != nil {
+		d.recordConfigEvent(actx, fmt.Sprintf("config from %s applied but not recorded in the history: %v", who, err))
+		return api.Applied{Diff: diff}, fmt.Errorf("config applied, but not recorded in the history: %w", err)
+	}
 	reason := fmt.Sprintf("config version %d applied by %s: %d added, %d changed, %d removed",
 		n, who, len(diff.Added), len(diff.Changed), len(diff.Removed))
 	if len(diff.Sections) > 0 {
 		reason += "; changed " + strings.Join(diff.Sections, ", ")
 	}
-	if _, rerr := d.events.Record(context.WithoutCancel(ctx), steward.Event{Type: steward.EventConfig, Reason: reason}); rerr != nil {
-		d.opts.Logger.Error("record event", "err", rerr)
+	d.recordConfigEvent(actx, reason)
+	return api.Applied{Version: n, Diff: diff}, nil
+}
+
+// recordConfigEvent stores a config event; failures are logged.
+func (d *Daemon) recordConfigEvent(ctx context.Context, reason string) {
+	if _, err := d.events.Record(ctx, steward.Event{Type: steward.EventConfig, Reason: reason}); err != nil {
+		d.opts.Logger.Error("record event", "err", err)
 	}
-	return api.Applied{Version: n, Diff: diff}, err
 }
 
 // recordVersion stores cfg's text as a new version unless it equals the

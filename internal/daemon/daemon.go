@@ -51,8 +51,10 @@ type Daemon struct {
 	mon     *monitoring
 	notes   *notifications
 
-	applyMu sync.Mutex // serializes configuration changes
+	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
+	closing bool       // no configuration change begins any more; guarded by applyMu
+	closed  bool       // Close ran; guarded by applyMu
 	mu      sync.Mutex
 	cfg     *config.Config
 	version int
@@ -60,7 +62,8 @@ type Daemon struct {
 
 // New opens the store, removes what a previous run killed with SIGKILL
 // left behind, records cfg as a config version when it differs from the
-// last one, and prepares the supervisor. Nothing runs until Run.
+// last one, and prepares the supervisor. Nothing runs until Run; Close
+// releases a Daemon that is never run.
 func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -90,7 +93,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	}
 	defer func() {
 		if err != nil {
-			d.store.Close()
+			d.Close()
 		}
 	}()
 	d.events = events.NewRecorder(d.store)
@@ -143,39 +146,43 @@ func dataDirTag(dataDir string) string {
 }
 
 // Run serves the API, starts the services and blocks until ctx ends; then
-// it stops every service in dependency order (within shutdownTimeout) and
-// closes everything.
-func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
-	defer d.store.Close()
-	defer d.sup.Close()
-	cfg := d.Current()
+// it lets a configuration change under way finish, stops every service in
+// dependency order within the ShutdownTimeout of the services in force,
+// and closes everything (Close).
+func (d *Daemon) Run(ctx context.Context) error {
+	defer func() {
+		if err := d.Close(); err != nil {
+			d.opts.Logger.Error("close", "err", err)
+		}
+	}()
 	d.applyMu.Lock()
+	if d.closing {
+		d.applyMu.Unlock()
+		return errors.New("run: the daemon is closed")
+	}
 	var err error
-	d.served, err = d.serve(cfg)
+	d.served, err = d.serve(d.Current())
 	d.applyMu.Unlock()
 	if err != nil {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
 	d.notes.start(ctx)
-	defer d.notes.stop() // after the alert engine: what it raised last is routed
 	d.mon.start(d.sup)
-	defer d.mon.stop()
 	d.sup.StartAll()
 	if d.opts.Ready != nil {
 		d.opts.Ready()
 	}
 	<-ctx.Done()
 
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	d.applyMu.Lock()
+	d.closing = true
+	timeout := ShutdownTimeout(d.sup.Config()) // the services it runs
+	d.applyMu.Unlock()
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
 	d.record(sctx, "steward stopped")
-	d.applyMu.Lock()
-	for _, s := range d.served {
-		s.close()
-	}
-	d.applyMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
@@ -269,7 +276,7 @@ func (d *Daemon) record(ctx context.Context, reason string) {
 	}
 }
 
-// Reload re-reads the config file and applies it.
+// Reload re-reads the config file and applies it, as Apply does.
 func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
 	file := d.Current().File
 	text, err := os.ReadFile(file)

@@ -42,6 +42,9 @@ type monitoring struct {
 	ctx    context.Context // ends with stop
 	cancel context.CancelFunc
 
+	life    sync.Mutex // orders start and apply with stop
+	stopped bool       // guarded by life: start and apply do nothing
+
 	mu         sync.Mutex
 	cfg        *config.Config
 	sup        *supervise.Supervisor
@@ -122,8 +125,13 @@ func (m *monitoring) firing(ctx context.Context) ([]steward.Alert, error) {
 	return slices.DeleteFunc(list, func(a steward.Alert) bool { return a.State != steward.AlertFiring }), nil
 }
 
-// start runs everything until stop.
+// start runs everything until stop; after stop it does nothing.
 func (m *monitoring) start(sup *supervise.Supervisor) {
+	m.life.Lock()
+	defer m.life.Unlock()
+	if m.stopped {
+		return
+	}
 	ctx := m.ctx
 	m.mu.Lock()
 	m.sup = sup
@@ -133,11 +141,22 @@ func (m *monitoring) start(sup *supervise.Supervisor) {
 	m.wg.Go(func() { m.alerts.Run(ctx) })
 	m.wg.Go(func() { m.sampleUsage(ctx, sup, cfg.Metrics.Every) })
 	m.wg.Go(func() { m.prune(ctx) })
-	m.apply(cfg)
+	m.applyLocked(cfg)
 }
 
-// apply applies a new configuration's monitoring settings.
+// apply applies a new configuration's monitoring settings; once stop has
+// begun, it does nothing.
 func (m *monitoring) apply(cfg *config.Config) {
+	m.life.Lock()
+	defer m.life.Unlock()
+	if m.stopped {
+		return
+	}
+	m.applyLocked(cfg)
+}
+
+// applyLocked is apply; the caller holds m.life.
+func (m *monitoring) applyLocked(cfg *config.Config) {
 	m.mu.Lock()
 	m.cfg = cfg
 	if m.collectors != nil {
@@ -162,11 +181,19 @@ func (m *monitoring) apply(cfg *config.Config) {
 	}
 }
 
-// stop ends everything and flushes the metrics history.
+// stop ends everything and flushes the metrics history. It is safe without
+// start and more than once.
 func (m *monitoring) stop() {
+	m.life.Lock()
+	if m.stopped {
+		m.life.Unlock()
+		return
+	}
+	m.stopped = true
 	m.mu.Lock()
 	collectors := m.collectors
 	m.mu.Unlock()
+	m.life.Unlock()
 	if collectors != nil {
 		collectors()
 	}

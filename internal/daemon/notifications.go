@@ -25,8 +25,9 @@ const notifyStopTimeout = 5 * time.Second
 // the alert engine hands it each transition (alert), the router groups
 // them per route into messages, and the outbox stores and delivers those.
 // The routes and the notifiers follow the configuration (apply); the
-// outbox is made anew when the notifications: settings change. It is safe
-// for concurrent use.
+// outbox is made anew when the notifications: settings change, and takes
+// over even when the old one does not stop in time (see replaceOutbox). It
+// is safe for concurrent use.
 type notifications struct {
 	log    *slog.Logger
 	st     *store.Store
@@ -36,6 +37,9 @@ type notifications struct {
 	// those an earlier run or router notified are notified once more, so
 	// that their resolution is notified too.
 	firing func(ctx context.Context) ([]steward.Alert, error)
+	// stopTimeout bounds each stop of a router or an outbox:
+	// notifyStopTimeout.
+	stopTimeout time.Duration
 
 	mu        sync.Mutex
 	out       *outbox.Outbox
@@ -57,7 +61,8 @@ func newNotifications(cfg *config.Config, st *store.Store, rec *events.Recorder,
 	if err != nil {
 		return nil, err
 	}
-	n := &notifications{log: log, st: st, events: rec, node: cfg.Node, settings: cfg.Notifications, notifiers: ns}
+	n := &notifications{log: log, st: st, events: rec, node: cfg.Node, settings: cfg.Notifications, notifiers: ns,
+		stopTimeout: notifyStopTimeout}
 	if n.out, err = n.newOutbox(cfg.Notifications, ns); err != nil {
 		return nil, err
 	}
@@ -142,7 +147,7 @@ func (n *notifications) refeed(ctx context.Context, router *outbox.Router) {
 // stop stops the router, which enqueues what it still holds, then the
 // outbox; what is not delivered yet is delivered after the next start.
 func (n *notifications) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), notifyStopTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), n.stopTimeout)
 	defer cancel()
 	n.mu.Lock()
 	out, router := n.out, n.router
@@ -203,7 +208,7 @@ func (n *notifications) apply(cfg *config.Config) {
 	}
 	// The old router enqueues what it holds; the new one starts from the
 	// alerts firing now.
-	sctx, cancel := context.WithTimeout(ctx, notifyStopTimeout)
+	sctx, cancel := context.WithTimeout(ctx, n.stopTimeout)
 	defer cancel()
 	if err := old.Stop(sctx); err != nil {
 		n.log.Error("stop alert router", "err", err)
@@ -215,17 +220,21 @@ func (n *notifications) apply(cfg *config.Config) {
 }
 
 // replaceOutbox replaces the outbox old with one with settings s; pending
-// notifications wait in the store meanwhile.
+// notifications wait in the store meanwhile. An old outbox that does not
+// stop in time is canceled all the same and delivers nothing more, so the
+// new one takes over: the attempts still under way in the old one finish on
+// their own, the new one may make them again, and such a notification may
+// then be delivered twice, under the same idempotency key.
 func (n *notifications) replaceOutbox(ctx context.Context, old *outbox.Outbox, started bool, s config.Notifications, ns map[string]notify.Notifier) error {
 	out, err := n.newOutbox(s, ns)
 	if err != nil {
 		return err
 	}
 	if started {
-		sctx, cancel := context.WithTimeout(ctx, notifyStopTimeout)
+		sctx, cancel := context.WithTimeout(ctx, n.stopTimeout)
 		defer cancel()
 		if err := old.Stop(sctx); err != nil {
-			return err
+			n.log.Warn("the old notifications outbox did not stop in time; the new one takes over, and may deliver its attempts under way again", "err", err)
 		}
 	}
 	n.mu.Lock()

@@ -2,9 +2,13 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +18,18 @@ import (
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/outbox"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
+
+// testConfig parses yaml as the config file of the data dir dir.
+func testConfig(t *testing.T, dir, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: .\n"+yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 func TestRouterConfig(t *testing.T) {
 	got := routerConfig([]config.Route{
@@ -42,16 +57,13 @@ func TestAlertsToNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte(`
+	cfg := testConfig(t, dir, `
 notify:
   hook: {exec: {command: ["true"]}}
 alerts:
   routes:
     - {match: {service: "api"}, to: [hook], group_wait: 0s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	n, err := newNotifications(cfg, st, events.NewRecorder(st), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -64,16 +76,16 @@ alerts:
 	messages := func(want int) []notify.Message {
 		t.Helper()
 		var list []outbox.Notification
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		testwait.NoError(t, 5*time.Second, func() error {
+			var err error
 			if list, err = n.List(ctx, outbox.Filter{}); err != nil {
-				t.Fatal(err)
+				return err
 			}
-			if len(list) >= want || time.Now().After(deadline) {
-				break
+			if len(list) < want {
+				return fmt.Errorf("%d notifications, want %d", len(list), want)
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return nil
+		})
 		if len(list) != want {
 			t.Fatalf("%d notifications, want %d", len(list), want)
 		}
@@ -103,28 +115,108 @@ alerts:
 	}
 
 	// A new route set takes over; the notifiers follow the config.
-	cfg2, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte(`
+	cfg2 := testConfig(t, dir, `
 notify:
   pager: {exec: {command: ["true"]}}
 notifications: {max_age: 1h}
 alerts:
   routes:
     - {to: [pager], group_wait: 0s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	n.apply(cfg2)
 	n.alert(steward.Alert{ID: 9, Rule: "cpu", Subject: "machine", Severity: "warning"}, steward.AlertTransition{Time: now, To: steward.AlertFiring})
-	list, _ := n.List(ctx, outbox.Filter{Notifier: "pager"})
-	for deadline := time.Now().Add(5 * time.Second); len(list) == 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		list, _ = n.List(ctx, outbox.Filter{Notifier: "pager"})
-	}
+	var list []outbox.Notification
+	testwait.For(t, 5*time.Second, "a notification to pager", func() bool {
+		list, err = n.List(ctx, outbox.Filter{Notifier: "pager"})
+		return err == nil && len(list) > 0
+	})
 	if len(list) != 1 || list[0].Message.Alerts[0].ID != "alert-9" {
 		t.Errorf("after apply: %+v", list)
 	}
 	if n.settings.MaxAge != time.Hour {
 		t.Errorf("settings = %+v", n.settings)
 	}
+}
+
+// stuck is a notifier whose attempts ignore their cancellation: each blocks
+// until release is closed.
+type stuck struct {
+	once    sync.Once
+	entered chan struct{} // closed at the first attempt
+	release chan struct{}
+}
+
+var _ notify.Notifier = (*stuck)(nil)
+
+func (s *stuck) Notify(context.Context, notify.Message) error {
+	s.once.Do(func() { close(s.entered) })
+	<-s.release
+	return errors.New("released")
+}
+
+// TestOutboxReplacedAfterTimedOutStop: new notifications settings replace
+// the outbox while its attempt under way ignores its cancellation. The old
+// outbox, canceled, is not kept: the new one delivers what comes next.
+func TestOutboxReplacedAfterTimedOutStop(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const routes = `
+notify:
+  hook: {exec: {command: ["true"]}}
+alerts:
+  routes:
+    - {to: [hook], group_wait: 0s}
+`
+	cfg := testConfig(t, dir, routes)
+	n, err := newNotifications(cfg, st, events.NewRecorder(st), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.stopTimeout = 100 * time.Millisecond
+	blocked := &stuck{entered: make(chan struct{}), release: make(chan struct{})}
+	if n.out, err = n.newOutbox(cfg.Notifications, map[string]notify.Notifier{"hook": blocked}); err != nil {
+		t.Fatal(err)
+	}
+	n.start(ctx)
+	defer n.stop()
+
+	fire := func(id int64) {
+		n.alert(steward.Alert{ID: id, Rule: "cpu", Subject: "machine", Severity: "warning"},
+			steward.AlertTransition{Time: time.Now(), To: steward.AlertFiring})
+	}
+	fire(1)
+	testwait.For(t, 5*time.Second, "the first attempt", func() bool {
+		select {
+		case <-blocked.entered:
+			return true
+		default:
+			return false
+		}
+	})
+	old := n.current()
+	defer func() { // before the store closes: the old outbox's attempt ends
+		close(blocked.release)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := old.Stop(sctx); err != nil {
+			t.Errorf("the old outbox, released: %v", err)
+		}
+	}()
+	n.apply(testConfig(t, dir, "notifications: {max_age: 1h}\n"+routes))
+	if n.current() == old {
+		t.Error("the outbox that did not stop in time is still in use")
+	}
+	fire(2)
+	testwait.For(t, 10*time.Second, "alert 2 delivered", func() bool {
+		list, err := n.List(ctx, outbox.Filter{})
+		return err == nil && slices.ContainsFunc(list, func(x outbox.Notification) bool {
+			return x.State == store.NotificationDelivered &&
+				slices.ContainsFunc(x.Message.Alerts, func(a notify.Alert) bool { return a.ID == "alert-2" })
+		})
+	})
 }
