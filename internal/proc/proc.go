@@ -42,9 +42,10 @@ type Spec struct {
 	// User and Group (a name or a numeric id) run the child as that user
 	// and group. POSIX only: Start fails on Windows when either is set.
 	User, Group string
-	// Stdout and Stderr are write ends handed to the child; nil means the
-	// null device. Start does not close them.
-	Stdout, Stderr *os.File
+	// Stdin is the read end handed to the child as its standard input, and
+	// Stdout and Stderr are write ends; nil means the null device. Start
+	// does not close them.
+	Stdin, Stdout, Stderr *os.File
 	// Tag is put in the child's environment as STEWARD_TAG=<Tag>, replacing
 	// any STEWARD_TAG in Env. Empty leaves Env as it is, and then KillTree
 	// finds the tree only through process groups and parent links.

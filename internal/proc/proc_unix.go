@@ -35,9 +35,9 @@ type Process struct {
 	reaped bool
 }
 
-// Start starts the process spec describes, with the null device as its
-// stdin, as the leader of a new process group. On Linux the child gets
-// SIGKILL when steward dies (the parent-death signal).
+// Start starts the process spec describes as the leader of a new process
+// group. On Linux the child gets SIGKILL when steward dies (the
+// parent-death signal).
 func Start(spec Spec) (*Process, error) {
 	p, err := start(spec)
 	if err != nil {
@@ -62,6 +62,9 @@ func start(spec Spec) (*Process, error) {
 	}
 	defer null.Close()
 	files := []*os.File{null, null, null}
+	if spec.Stdin != nil {
+		files[0] = spec.Stdin
+	}
 	if spec.Stdout != nil {
 		files[1] = spec.Stdout
 	}

@@ -26,9 +26,9 @@ type Process struct {
 	exited bool           // Wait has returned: the pid may name another process
 }
 
-// Start starts the process spec describes, with the null device as its
-// stdin, in a new process group and a job object of its own that kills all
-// its processes when steward exits (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE).
+// Start starts the process spec describes in a new process group and a job
+// object of its own that kills all its processes when steward exits
+// (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE).
 // The process is created suspended and resumed once it is in the job, so
 // no child it starts can escape the job. Call KillTree once done with the
 // Process, also after Wait: it closes the job object.
@@ -55,6 +55,9 @@ func start(spec Spec) (*Process, error) {
 	}
 	defer null.Close()
 	files := []*os.File{null, null, null}
+	if spec.Stdin != nil {
+		files[0] = spec.Stdin
+	}
 	if spec.Stdout != nil {
 		files[1] = spec.Stdout
 	}
