@@ -68,19 +68,12 @@ type Result struct {
 //
 // The error is nil when the command ran to its end, whatever its exit
 // status. It wraps ctx.Err() when ctx was done before the command ended;
-// Result then holds the output read until then.
+// Result then holds the output read until then. Run is safe for
+// concurrent use.
 func Run(ctx context.Context, c Command) (Result, error) {
-	res, err := run(ctx, c)
-	if err != nil {
-		return res, fmt.Errorf("run %s: %w", c.Path, err)
-	}
-	return res, nil
-}
-
-func run(ctx context.Context, c Command) (Result, error) {
 	res := Result{ExitCode: -1}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return res, fmt.Errorf("run %s: %w", c.Path, err)
 	}
 	spec := Spec{Path: c.Path, Args: c.Args, Env: c.Env, Dir: c.Dir,
 		Tag: cmp.Or(c.Tag, "oneshot."+strconv.Itoa(os.Getpid())) + "." + rand.Text()}
@@ -91,7 +84,7 @@ func run(ctx context.Context, c Command) (Result, error) {
 	)
 	if c.Stdin != nil {
 		if stdin, err = copyToPipe(c.Stdin); err != nil {
-			return res, err
+			return res, fmt.Errorf("run %s: %w", c.Path, err)
 		}
 		defer stdin.finish()
 		spec.Stdin = stdin.child
@@ -99,7 +92,7 @@ func run(ctx context.Context, c Command) (Result, error) {
 	out := &boundedBuffer{max: c.MaxOutput}
 	if c.MaxOutput > 0 {
 		if stdout, err = copyFromPipe(out); err != nil {
-			return res, err
+			return res, fmt.Errorf("run %s: %w", c.Path, err)
 		}
 		defer stdout.finish()
 		spec.Stdout = stdout.child
@@ -111,7 +104,7 @@ func run(ctx context.Context, c Command) (Result, error) {
 	stdin.closeChild()
 	stdout.closeChild()
 	if err != nil {
-		return res, err
+		return res, err // it names the operation and the program
 	}
 	type waited struct {
 		st  *os.ProcessState
@@ -127,7 +120,7 @@ func run(ctx context.Context, c Command) (Result, error) {
 	select {
 	case w = <-done:
 	case <-ctx.Done():
-		ctxErr = ctx.Err()
+		ctxErr = fmt.Errorf("run %s: %w", c.Path, ctx.Err())
 	}
 	killErr := p.KillTree()
 	if ctxErr != nil {
@@ -140,7 +133,7 @@ func run(ctx context.Context, c Command) (Result, error) {
 		res.ExitCode = w.st.ExitCode()
 	}
 	res.Output, res.Truncated = out.b, out.truncated
-	return res, errors.Join(ctxErr, w.err, killErr)
+	return res, errors.Join(ctxErr, w.err, killErr) // Wait and KillTree name theirs
 }
 
 // boundedBuffer keeps the first max bytes written to it and discards the

@@ -94,7 +94,7 @@ func TestRunNotStarted(t *testing.T) {
 		t.Errorf("Run with a done context: got %v, want context.Canceled", err)
 	}
 	res, err := Run(context.Background(), Command{Path: testprog + ".missing", MaxOutput: 10})
-	if err == nil || !strings.HasPrefix(err.Error(), "run ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "start ") {
 		t.Errorf("Run of a missing program: got %v, want an error naming the operation", err)
 	}
 	if res.State != nil || res.ExitCode != -1 {
