@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,14 +187,7 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 	// Once the main process is reaped, the group is still ours while no
 	// process has its pid: the kernel does not hand out the id of a live
 	// process group.
-	group := true
-	if p.reaped {
-		for _, pi := range procs {
-			if pi.pid == p.pid {
-				group = false
-			}
-		}
-	}
+	group := !p.reaped || !slices.ContainsFunc(procs, func(pi procInfo) bool { return pi.pid == p.pid })
 	tree = liveTree(procs, func(pi procInfo) bool {
 		switch {
 		case pi.pid == p.pid:

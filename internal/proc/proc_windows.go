@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -339,11 +340,8 @@ func findExecutable(path string, exts []string) (string, error) {
 		fi, err := os.Stat(p)
 		return err == nil && !fi.IsDir()
 	}
-	ext := strings.ToLower(filepath.Ext(path))
-	for _, e := range exts {
-		if ext == e && isFile(path) {
-			return "", nil
-		}
+	if slices.Contains(exts, strings.ToLower(filepath.Ext(path))) && isFile(path) {
+		return "", nil
 	}
 	for _, e := range exts {
 		if isFile(path + e) {
