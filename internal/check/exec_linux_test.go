@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // alive reports whether pid names a process that has not exited: one with
@@ -48,12 +46,10 @@ func TestExecLeavesNoOrphan(t *testing.T) {
 			if r.Status != tt.want || r.Message != tt.msg {
 				t.Errorf("result: got %s %q, want %s %q", r.Status, r.Message, tt.want, tt.msg)
 			}
-			var b []byte
-			testwait.For(t, 5*time.Second, "the pid file", func() bool {
-				var err error
-				b, err = os.ReadFile(pf)
-				return err == nil
-			})
+			b, err := os.ReadFile(pf)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, f := range strings.Fields(string(b)) {
 				pid, err := strconv.Atoi(f)
 				if err != nil {
