@@ -30,8 +30,8 @@ func Collect(ctx context.Context, tag string, c config.Collector) ([]Sample, err
 		Path: c.Command[0], Args: c.Command,
 		MaxOutput: maxCollectorOutput, StdoutOnly: true, Tag: tag + ".collector." + c.Name,
 	})
-	if err == nil && res.ExitCode != 0 {
-		err = errors.New(res.State.String())
+	if err == nil {
+		err = res.Failed()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("collector %s: %w", c.Name, err)

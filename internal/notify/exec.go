@@ -125,10 +125,10 @@ func (e *Exec) Notify(ctx context.Context, m Message) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		err = fmt.Errorf("timed out after %v: %w", e.timeout, err)
-	case err == nil && res.ExitCode == 0:
-		return nil
 	case err == nil:
-		err = errors.New(res.State.String())
+		if err = res.Failed(); err == nil {
+			return nil
+		}
 	}
 	if o := strings.TrimSpace(string(res.Output)); o != "" {
 		return fmt.Errorf("exec: %s: %w: %s", filepath.Base(e.path), err, oneLine(o))

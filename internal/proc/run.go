@@ -58,6 +58,19 @@ type Result struct {
 	Truncated bool
 }
 
+// Failed returns nil when the main process exited with status 0, and
+// otherwise an error saying how it ended: "exit status 3", "signal:
+// killed".
+func (r Result) Failed() error {
+	switch {
+	case r.State == nil:
+		return errors.New("not started")
+	case r.ExitCode != 0:
+		return errors.New(r.State.String())
+	}
+	return nil
+}
+
 // Run runs c to its end and returns its exit status and output. The command
 // runs as Start runs a service: as the leader of a process group of its own,
 // with a tag in its environment, on Linux with the parent-death signal, on

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ func TestRunExitCodeAndOutput(t *testing.T) {
 			}
 			if res.Truncated {
 				t.Error("Truncated: got true, want false")
+			}
+			if err, want := res.Failed(), fmt.Sprintf("exit status %d", tt.wantCode); (tt.wantCode == 0) != (err == nil) || err != nil && err.Error() != want {
+				t.Errorf("Failed: got %v, want %q (nil for 0)", err, want)
 			}
 		})
 	}
@@ -99,6 +103,9 @@ func TestRunNotStarted(t *testing.T) {
 	}
 	if res.State != nil || res.ExitCode != -1 {
 		t.Errorf("Run of a missing program: got state %v, code %d, want nil, -1", res.State, res.ExitCode)
+	}
+	if err := res.Failed(); err == nil {
+		t.Error("Failed of a program that did not start: got nil")
 	}
 }
 

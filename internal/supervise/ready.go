@@ -75,10 +75,10 @@ func checkReady(ctx context.Context, cfg *config.Service, env []string, dir, tag
 	case len(r.Exec) > 0:
 		err = poll(ctx, func(ctx context.Context) error {
 			res, err := proc.Run(ctx, proc.Command{Path: r.Exec[0], Args: r.Exec, Env: env, Dir: dir, Tag: tag})
-			if err == nil && res.ExitCode != 0 {
-				err = errors.New(res.State.String())
+			if err != nil {
+				return err
 			}
-			return err
+			return res.Failed()
 		})
 	case r.Log != "":
 		err = waitLine(ctx, regexp.MustCompile(r.Log), out)
