@@ -16,12 +16,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/proc"
 )
 
 // Status is the outcome of a probe, with the Nagios plugin exit codes as
@@ -151,11 +151,15 @@ func describeNetErr(err error) string {
 
 // Exec runs a command that follows the Nagios plugin convention: its exit
 // status is the Status (0 OK, 1 WARNING, 2 CRITICAL, 3 or any other
-// UNKNOWN) and the first line of its output the message.
+// UNKNOWN) and the first line of its output the message. The command runs
+// through proc.Run: whatever it leaves running is killed when it exits or
+// overruns its timeout.
 type Exec struct {
 	Command []string
 	Env     []string // nil means steward's environment
 	Dir     string
+	// Tag prefixes the tag of the command's process tree (see proc.Command).
+	Tag string
 }
 
 // maxOutput bounds the output of an exec probe that is read.
@@ -163,40 +167,27 @@ const maxOutput = 64 << 10
 
 // Run implements Probe.
 func (e *Exec) Run(ctx context.Context) Result {
-	cmd := exec.CommandContext(ctx, e.Command[0], e.Command[1:]...)
-	cmd.Env, cmd.Dir = e.Env, e.Dir
-	var out limitedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	msg := firstLine(out.b.Bytes())
-	var ee *exec.ExitError
+	res, err := proc.Run(ctx, proc.Command{
+		Path: e.Command[0], Args: e.Command, Env: e.Env, Dir: e.Dir,
+		MaxOutput: maxOutput, Tag: e.Tag,
+	})
+	msg := firstLine(res.Output)
 	switch {
-	case err == nil:
-		return Result{Status: OK, Message: msg}
-	case errors.As(err, &ee) && ee.Exited():
-		st := Status(ee.ExitCode())
-		if st < OK || st > Unknown {
-			st = Unknown
-		}
-		if msg == "" {
-			msg = fmt.Sprintf("exit status %d", ee.ExitCode())
-		}
-		return Result{Status: st, Message: msg}
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return Result{Status: Critical, Message: "killed: " + ctx.Err().Error()}
+	case err != nil:
+		return Result{Status: Unknown, Message: err.Error()}
+	case res.ExitCode < 0:
+		return Result{Status: Unknown, Message: res.State.String()}
 	}
-	return Result{Status: Unknown, Message: err.Error()}
-}
-
-// limitedBuffer keeps the first maxOutput bytes written to it.
-type limitedBuffer struct{ b bytes.Buffer }
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxOutput - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(len(p), room)])
+	st := Status(res.ExitCode)
+	if st < OK || st > Unknown {
+		st = Unknown
 	}
-	return len(p), nil
+	if msg == "" && st != OK {
+		msg = fmt.Sprintf("exit status %d", res.ExitCode)
+	}
+	return Result{Status: st, Message: msg}
 }
 
 // firstLine returns the first line of b, trimmed, as valid UTF-8 of at
@@ -265,20 +256,21 @@ func (p *Process) Run(ctx context.Context) Result {
 }
 
 // FromHealth returns the probe of a service's health check; env and dir
-// are the service's, for an exec probe.
-func FromHealth(h *config.Health, env []string, dir string) Probe {
+// are the service's, for an exec probe, and tag prefixes the tag of its
+// process tree.
+func FromHealth(h *config.Health, env []string, dir, tag string) Probe {
 	switch {
 	case h.HTTP != "":
 		return &HTTP{URL: h.HTTP}
 	case h.TCP != "":
 		return &TCP{Addr: h.TCP}
 	}
-	return &Exec{Command: h.Exec, Env: env, Dir: dir}
+	return &Exec{Command: h.Exec, Env: env, Dir: dir, Tag: tag}
 }
 
 // FromCheck returns the probe of a configured check; now is the clock of
-// file checks.
-func FromCheck(c *config.Check, now func() time.Time) Probe {
+// file checks, and tag prefixes the tag of an exec check's process tree.
+func FromCheck(c *config.Check, now func() time.Time, tag string) Probe {
 	switch {
 	case c.HTTP != "":
 		return &HTTP{URL: c.HTTP}
@@ -291,5 +283,5 @@ func FromCheck(c *config.Check, now func() time.Time) Probe {
 	case c.OSService != "":
 		return &OSService{Name: c.OSService}
 	}
-	return &Exec{Command: c.Exec}
+	return &Exec{Command: c.Exec, Tag: tag}
 }

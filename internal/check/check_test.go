@@ -221,22 +221,17 @@ func TestFirstLine(t *testing.T) {
 	if got := firstLine([]byte("  a\xffb \nc")); got != "a?b" {
 		t.Errorf("firstLine = %q", got)
 	}
-	var lb limitedBuffer
-	lb.Write(make([]byte, maxOutput+10))
-	if n, _ := lb.Write([]byte("x")); n != 1 || lb.b.Len() != maxOutput {
-		t.Errorf("limitedBuffer kept %d bytes", lb.b.Len())
-	}
 }
 
 func TestFrom(t *testing.T) {
 	h := &config.Health{HTTP: "http://x"}
-	if _, ok := FromHealth(h, nil, "").(*HTTP); !ok {
+	if _, ok := FromHealth(h, nil, "", "").(*HTTP); !ok {
 		t.Error("http health is not an HTTP probe")
 	}
-	if _, ok := FromHealth(&config.Health{TCP: "x:1"}, nil, "").(*TCP); !ok {
+	if _, ok := FromHealth(&config.Health{TCP: "x:1"}, nil, "", "").(*TCP); !ok {
 		t.Error("tcp health is not a TCP probe")
 	}
-	if _, ok := FromHealth(&config.Health{Exec: []string{"x"}}, nil, "").(*Exec); !ok {
+	if _, ok := FromHealth(&config.Health{Exec: []string{"x"}}, nil, "", "").(*Exec); !ok {
 		t.Error("exec health is not an Exec probe")
 	}
 	for _, tt := range []struct {
@@ -249,7 +244,7 @@ func TestFrom(t *testing.T) {
 		{config.Check{Process: "x"}, "*check.Process"},
 		{config.Check{Exec: []string{"x"}}, "*check.Exec"},
 	} {
-		if got := typeName(FromCheck(&tt.c, nil)); got != tt.want {
+		if got := typeName(FromCheck(&tt.c, nil, "")); got != tt.want {
 			t.Errorf("FromCheck(%+v) = %s, want %s", tt.c, got, tt.want)
 		}
 	}
@@ -283,7 +278,7 @@ func TestRunner(t *testing.T) {
 	got := map[string][]Status{}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rn := NewRunner(rctx, func(_ context.Context, c *config.Check, r Result) {
+	rn := NewRunner(rctx, "checktest", func(_ context.Context, c *config.Check, r Result) {
 		mu.Lock()
 		got[c.Name] = append(got[c.Name], r.Status)
 		mu.Unlock()

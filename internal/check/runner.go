@@ -23,6 +23,7 @@ type State struct {
 type Runner struct {
 	report func(ctx context.Context, c *config.Check, r Result)
 	now    func() time.Time
+	tag    string
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -37,12 +38,14 @@ type running struct {
 }
 
 // NewRunner returns a Runner that reports through report, until ctx ends;
-// now is the clock of file checks (nil: time.Now).
-func NewRunner(ctx context.Context, report func(ctx context.Context, c *config.Check, r Result), now func() time.Time) *Runner {
+// now is the clock of file checks (nil: time.Now). The process tree of an
+// exec check carries the tag TAG.check.NAME.<unique> (see proc.Command), so
+// give tag the prefix of the services' tags.
+func NewRunner(ctx context.Context, tag string, report func(ctx context.Context, c *config.Check, r Result), now func() time.Time) *Runner {
 	if now == nil {
 		now = time.Now
 	}
-	return &Runner{report: report, now: now, ctx: ctx, running: map[string]*running{}}
+	return &Runner{report: report, now: now, tag: tag, ctx: ctx, running: map[string]*running{}}
 }
 
 // Apply makes the runner run checks: new and changed checks start (and
@@ -73,7 +76,7 @@ func (rn *Runner) Apply(checks map[string]*config.Check) {
 }
 
 func (rn *Runner) loop(ctx context.Context, r *running) {
-	p := FromCheck(r.cfg, rn.now)
+	p := FromCheck(r.cfg, rn.now, rn.tag+".check."+r.cfg.Name)
 	t := time.NewTicker(r.cfg.Interval)
 	defer t.Stop()
 	for {

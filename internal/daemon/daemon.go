@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
-	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version, d.notes.alert)
+	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version, run, d.notes.alert)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ type monitoring struct {
 	logs    *logwatch.Kind
 	checks  *check.Runner
 	export  http.Handler
+	tag     string // prefixes the tags of the commands of checks and collectors
 
 	ctx    context.Context // ends with stop
 	cancel context.CancelFunc
@@ -54,10 +55,12 @@ type monitoring struct {
 }
 
 // newMonitoring builds the monitoring parts over st; nothing runs until
-// start. notify hears of the alerts' transitions (alert.Options.Notify).
-func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version string,
+// start. tag prefixes the tags of the checks' and collectors' commands, as
+// it does the services'. notify hears of the alerts' transitions
+// (alert.Options.Notify).
+func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version, tag string,
 	notify func(steward.Alert, steward.AlertTransition)) (*monitoring, error) {
-	m := &monitoring{log: log, store: st, cfg: cfg, every: make(chan time.Duration, 1)}
+	m := &monitoring{log: log, store: st, cfg: cfg, tag: tag, every: make(chan time.Duration, 1)}
 	var err error
 	m.history, err = metrics.NewHistory(ctx, metrics.HistoryOptions{
 		Store: st, KeepRaw: cfg.Metrics.KeepRaw, KeepMinute: cfg.Metrics.KeepMinute, KeepHour: cfg.Metrics.KeepHour, Logger: log,
@@ -70,7 +73,7 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 		return nil, err
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.checks = check.NewRunner(m.ctx, func(ctx context.Context, c *config.Check, r check.Result) {
+	m.checks = check.NewRunner(m.ctx, tag, func(ctx context.Context, c *config.Check, r check.Result) {
 		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
 	}, nil)
 	m.sysmon = sysmon.New(sysmon.Options{Alerts: m.alerts, History: m.history, Logger: log})
@@ -177,7 +180,7 @@ func (m *monitoring) applyLocked(cfg *config.Config) {
 	default:
 	}
 	if len(cfg.Metrics.Collectors) > 0 {
-		m.wg.Go(func() { metrics.RunCollectors(cctx, cfg.Metrics.Collectors, m.history, m.log) })
+		m.wg.Go(func() { metrics.RunCollectors(cctx, m.tag, cfg.Metrics.Collectors, m.history, m.log) })
 	}
 }
 

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"maps"
@@ -90,17 +91,10 @@ func (h *History) SetRetention(raw, minute, hour time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.keep = [3]time.Duration{
-		cmpOr(raw, 24*time.Hour),
-		cmpOr(minute, 30*24*time.Hour),
-		cmpOr(hour, 365*24*time.Hour),
+		cmp.Or(raw, 24*time.Hour),
+		cmp.Or(minute, 30*24*time.Hour),
+		cmp.Or(hour, 365*24*time.Hour),
 	}
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 func seriesKey(name string, labels map[string]string) string {

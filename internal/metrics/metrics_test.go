@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var ctx = context.Background()
@@ -507,88 +507,6 @@ func TestRatesAndDisks(t *testing.T) {
 	}
 }
 
-// startTree starts a process tree: sh running script. It and its children
-// are killed when the test ends.
-func startTree(t *testing.T, script string) *exec.Cmd {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("needs sh")
-	}
-	cmd := exec.Command("sh", "-c", script)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("pkill", "-KILL", "-P", strconv.Itoa(cmd.Process.Pid)).Run()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return cmd
-}
-
-// TestTreeSampler samples a real process tree: a shell with two sleeping
-// children, one of which burns CPU.
-func TestTreeSampler(t *testing.T) {
-	cmd := startTree(t, "sleep 30 & (while :; do :; done) & wait")
-	var ts TreeSampler
-	roots := map[string]int{"burn": cmd.Process.Pid, "gone": 1 << 30}
-	var u map[string]Usage
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var err error
-		if u, err = ts.Sample(roots); err != nil {
-			t.Fatal(err)
-		}
-		if u["burn"].Procs == 3 && u["burn"].CPUPercent > 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("usage = %+v, want 3 processes burning CPU", u)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	b := u["burn"]
-	if b.RSS == 0 || b.Threads < 3 || b.OpenFiles < 3 {
-		t.Errorf("usage = %+v", b)
-	}
-	if _, ok := u["gone"]; ok {
-		t.Error("a root that does not run has usage")
-	}
-	if u, _ := ts.Sample(nil); len(u) != 0 {
-		t.Error("no roots gave usage")
-	}
-}
-
-// TestTreeSamplerNewChild has a child born into a tree between full scans:
-// the samples that skip the processes outside the trees still find it.
-func TestTreeSamplerNewChild(t *testing.T) {
-	flag := filepath.Join(t.TempDir(), "go")
-	cmd := startTree(t, "while [ ! -e "+flag+" ]; do sleep 0.01; done; sleep 30 & wait")
-	var ts TreeSampler
-	roots := map[string]int{"a": cmd.Process.Pid}
-	u, err := ts.Sample(roots) // the full scan
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u["a"].Procs < 1 || !ts.outside[os.Getpid()] || ts.outside[cmd.Process.Pid] {
-		t.Fatalf("after a full scan: usage %+v; this test outside: %v, the root outside: %v",
-			u["a"], ts.outside[os.Getpid()], ts.outside[cmd.Process.Pid])
-	}
-	if err := os.WriteFile(flag, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < fullEvery; i++ {
-		time.Sleep(100 * time.Millisecond)
-		if u, err = ts.Sample(roots); err != nil {
-			t.Fatal(err)
-		}
-		if u["a"].Procs == 2 {
-			return
-		}
-	}
-	t.Fatalf("usage %+v after %d partial scans, want the new child counted", u["a"], fullEvery-1)
-}
-
 // TestCollect runs a collector command that prints good and bad lines.
 func TestCollect(t *testing.T) {
 	if runtime.GOOS == "windows" {
@@ -599,14 +517,14 @@ func TestCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := config.Collector{Name: "app", Command: []string{script}, Every: 20 * time.Millisecond, Timeout: 5 * time.Second}
-	samples, err := Collect(ctx, c)
+	samples, err := Collect(ctx, "metricstest", c)
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("error = %v, want one about line 2", err)
 	}
 	if len(samples) != 2 || samples[0].Labels["collector"] != "app" || samples[0].Labels["queue"] != "mail" || samples[1].Value != 21.5 {
 		t.Fatalf("samples = %+v", samples)
 	}
-	if _, err := Collect(ctx, config.Collector{Name: "x", Command: []string{filepath.Join(t.TempDir(), "missing")}, Timeout: time.Second}); err == nil {
+	if _, err := Collect(ctx, "metricstest", config.Collector{Name: "x", Command: []string{filepath.Join(t.TempDir(), "missing")}, Timeout: time.Second}); err == nil {
 		t.Error("a missing command gave no error")
 	}
 	st := openStore(t)
@@ -617,16 +535,10 @@ func TestCollect(t *testing.T) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		RunCollectors(rctx, []config.Collector{c}, h, slog.New(slog.DiscardHandler))
+		RunCollectors(rctx, "metricstest", []config.Collector{c}, h, slog.New(slog.DiscardHandler))
 		close(done)
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(h.Latest(time.Hour)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("collector samples were not recorded")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the collector's samples to be recorded", func() bool { return len(h.Latest(time.Hour)) >= 2 })
 	cancel()
 	<-done
 }

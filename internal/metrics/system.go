@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -108,9 +109,7 @@ func (s System) Samples(extra map[string]string) []Sample {
 	}
 	for _, fs := range s.Filesystems {
 		labels := map[string]string{"mount": fs.Mount}
-		for k, v := range extra {
-			labels[k] = v
-		}
+		maps.Copy(labels, extra)
 		out = append(out,
 			Sample{Name: SystemDiskUsed, Labels: labels, Value: float64(fs.Used)},
 			Sample{Name: SystemDiskPercent, Labels: labels, Value: fs.Percent})

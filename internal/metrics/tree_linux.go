@@ -128,7 +128,7 @@ func openFiles(pid int) int {
 		if err != nil || n <= 0 {
 			return count
 		}
-		c, _, _ := unix.ParseDirent(buf[:n], -1, nil)
-		count += c
+		_, entries, _ := unix.ParseDirent(buf[:n], -1, nil) // "." and ".." not counted
+		count += entries
 	}
 }

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/stewardhq/steward/internal/proc"
 )
 
 // DefaultExecTimeout bounds one run of an exec notifier when Timeout is 0.
@@ -97,7 +98,9 @@ func NewExec(c ExecConfig, r Resolver) (*Exec, error) {
 // maxExecOutput is how much of the program's output an error quotes.
 const maxExecOutput = 1024
 
-// Notify runs the program and waits for it, at most the timeout.
+// Notify runs the program and waits for it, at most the timeout. The
+// program runs through proc.Run: whatever it leaves running is killed when
+// it exits or times out.
 func (e *Exec) Notify(ctx context.Context, m Message) error {
 	body, err := json.Marshal(m)
 	if err != nil {
@@ -105,39 +108,30 @@ func (e *Exec) Notify(ctx context.Context, m Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.path, e.args...)
-	cmd.Dir = e.dir
-	cmd.Stdin = bytes.NewReader(append(body, '\n'))
-	var out limitedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// A grandchild holding the output pipe must not keep Notify waiting.
-	cmd.WaitDelay = time.Second
-	cmd.Env = append(os.Environ(),
+	env := append(os.Environ(),
 		"STEWARD_NOTIFY_KEY="+m.Key,
 		"STEWARD_NOTIFY_STATUS="+string(m.Status),
 		"STEWARD_NOTIFY_SEVERITY="+m.Severity,
 		"STEWARD_NOTIFY_TITLE="+m.Title(),
 	)
-	cmd.Env = append(cmd.Env, e.env...)
-	err = cmd.Run()
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	res, err := proc.Run(ctx, proc.Command{
+		Path:      e.path,
+		Args:      append([]string{e.path}, e.args...),
+		Env:       append(env, e.env...),
+		Dir:       e.dir,
+		Stdin:     bytes.NewReader(append(body, '\n')),
+		MaxOutput: maxExecOutput,
+	})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		err = fmt.Errorf("timed out after %v: %w", e.timeout, err)
+	case err == nil:
+		if err = res.Failed(); err == nil {
+			return nil
+		}
 	}
-	if o := strings.TrimSpace(out.String()); o != "" {
+	if o := strings.TrimSpace(string(res.Output)); o != "" {
 		return fmt.Errorf("exec: %s: %w: %s", filepath.Base(e.path), err, oneLine(o))
 	}
 	return fmt.Errorf("exec: %s: %w", filepath.Base(e.path), err)
-}
-
-// limitedBuffer keeps the first maxExecOutput bytes written to it.
-type limitedBuffer struct{ bytes.Buffer }
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxExecOutput - b.Len(); room > 0 {
-		b.Buffer.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }

@@ -1,13 +1,17 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +30,15 @@ func execHelper(mode string) int {
 		return 3
 	case "sleep":
 		time.Sleep(time.Minute)
+		return 0
+	case "orphan": // leave a child running and say its pid
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			return 2
+		}
+		if err := os.WriteFile(os.Getenv(execOutEnv), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+			return 2
+		}
 		return 0
 	}
 	in, err := io.ReadAll(os.Stdin)
@@ -121,6 +134,42 @@ func TestExec(t *testing.T) {
 	}
 	if err := missing.Notify(context.Background(), m); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing program: err = %v, want not exist", err)
+	}
+}
+
+// TestExecLeavesNoOrphan runs a program that leaves a child running: once
+// Notify returns, the child is dead.
+func TestExecLeavesNoOrphan(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	out := filepath.Join(t.TempDir(), "pid")
+	t.Setenv(execOutEnv, out)
+	t.Setenv(execHelperEnv, "orphan")
+	e, err := NewExec(ExecConfig{Command: []string{os.Args[0], "-test.run=^$"}}, Resolver{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Notify(context.Background(), testMessage()); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return // gone, and reaped
+	}
+	if i := bytes.LastIndexByte(stat, ')'); i < 0 || !bytes.HasPrefix(stat[i+1:], []byte(" Z")) {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill() // do not leave it to the next tests
+		}
+		t.Errorf("the program's child %d is alive after Notify returned: %s", pid, stat)
 	}
 }
 

@@ -1,13 +1,15 @@
-// Package proc starts the processes steward supervises and ends them together
-// with every process they leave behind, using what each OS offers for that:
-// process groups, the parent-death signal, a child subreaper and /proc on
-// Linux; process groups and the kernel process table on macOS; job objects and
-// console control events on Windows. Children carry a tag in their
+// Package proc starts the processes steward supervises and runs its one-shot
+// commands (Run: probes, checks, collectors, notifier programs), and ends
+// them together with every process they leave behind, using what each OS
+// offers for that: process groups, the parent-death signal, a child
+// subreaper and /proc on Linux; process groups and the kernel process table
+// on macOS; job objects and console control events on Windows. Children carry a tag in their
 // environment (STEWARD_TAG) so that processes which left their tree, and those
 // a killed steward left behind, can still be found.
 //
 // It sits at the bottom of the import graph: it imports nothing of steward,
-// and any package that runs processes (supervise, kinds) may import it.
+// and any package that runs processes (supervise, check, metrics, notify)
+// may import it; none of them runs a command with os/exec.
 package proc
 
 import (
@@ -42,9 +44,10 @@ type Spec struct {
 	// User and Group (a name or a numeric id) run the child as that user
 	// and group. POSIX only: Start fails on Windows when either is set.
 	User, Group string
-	// Stdout and Stderr are write ends handed to the child; nil means the
-	// null device. Start does not close them.
-	Stdout, Stderr *os.File
+	// Stdin is the read end handed to the child as its standard input, and
+	// Stdout and Stderr are write ends; nil means the null device. Start
+	// does not close them.
+	Stdin, Stdout, Stderr *os.File
 	// Tag is put in the child's environment as STEWARD_TAG=<Tag>, replacing
 	// any STEWARD_TAG in Env. Empty leaves Env as it is, and then KillTree
 	// finds the tree only through process groups and parent links.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -147,14 +148,7 @@ func killAndWait(victims []procInfo, deadline time.Time) ([]procInfo, error) {
 		return pi.zombie || pi.start != v.start
 	}
 	for delay := time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 50*time.Millisecond) {
-		all := true
-		for _, v := range killed {
-			if !exited(v) {
-				all = false
-				break
-			}
-		}
-		if all {
+		if !slices.ContainsFunc(killed, func(v procInfo) bool { return !exited(v) }) {
 			break
 		}
 		time.Sleep(delay)

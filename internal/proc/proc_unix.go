@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,9 +36,9 @@ type Process struct {
 	reaped bool
 }
 
-// Start starts the process spec describes, with the null device as its
-// stdin, as the leader of a new process group. On Linux the child gets
-// SIGKILL when steward dies (the parent-death signal).
+// Start starts the process spec describes as the leader of a new process
+// group. On Linux the child gets SIGKILL when steward dies (the
+// parent-death signal).
 func Start(spec Spec) (*Process, error) {
 	p, err := start(spec)
 	if err != nil {
@@ -62,6 +63,9 @@ func start(spec Spec) (*Process, error) {
 	}
 	defer null.Close()
 	files := []*os.File{null, null, null}
+	if spec.Stdin != nil {
+		files[0] = spec.Stdin
+	}
 	if spec.Stdout != nil {
 		files[1] = spec.Stdout
 	}
@@ -183,14 +187,7 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 	// Once the main process is reaped, the group is still ours while no
 	// process has its pid: the kernel does not hand out the id of a live
 	// process group.
-	group := true
-	if p.reaped {
-		for _, pi := range procs {
-			if pi.pid == p.pid {
-				group = false
-			}
-		}
-	}
+	group := !p.reaped || !slices.ContainsFunc(procs, func(pi procInfo) bool { return pi.pid == p.pid })
 	tree = liveTree(procs, func(pi procInfo) bool {
 		switch {
 		case pi.pid == p.pid:

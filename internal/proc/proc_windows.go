@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,9 +27,9 @@ type Process struct {
 	exited bool           // Wait has returned: the pid may name another process
 }
 
-// Start starts the process spec describes, with the null device as its
-// stdin, in a new process group and a job object of its own that kills all
-// its processes when steward exits (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE).
+// Start starts the process spec describes in a new process group and a job
+// object of its own that kills all its processes when steward exits
+// (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE).
 // The process is created suspended and resumed once it is in the job, so
 // no child it starts can escape the job. Call KillTree once done with the
 // Process, also after Wait: it closes the job object.
@@ -55,6 +56,9 @@ func start(spec Spec) (*Process, error) {
 	}
 	defer null.Close()
 	files := []*os.File{null, null, null}
+	if spec.Stdin != nil {
+		files[0] = spec.Stdin
+	}
 	if spec.Stdout != nil {
 		files[1] = spec.Stdout
 	}
@@ -336,11 +340,8 @@ func findExecutable(path string, exts []string) (string, error) {
 		fi, err := os.Stat(p)
 		return err == nil && !fi.IsDir()
 	}
-	ext := strings.ToLower(filepath.Ext(path))
-	for _, e := range exts {
-		if ext == e && isFile(path) {
-			return "", nil
-		}
+	if slices.Contains(exts, strings.ToLower(filepath.Ext(path))) && isFile(path) {
+		return "", nil
 	}
 	for _, e := range exts {
 		if isFile(path + e) {

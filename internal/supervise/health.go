@@ -34,7 +34,7 @@ func (s *service) startHealth(ctx context.Context, inst *instance) {
 	}
 	hctx, cancel := context.WithCancel(ctx)
 	inst.healthStop = cancel
-	go s.healthLoop(hctx, inst.n, *cfg.Health, check.FromHealth(cfg.Health, env, dir), inst.started)
+	go s.healthLoop(hctx, inst.n, *cfg.Health, check.FromHealth(cfg.Health, env, dir, s.sup.opts.Tag+"."+s.name+".health"), inst.started)
 }
 
 // stopHealth ends inst's health checks and forgets its health.

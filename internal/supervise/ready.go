@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/proc"
 )
 
 // probeEvery is how often a tcp, http or exec readiness probe is retried.
@@ -45,8 +45,10 @@ type output struct {
 }
 
 // checkReady returns nil once the service described by cfg is ready, or an
-// error saying why not when ctx ends first.
-func checkReady(ctx context.Context, cfg *config.Service, env []string, dir string, out output) error {
+// error saying why not when ctx ends first. An exec probe runs with env in
+// dir, its process tree tagged with tag (see proc.Command) and killed after
+// each try.
+func checkReady(ctx context.Context, cfg *config.Service, env []string, dir, tag string, out output) error {
 	r := cfg.Ready
 	var err error
 	switch {
@@ -72,9 +74,11 @@ func checkReady(ctx context.Context, cfg *config.Service, env []string, dir stri
 		err = poll(ctx, func(ctx context.Context) error { return probeHTTP(ctx, r.HTTP) })
 	case len(r.Exec) > 0:
 		err = poll(ctx, func(ctx context.Context) error {
-			cmd := exec.CommandContext(ctx, r.Exec[0], r.Exec[1:]...)
-			cmd.Env, cmd.Dir = env, dir
-			return cmd.Run()
+			res, err := proc.Run(ctx, proc.Command{Path: r.Exec[0], Args: r.Exec, Env: env, Dir: dir, Tag: tag})
+			if err != nil {
+				return err
+			}
+			return res.Failed()
 		})
 	case r.Log != "":
 		err = waitLine(ctx, regexp.MustCompile(r.Log), out)

@@ -129,7 +129,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		if unsubscribe != nil {
 			defer unsubscribe()
 		}
-		inst.ready <- checkReady(rctx, cfg, env, dir, output{lines: lines, tail: s.log.Tail, since: inst.started})
+		inst.ready <- checkReady(rctx, cfg, env, dir, s.sup.opts.Tag+"."+s.name+".ready", output{lines: lines, tail: s.log.Tail, since: inst.started})
 	}()
 }
 
