@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/outbox"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 func TestRouterConfig(t *testing.T) {
@@ -48,7 +50,7 @@ notify:
 alerts:
   routes:
     - {match: {service: "api"}, to: [hook], group_wait: 0s}
-`))
+`), config.Registry{Notifiers: notify.Types()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +66,15 @@ alerts:
 	messages := func(want int) []notify.Message {
 		t.Helper()
 		var list []outbox.Notification
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		testwait.NoError(t, 5*time.Second, func() error {
 			if list, err = n.List(ctx, outbox.Filter{}); err != nil {
-				t.Fatal(err)
+				return err
 			}
-			if len(list) >= want || time.Now().After(deadline) {
-				break
+			if len(list) != want {
+				return fmt.Errorf("%d notifications, want %d", len(list), want)
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if len(list) != want {
-			t.Fatalf("%d notifications, want %d", len(list), want)
-		}
+			return nil
+		})
 		var out []notify.Message
 		for i := len(list) - 1; i >= 0; i-- {
 			out = append(out, list[i].Message)
@@ -110,17 +108,17 @@ notifications: {max_age: 1h}
 alerts:
   routes:
     - {to: [pager], group_wait: 0s}
-`))
+`), config.Registry{Notifiers: notify.Types()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.apply(cfg2)
 	n.alert(steward.Alert{ID: 9, Rule: "cpu", Subject: "machine", Severity: "warning"}, steward.AlertTransition{Time: now, To: steward.AlertFiring})
-	list, _ := n.List(ctx, outbox.Filter{Notifier: "pager"})
-	for deadline := time.Now().Add(5 * time.Second); len(list) == 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	var list []outbox.Notification
+	testwait.For(t, 5*time.Second, "a notification to pager", func() bool {
 		list, _ = n.List(ctx, outbox.Filter{Notifier: "pager"})
-	}
+		return len(list) > 0
+	})
 	if len(list) != 1 || list[0].Message.Alerts[0].ID != "alert-9" {
 		t.Errorf("after apply: %+v", list)
 	}

@@ -129,7 +129,7 @@ func newHarness(t *testing.T, yaml string) *harness {
 // follows the files of the test's directory.
 func (h *harness) start() (stop func()) {
 	h.t.Helper()
-	c, err := config.Parse(filepath.Join(h.dir, "steward.yaml"), []byte(h.yaml))
+	c, err := config.Parse(filepath.Join(h.dir, "steward.yaml"), []byte(h.yaml), registry())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -330,4 +330,9 @@ func matches(t *testing.T, reg *prometheus.Registry) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// registry is the configuration registry with this kind only.
+func registry() config.Registry {
+	return config.Registry{Kinds: map[string]config.KindSchema{Name: Definition().Schema}}
 }

@@ -38,7 +38,7 @@ func (f *fakeSampler) Sample(context.Context) (metrics.System, error) {
 
 func parse(t *testing.T, yaml string) *config.Service {
 	t.Helper()
-	c, err := config.Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml))
+	c, err := config.Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +189,9 @@ func TestFormat(t *testing.T) {
 			t.Errorf("format(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
 		}
 	}
+}
+
+// registry is the configuration registry with this kind only.
+func registry() config.Registry {
+	return config.Registry{Kinds: map[string]config.KindSchema{Name: Definition().Schema}}
 }
