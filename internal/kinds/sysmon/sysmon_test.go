@@ -13,15 +13,17 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/metrics"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var ctx = context.Background()
 
 // fakeSampler returns the figures a test sets.
 type fakeSampler struct {
-	mu  sync.Mutex
-	sys metrics.System
-	err error
+	mu      sync.Mutex
+	sys     metrics.System
+	err     error
+	samples int // how many were taken
 }
 
 func (f *fakeSampler) set(cpu, mem float64) {
@@ -33,6 +35,7 @@ func (f *fakeSampler) set(cpu, mem float64) {
 func (f *fakeSampler) Sample(context.Context) (metrics.System, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.samples++
 	return f.sys, f.err
 }
 
@@ -150,7 +153,15 @@ func TestRun(t *testing.T) {
 	if c := eng.Counts(); c[steward.AlertFiring] != 1 {
 		t.Errorf("counts = %v", c)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// A few more samples, the threshold still holding, raise no other alert.
+	testwait.For(t, 5*time.Second, "three more samples", func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return fs.samples >= 4
+	})
+	if c := eng.Counts(); c[steward.AlertFiring] != 1 {
+		t.Errorf("counts after more samples = %v", c)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v", err)
