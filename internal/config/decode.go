@@ -163,9 +163,6 @@ func (s *Section) List(n *yaml.Node) ([]*yaml.Node, bool) {
 // Value returns n, an alias followed.
 func (s *Section) Value(n *yaml.Node) *yaml.Node { return resolve(n) }
 
-// IsNull reports whether n, an alias followed, is null.
-func (s *Section) IsNull(n *yaml.Node) bool { return isNull(resolve(n)) }
-
 // String returns the text of the scalar n. It returns false when n is null
 // (the key counts as unset) or not valid.
 func (s *Section) String(n *yaml.Node, what string) (string, bool) { return s.p.str(n, what) }
@@ -176,9 +173,6 @@ func (s *Section) Strings(n *yaml.Node, what string) []*yaml.Node { return s.p.s
 // Path returns the path n names, made absolute from the configuration
 // file's directory.
 func (s *Section) Path(n *yaml.Node, what string) (string, bool) { return s.p.path(n, what) }
-
-// Bool returns the boolean n.
-func (s *Section) Bool(n *yaml.Node, what string) (bool, bool) { return s.p.boolean(n, what) }
 
 // Count returns the whole number n, which must not be negative.
 func (s *Section) Count(n *yaml.Node, what string) (int, bool) { return s.p.count(n, what) }
