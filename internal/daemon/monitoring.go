@@ -64,10 +64,6 @@ func newMonitoring(ctx context.Context, cfg *config.Config, reg kinds.Registry, 
 	if err != nil {
 		return nil, err
 	}
-	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.checks = check.NewRunner(m.ctx, func(ctx context.Context, c *config.Check, r check.Result) {
-		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
-	}, nil)
 	host := kinds.Host{Store: st, Alerts: m.alerts, History: m.history, Events: rec, Output: m.serviceLog, Logger: log}
 	m.kinds = make(map[string]supervise.NewRunner, len(reg))
 	var collectors []prometheus.Collector
@@ -81,6 +77,10 @@ func newMonitoring(ctx context.Context, cfg *config.Config, reg kinds.Registry, 
 			collectors = append(collectors, c)
 		}
 	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.checks = check.NewRunner(m.ctx, func(ctx context.Context, c *config.Check, r check.Result) {
+		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
+	}, nil)
 	m.export = metrics.NewExporter(metrics.ExporterOptions{
 		History: m.history,
 		Services: func() []steward.ServiceStatus {
