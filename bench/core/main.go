@@ -24,6 +24,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/kinds/builtin"
 	"github.com/stewardhq/steward/internal/proc"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
@@ -114,7 +115,7 @@ func newHarness(yaml string, on func(steward.Event)) (*harness, error) {
 		return nil, err
 	}
 	h := &harness{dir: dir}
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: "+dir+"\n"+yaml))
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: "+dir+"\n"+yaml), builtin.Config())
 	if err != nil {
 		return nil, err
 	}

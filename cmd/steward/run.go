@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/daemon"
+	"github.com/stewardhq/steward/internal/kinds/builtin"
+	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
@@ -48,7 +50,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready f
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d, err := daemon.New(ctx, cfg, daemon.Options{Version: version, Logger: logger, Ready: ready})
+	d, err := daemon.New(ctx, cfg, daemon.Options{Version: version, Kinds: builtin.Kinds(), Logger: logger, Ready: ready})
 	if err != nil {
 		return printConfigErrors(err, logTo)
 	}
@@ -87,7 +89,7 @@ func configFile(g *globals) string {
 
 // loadConfig loads the config file, printing each error as FILE:LINE:COL.
 func loadConfig(g *globals, stderr io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(configFile(g))
+	cfg, err := config.Load(configFile(g), builtin.Config())
 	if err != nil {
 		return nil, printConfigErrors(err, stderr)
 	}
@@ -120,7 +122,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := cfg.Notifiers(); err != nil {
+			if _, err := notify.Build(cfg); err != nil {
 				return printConfigErrors(err, cmd.ErrOrStderr())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d services\n", cfg.File, len(cfg.Services))

@@ -35,7 +35,7 @@ services:
   crasher:
     command: [sh, -c, "exit 1"]
     restart: {policy: always, backoff: 0s, max_backoff: 0s, max_restarts: 100, window: 1h}
-`))
+`), config.Registry{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,16 @@
 // Package config reads steward's YAML configuration: its schema, the defaults
 // (in this file, monitoring.go and notify.go), strict validation that
 // reports every error with its FILE:LINE:COL position, and the diff of two
-// configurations. It imports the YAML parser, and notify and logwatch for
-// the schemas and validation of notifiers and log watches: any package may
-// import it but those two and what they import (store, logcap).
+// configurations. The sections it does not know itself — the services of a
+// built-in kind and the settings of each type of notifier — are decoded by
+// their owners through a Registry passed to Parse, with the Section API of
+// decode.go. Config is data and validation: it builds no notifier, watcher
+// or store. It is a leaf next to the root package: it imports only the YAML
+// parser and the standard library, no internal package (deps_test.go locks
+// that), and any package may import it.
 package config
 
-import (
-	"time"
-
-	"github.com/stewardhq/steward/internal/logwatch"
-	"github.com/stewardhq/steward/internal/notify"
-)
+import "time"
 
 // Defaults. This is the one place they are written down; the README links here.
 const (
@@ -57,14 +56,15 @@ type Config struct {
 	Alerts     Alerts            `json:"alerts"`
 	Metrics    Metrics           `json:"metrics"`
 	// Notify holds the notifiers by name, their secrets as references
-	// (see Notifiers); NotifyOrder holds the names in file order.
-	Notify        map[string]notify.Config `json:"notify,omitempty"`
-	NotifyOrder   []string                 `json:"-"`
-	Notifications Notifications            `json:"notifications"`
+	// (resolved by whoever builds them); NotifyOrder holds the names in
+	// file order.
+	Notify        map[string]*Notifier `json:"notify,omitempty"`
+	NotifyOrder   []string             `json:"-"`
+	Notifications Notifications        `json:"notifications"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
-	// at locates what Notifiers may find wrong.
-	at *positions
+	// errFile names the file in errors, as Parse was given it.
+	errFile string
 }
 
 // API says where steward serves its HTTP API.
@@ -115,11 +115,9 @@ type Service struct {
 	// Health and Limits are for exec services; nil when not set.
 	Health *Health `json:"health,omitempty"`
 	Limits *Limits `json:"limits,omitempty"`
-	// Sysmon is set for a service of kind sysmon.
-	Sysmon *Sysmon `json:"sysmon,omitempty"`
-	// Logwatch is set for a service of kind logwatch; its files are
-	// absolute.
-	Logwatch *logwatch.Config `json:"logwatch,omitempty"`
+	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
+	// service of a kind other than exec; nil for exec.
+	Spec any `json:"spec,omitempty"`
 }
 
 // Ready says when a started service counts as ready for its dependents. At

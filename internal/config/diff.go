@@ -64,7 +64,7 @@ func Compare(old, cur *Config) Diff {
 			{"checks", old.Checks, cur.Checks},
 			{"alerts", old.Alerts, cur.Alerts},
 			{"metrics", old.Metrics, cur.Metrics},
-			{"notify", old.Notify, cur.Notify},
+			{"notify", notifierSpecs(old.Notify), notifierSpecs(cur.Notify)},
 			{"notifications", old.Notifications, cur.Notifications},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
@@ -77,6 +77,16 @@ func Compare(old, cur *Config) Diff {
 	slices.Sort(d.Changed)
 	slices.Sort(d.Unchanged)
 	return d
+}
+
+// notifierSpecs returns the type and spec of each notifier, by name: what
+// a change of the notifiers is, their positions in the file aside.
+func notifierSpecs(ns map[string]*Notifier) map[string][2]any {
+	out := make(map[string][2]any, len(ns))
+	for name, n := range ns {
+		out[name] = [2]any{n.Type, n.Spec}
+	}
+	return out
 }
 
 // Empty reports whether d changes nothing.

@@ -57,10 +57,10 @@ func TestCompareSettings(t *testing.T) {
 }
 
 func TestCompareSections(t *testing.T) {
-	old := mustParse(t, "checks:\n  c: {tcp: \"127.0.0.1:1\"}\nnotify:\n  h: {webhook: {url: \"http://127.0.0.1:1/\"}}\n")
-	cur := mustParse(t, "checks:\n  c: {tcp: \"127.0.0.1:2\"}\nnotify:\n  h: {webhook: {url: \"http://127.0.0.1:1/\"}}\nmetrics: {every: 30s}\n")
+	old := mustParse(t, "checks:\n  c: {tcp: \"127.0.0.1:1\"}\nnotify:\n  h: {hook: {url: \"http://127.0.0.1:1/\"}}\n")
+	cur := mustParse(t, "checks:\n  c: {tcp: \"127.0.0.1:2\"}\nnotify:\n  h: {hook: {url: \"http://127.0.0.1:2/\"}}\nmetrics: {every: 30s}\n")
 	d := Compare(old, cur)
-	if want := (Diff{Sections: []string{"checks", "metrics"}}); !reflect.DeepEqual(d, want) {
+	if want := (Diff{Sections: []string{"checks", "metrics", "notify"}}); !reflect.DeepEqual(d, want) {
 		t.Errorf("got %+v, want %+v", d, want)
 	}
 	if d.Empty() {

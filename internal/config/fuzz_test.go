@@ -42,14 +42,15 @@ services:
 	f.Add([]byte("services:\n  a: {command: {x: y}, stop: {timeout: 10}}\n"))
 	f.Add([]byte("services:\n  a: {command: x, depends_on: [b]}\n  b: {command: x, depends_on: [a]}\n"))
 	f.Add([]byte("services:\n  a: &a {command: x, <<: *a}\n  b: *a\n"))
-	f.Add([]byte("services:\n  a: {kind: sysmon, every: 10s}\nchecks: {}\n"))
-	// Notifiers, routes and a log watch.
-	f.Add([]byte("notify:\n  h: {webhook: {url: \"https://h/${env:T}\", headers: {X: y}}}\n  m: {smtp: {host: h, from: a@b.c, to: [d@e.f]}}\n" +
+	f.Add([]byte("services:\n  a: {kind: probe, target: tcp:x, every: 10s}\nchecks: {}\n"))
+	// Notifiers, routes and a service of a kind that refers to another
+	// (the test registry's; the built-in ones are fuzzed in kinds/builtin).
+	f.Add([]byte("notify:\n  h: {hook: {url: \"https://h/${env:T}\"}}\n  m: {page: {url: x}}\n" +
 		"alerts: {routes: [{match: {severity: critical}, to: [h, m], group_wait: 0s}]}\n" +
-		"services:\n  a: {command: x}\n  w: {kind: logwatch, files: [x.log], service: a, rules: [{match: 'E(?P<x>.)', when: 2 in 1m, message: $x}]}\n"))
+		"services:\n  a: {command: x}\n  w: {kind: probe, target: tcp:x, peer: a, alert: \"> 5 for 1m\", depends_on: [a]}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse("f.yaml", data)
+		c, err := Parse("f.yaml", data, testRegistry())
 		if err != nil {
 			checkErrors(t, c, err)
 		} else {
@@ -64,7 +65,7 @@ services:
 			t.Fatalf("Socket error %v is not among Parse's: %v", serr, err)
 		}
 		// Parsing is deterministic.
-		c2, err2 := Parse("f.yaml", data)
+		c2, err2 := Parse("f.yaml", data, testRegistry())
 		if errString(err) != errString(err2) {
 			t.Fatalf("second Parse: got error %v, first was %v", err2, err)
 		}
@@ -125,11 +126,9 @@ func checkConfig(t *testing.T, c *Config) {
 			t.Fatalf("service %q missing or misnamed", name)
 		case checkName(name) != "":
 			t.Fatalf("invalid name accepted: %s", checkName(name))
-		case s.Kind == KindSysmon && (s.Sysmon == nil || s.Sysmon.Every <= 0 || len(s.Command) > 0):
-			t.Fatalf("sysmon service %q: %+v, command %q", name, s.Sysmon, s.Command)
-		case s.Kind == KindLogwatch && (s.Logwatch == nil || s.Logwatch.Validate() != nil || len(s.Command) > 0):
-			t.Fatalf("logwatch service %q: %+v, command %q", name, s.Logwatch, s.Command)
-		case s.Kind != KindSysmon && s.Kind != KindLogwatch && (s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == ""):
+		case s.Kind == "probe" && (s.Spec == nil || s.Spec.(*testProbe).Every <= 0 || len(s.Command) > 0):
+			t.Fatalf("probe service %q: %+v, command %q", name, s.Spec, s.Command)
+		case s.Kind != "probe" && s.Kind != "bare" && (s.Kind != DefaultKind || len(s.Command) == 0 || s.Command[0] == "" || s.Spec != nil):
 			t.Fatalf("service %q: kind %q, command %q", name, s.Kind, s.Command)
 		case s.EnvFile != "" && !filepath.IsAbs(s.EnvFile), s.WorkingDir != "" && !filepath.IsAbs(s.WorkingDir):
 			t.Fatalf("service %q: relative path", name)

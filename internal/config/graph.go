@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -43,7 +44,7 @@ func (p *parser) checkDeps(c *Config) {
 	visit = func(name string) {
 		state[name] = onPath
 		path = append(path, name)
-		for _, dep := range sortedKeys(edges[name]) {
+		for _, dep := range slices.Sorted(maps.Keys(edges[name])) {
 			switch state[dep] {
 			case unvisited:
 				visit(dep)
@@ -67,15 +68,6 @@ func (p *parser) checkDeps(c *Config) {
 			visit(name)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // StartOrder returns the services in layers: the first holds the services
@@ -118,7 +110,7 @@ func (c *Config) StartOrder() [][]string {
 		layer = next
 	}
 	if len(waiting) > 0 {
-		layers = append(layers, sortedKeys(waiting))
+		layers = append(layers, slices.Sorted(maps.Keys(waiting)))
 	}
 	return layers
 }

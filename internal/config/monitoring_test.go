@@ -17,14 +17,8 @@ alerts:
   routes:
     - {match: {severity: critical, subject: "web-*"}, to: [ops-mail], group_wait: 10s, repeat: 1h}
 notify:
-  ops-mail: {exec: {command: ./mail.sh}}
+  ops-mail: {hook: {url: "https://h/"}}
 services:
-  machine:
-    kind: sysmon
-    every: 15s
-    depends_on: [web]
-    restart: {policy: always}
-    alert: {cpu: "> 80% for 5m", memory: "> 85%", "disk:/": "> 90%", swap: "> 1GiB", load1: "> 4", net_recv: "> 10MB"}
   web:
     command: ./web
     health: {http: "http://127.0.0.1:8080/health", interval: 10s, timeout: 2s, retries: 3, start_period: 30s}
@@ -40,20 +34,6 @@ checks:
   nginx: {process: nginx}
   disk-smart: {exec: "check_smart -d /dev/sda", timeout: 20s}
 `)
-	m := c.Services["machine"]
-	if m.Kind != KindSysmon || m.Sysmon.Every != 15*time.Second || m.Restart.Policy != RestartAlways || m.Command != nil {
-		t.Errorf("machine = %+v", m)
-	}
-	var keys []string
-	for _, th := range m.Sysmon.Alerts {
-		keys = append(keys, th.Key+" "+th.Op+" "+th.Unit)
-	}
-	if want := []string{"cpu > %", "disk:/ > %", "load1 > ", "memory > %", "net_recv > B", "swap > B"}; !reflect.DeepEqual(keys, want) {
-		t.Errorf("thresholds = %q, want %q", keys, want)
-	}
-	if th := m.Sysmon.Alerts[0]; th.For != 5*time.Minute || th.Value != 80 {
-		t.Errorf("cpu threshold = %+v", th)
-	}
 	web := c.Services["web"]
 	if h := web.Health; h == nil || h.HTTP == "" || h.Interval != 10*time.Second || h.Timeout != 2*time.Second ||
 		h.Retries != 3 || h.StartPeriod != 30*time.Second || h.OnUnhealthy != ActionRestart {
@@ -87,9 +67,9 @@ checks:
 		t.Errorf("metrics = %+v", mt)
 	}
 
-	d := mustParse(t, "services:\n  m: {kind: sysmon}\n")
-	if d.Services["m"].Sysmon.Every != DefaultSysmonEvery || d.Alerts.Repeat != DefaultAlertRepeat || d.Metrics.KeepRaw != DefaultMetricsKeepRaw {
-		t.Errorf("defaults: %+v %+v %+v", d.Services["m"].Sysmon, d.Alerts, d.Metrics)
+	d := mustParse(t, "")
+	if d.Alerts.Repeat != DefaultAlertRepeat || d.Metrics.KeepRaw != DefaultMetricsKeepRaw {
+		t.Errorf("defaults: %+v %+v", d.Alerts, d.Metrics)
 	}
 }
 
@@ -98,22 +78,6 @@ func TestMonitoringErrors(t *testing.T) {
 		name, src string
 		want      []string
 	}{
-		{"threshold position plain", "services:\n  m:\n    kind: sysmon\n    alert: {load1: < 2 for 5}\n",
-			[]string{`steward.yaml:4:28: alert.load1: duration needs a unit, e.g. 10s`}},
-		{"threshold position quoted", "services:\n  m:\n    kind: sysmon\n    alert:\n      memory: \"> 85 pct\"\n",
-			[]string{`steward.yaml:5:21: alert.memory: unknown unit "pct", want % or a size like MB or GiB`}},
-		{"unknown figure", "services:\n  m:\n    kind: sysmon\n    alert: {cpuu: \"> 1\"}\n",
-			[]string{`steward.yaml:4:13: alert: unknown figure "cpuu" (did you mean "cpu"?); want one of cpu, disk:/, disk_read, disk_write, load1, load15, load5, memory, net_recv, net_sent, swap, or disk:MOUNTPOINT`}},
-		{"units", "services:\n  m:\n    kind: sysmon\n    alert: {load1: \"> 5%\", cpu: \"> 1GB\", \"disk:\": \"> 1\", swap: [1]}\n",
-			[]string{
-				`steward.yaml:4:20: alert.load1: load1 is not a percentage`,
-				`steward.yaml:4:33: alert.cpu: cpu takes no size unit`,
-				`steward.yaml:4:42: alert: unknown figure "disk:" (did you mean "disk:/"?); want one of cpu, disk:/, disk_read, disk_write, load1, load15, load5, memory, net_recv, net_sent, swap, or disk:MOUNTPOINT`,
-				`steward.yaml:4:64: alert.swap must be a condition like "> 80%"`,
-				`steward.yaml:4:64: alert.swap must be a string`,
-			}},
-		{"sysmon keys", "services:\n  m:\n    kind: sysmon\n    command: x\n    every: 0\n",
-			[]string{`steward.yaml:4:5: unknown key "command"`, `steward.yaml:5:12: every must be more than 0`}},
 		{"health", "services:\n  w:\n    command: x\n    health: {retries: 0, on_unhealthy: stop, interval: 0s}\n",
 			[]string{
 				`steward.yaml:4:13: health needs one of http, tcp and exec`,
@@ -178,14 +142,14 @@ func TestMonitoringErrors(t *testing.T) {
 }
 
 func TestOSServiceCheck(t *testing.T) {
-	cfg, err := Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, interval: 30s}\n"))
+	cfg, err := Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, interval: 30s}\n"), testRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := cfg.Checks["ssh"]; got == nil || got.OSService != "sshd.service" || got.Interval != 30*time.Second {
 		t.Errorf("check = %+v", got)
 	}
-	_, err = Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, process: sshd}\n"))
+	_, err = Parse("steward.yaml", []byte("checks:\n  ssh: {os_service: sshd.service, process: sshd}\n"), testRegistry())
 	if err == nil || !strings.Contains(err.Error(), "cannot both be set") {
 		t.Errorf("two probes: err = %v", err)
 	}

@@ -18,7 +18,7 @@ var testDir = filepath.Join(os.TempDir(), "steward")
 // test on any error.
 func mustParse(t *testing.T, src string) *Config {
 	t.Helper()
-	c, err := Parse(filepath.Join(testDir, "steward.yaml"), []byte(src))
+	c, err := Parse(filepath.Join(testDir, "steward.yaml"), []byte(src), testRegistry())
 	if err != nil {
 		t.Fatalf("Parse: %v\n%s", err, src)
 	}
@@ -28,7 +28,7 @@ func mustParse(t *testing.T, src string) *Config {
 // parseErrors parses src as steward.yaml and returns its error lines.
 func parseErrors(t *testing.T, src string) []string {
 	t.Helper()
-	c, err := Parse("steward.yaml", []byte(src))
+	c, err := Parse("steward.yaml", []byte(src), testRegistry())
 	if err == nil {
 		t.Fatalf("Parse succeeded, want errors\n%s", src)
 	}
@@ -375,7 +375,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	c, err := Load("steward.yaml")
+	c, err := Load("steward.yaml", testRegistry())
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -386,7 +386,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("services:\n  a: {}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load("steward.yaml")
+	_, err = Load("steward.yaml", testRegistry())
 	if got, want := err.Error(), path+`:2:3: service "a" has no command`; got != want {
 		t.Errorf("Load error: got %q, want %q", got, want)
 	}
@@ -395,13 +395,13 @@ func TestLoad(t *testing.T) {
 		t.Errorf("errors.As: got %+v, want the *Error at %s:2:3", e, path)
 	}
 
-	if _, err := Load("missing.yaml"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Load("missing.yaml", testRegistry()); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: got %v, want fs.ErrNotExist", err)
 	}
 }
 
 func TestErrorWithoutFile(t *testing.T) {
-	_, err := Parse("", []byte("bogus: 1\n"))
+	_, err := Parse("", []byte("bogus: 1\n"), testRegistry())
 	if got, want := err.Error(), `1:1: unknown key "bogus"`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -15,7 +15,7 @@ import (
 // mustParseAt parses src as file and fails the test on any error.
 func mustParseAt(t *testing.T, file, src string) *Config {
 	t.Helper()
-	c, err := Parse(file, []byte(src))
+	c, err := Parse(file, []byte(src), testRegistry())
 	if err != nil {
 		t.Fatalf("Parse: %v\n%s", err, src)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -38,7 +39,7 @@ func (d *Daemon) Validate(_ context.Context, text []byte) error {
 
 // parse parses text as file and keeps the settings a reload cannot change.
 func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
-	cfg, err := config.Parse(file, text)
+	cfg, err := config.Parse(file, text, config.Registry{Kinds: d.opts.Kinds.Schemas(), Notifiers: notify.Types()})
 	if err != nil {
 		var list config.ErrorList
 		if errors.As(err, &list) {
@@ -48,7 +49,7 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 	}
 	// Resolve the notifiers' secrets now: one that cannot be is an error
 	// at its position, and nothing changes.
-	if _, err := cfg.Notifiers(); err != nil {
+	if _, err := notify.Build(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.DataDir != d.Current().DataDir {

@@ -25,6 +25,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
+	"github.com/stewardhq/steward/internal/kinds"
 	"github.com/stewardhq/steward/internal/proc"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
@@ -33,7 +34,11 @@ import (
 // Options configure a Daemon.
 type Options struct {
 	Version string
-	Logger  *slog.Logger
+	// Kinds are the kinds of service besides exec, those the configuration
+	// was parsed with: the daemon builds their runtimes and parses the
+	// configurations of reloads with their schemas.
+	Kinds  kinds.Registry
+	Logger *slog.Logger
 	// Ready, when set, is called once the API serves and the services have
 	// been asked to start: the moment to report "running" to an OS service
 	// manager.
@@ -105,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
-	d.mon, err = newMonitoring(ctx, cfg, d.store, d.events, opts.Logger, opts.Version, run, d.notes.alert)
+	d.mon, err = newMonitoring(ctx, cfg, opts.Kinds, d.store, d.events, opts.Logger, opts.Version, run, d.notes.alert)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +120,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		LogDir:  filepath.Join(cfg.DataDir, "logs"),
 		Tag:     run,
 		Logger:  opts.Logger,
-		Kinds:   d.mon.kinds(),
+		Kinds:   d.mon.kinds,
 		Monitor: d.mon.alerts,
 	})
 	if err != nil {

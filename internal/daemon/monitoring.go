@@ -16,8 +16,7 @@ import (
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
-	"github.com/stewardhq/steward/internal/kinds/logwatch"
-	"github.com/stewardhq/steward/internal/kinds/sysmon"
+	"github.com/stewardhq/steward/internal/kinds"
 	"github.com/stewardhq/steward/internal/metrics"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
@@ -27,15 +26,14 @@ import (
 const alertKeep = 90 * 24 * time.Hour
 
 // monitoring is the metrics history, the alert engine, the standalone
-// checks, the sampling of the services' process trees and the built-in
-// kind sysmon, wired together.
+// checks, the sampling of the services' process trees and the runtimes of
+// the kinds, wired together.
 type monitoring struct {
 	log     *slog.Logger
 	store   *store.Store
 	history *metrics.History
 	alerts  *alert.Engine
-	sysmon  *sysmon.Kind
-	logs    *logwatch.Kind
+	kinds   map[string]supervise.NewRunner // of the kinds' runtimes
 	checks  *check.Runner
 	export  http.Handler
 	tag     string // prefixes the tags of the commands of checks and collectors
@@ -58,7 +56,7 @@ type monitoring struct {
 // start. tag prefixes the tags of the checks' and collectors' commands, as
 // it does the services'. notify hears of the alerts' transitions
 // (alert.Options.Notify).
-func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger, version, tag string,
+func newMonitoring(ctx context.Context, cfg *config.Config, reg kinds.Registry, st *store.Store, rec *events.Recorder, log *slog.Logger, version, tag string,
 	notify func(steward.Alert, steward.AlertTransition)) (*monitoring, error) {
 	m := &monitoring{log: log, store: st, cfg: cfg, tag: tag, every: make(chan time.Duration, 1)}
 	var err error
@@ -72,12 +70,23 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 	if err != nil {
 		return nil, err
 	}
+	host := kinds.Host{Store: st, Alerts: m.alerts, History: m.history, Events: rec, Output: m.serviceLog, Logger: log}
+	m.kinds = make(map[string]supervise.NewRunner, len(reg))
+	var collectors []prometheus.Collector
+	for name, k := range reg {
+		rt, err := k.New(host)
+		if err != nil {
+			return nil, fmt.Errorf("kind %s: %w", name, err)
+		}
+		m.kinds[name] = rt.NewRunner
+		if c, ok := rt.(prometheus.Collector); ok {
+			collectors = append(collectors, c)
+		}
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.checks = check.NewRunner(m.ctx, tag, func(ctx context.Context, c *config.Check, r check.Result) {
 		m.alerts.CheckResult(ctx, c, int(r.Status), r.Status.String(), r.Message)
 	}, nil)
-	m.sysmon = sysmon.New(sysmon.Options{Alerts: m.alerts, History: m.history, Logger: log})
-	m.logs = logwatch.New(logwatch.Options{Store: st, Alerts: m.alerts, Events: rec, Logs: m.serviceLog, Logger: log})
 	m.export = metrics.NewExporter(metrics.ExporterOptions{
 		History: m.history,
 		Services: func() []steward.ServiceStatus {
@@ -92,19 +101,14 @@ func newMonitoring(ctx context.Context, cfg *config.Config, st *store.Store, rec
 		Alerts:     m.alerts.Counts,
 		Node:       cfg.Node,
 		Version:    version,
-		Collectors: []prometheus.Collector{m.logs},
+		Collectors: collectors,
 	})
 	return m, nil
 }
 
-// kinds are the built-in kinds for the supervisor.
-func (m *monitoring) kinds() map[string]supervise.NewRunner {
-	return map[string]supervise.NewRunner{config.KindSysmon: m.sysmon.NewRunner, config.KindLogwatch: m.logs.NewRunner}
-}
-
 // serviceLog returns a supervised service's captured output, for the log
 // watches that follow it.
-func (m *monitoring) serviceLog(name string) (logwatch.Subscriber, error) {
+func (m *monitoring) serviceLog(name string) (kinds.Output, error) {
 	m.mu.Lock()
 	sup := m.sup
 	m.mu.Unlock()

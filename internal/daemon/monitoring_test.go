@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/kinds"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/testwait"
 )
@@ -26,7 +27,7 @@ func TestMonitoringApplyAfterStop(t *testing.T) {
 	defer st.Close()
 	plain := testConfig(t, dir, "services: {}\n")
 	collecting := testConfig(t, dir, "metrics:\n  collectors:\n    c: {command: [\"sleep\", \"1000\"], every: 1h}\nservices: {}\n")
-	m, err := newMonitoring(ctx, plain, st, events.NewRecorder(st), slog.New(slog.DiscardHandler), "test", "test", nil)
+	m, err := newMonitoring(ctx, plain, kinds.Registry{}, st, events.NewRecorder(st), slog.New(slog.DiscardHandler), "test", "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

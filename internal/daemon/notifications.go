@@ -57,7 +57,7 @@ var _ api.Notifications = (*notifications)(nil)
 // nothing runs until start. The notifiers' secrets are resolved here: a
 // reference that cannot be resolved is a config.ErrorList.
 func newNotifications(cfg *config.Config, st *store.Store, rec *events.Recorder, log *slog.Logger) (*notifications, error) {
-	ns, err := cfg.Notifiers()
+	ns, err := notify.Build(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (n *notifications) stop() {
 // are serialized by the daemon.
 func (n *notifications) apply(cfg *config.Config) {
 	ctx := context.Background()
-	ns, err := cfg.Notifiers()
+	ns, err := notify.Build(cfg)
 	if err != nil {
 		// A secret file that went away since the config was validated.
 		n.log.Error("notifiers not changed", "err", err)

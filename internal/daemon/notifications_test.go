@@ -24,7 +24,7 @@ import (
 // testConfig parses yaml as the config file of the data dir dir.
 func testConfig(t *testing.T, dir, yaml string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: .\n"+yaml))
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: .\n"+yaml), config.Registry{Notifiers: notify.Types()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,98 +1,86 @@
 package notify
 
-// Config is one entry of the notify: section: exactly one kind of notifier.
-type Config struct {
-	Webhook  *WebhookConfig  `json:"webhook,omitempty"`
-	SMTP     *SMTPConfig     `json:"smtp,omitempty"`
-	Exec     *ExecConfig     `json:"exec,omitempty"`
-	Syslog   *SyslogConfig   `json:"syslog,omitempty"`
-	EventLog *EventLogConfig `json:"eventlog,omitempty"`
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/stewardhq/steward/internal/config"
+)
+
+// Spec is the settings of one type of notifier, as its decoder in Types
+// returns them and config.Notifier.Spec holds them: a *WebhookConfig,
+// *SMTPConfig, *ExecConfig, *SyslogConfig or *EventLogConfig.
+type Spec interface {
+	// Validate reports every problem with the settings, with fields such
+	// as "url".
+	Validate() error
+	build(r Resolver) (Notifier, error)
 }
 
-// Kind returns the name of the kind c sets ("webhook", "smtp", "exec",
-// "syslog" or "eventlog"), or "" when it sets none or more than one.
-func (c Config) Kind() string {
-	kinds := c.kinds()
-	if len(kinds) != 1 {
-		return ""
-	}
-	return kinds[0]
-}
+var (
+	_ Spec = (*WebhookConfig)(nil)
+	_ Spec = (*SMTPConfig)(nil)
+	_ Spec = (*ExecConfig)(nil)
+	_ Spec = (*SyslogConfig)(nil)
+	_ Spec = (*EventLogConfig)(nil)
+)
 
-func (c Config) kinds() []string {
-	var ks []string
-	if c.Webhook != nil {
-		ks = append(ks, "webhook")
-	}
-	if c.SMTP != nil {
-		ks = append(ks, "smtp")
-	}
-	if c.Exec != nil {
-		ks = append(ks, "exec")
-	}
-	if c.Syslog != nil {
-		ks = append(ks, "syslog")
-	}
-	if c.EventLog != nil {
-		ks = append(ks, "eventlog")
-	}
-	return ks
-}
+func (c *WebhookConfig) build(r Resolver) (Notifier, error) { return NewWebhook(*c, r) }
+func (c *SMTPConfig) build(r Resolver) (Notifier, error)    { return NewSMTP(*c, r) }
+func (c *ExecConfig) build(r Resolver) (Notifier, error)    { return NewExec(*c, r) }
+func (c *SyslogConfig) build(Resolver) (Notifier, error)    { return NewSyslog(*c) }
+func (c *EventLogConfig) build(Resolver) (Notifier, error)  { return NewEventLog(*c) }
 
-// Validate reports every problem with c, with fields such as "webhook.url".
-func (c Config) Validate() error {
-	var p Problems
-	switch ks := c.kinds(); len(ks) {
-	case 0:
-		p.Add("", "needs one of webhook, smtp, exec, syslog or eventlog")
-	case 1:
-	default:
-		p.Add(ks[1], "only one kind per notifier, and %s is already set", ks[0])
-	}
-	if c.Webhook != nil {
-		p.Nest("webhook", c.Webhook.Validate())
-	}
-	if c.SMTP != nil {
-		p.Nest("smtp", c.SMTP.Validate())
-	}
-	if c.Exec != nil {
-		p.Nest("exec", c.Exec.Validate())
-	}
-	if c.Syslog != nil {
-		p.Nest("syslog", c.Syslog.Validate())
-	}
-	if c.EventLog != nil {
-		p.Nest("eventlog", c.EventLog.Validate())
-	}
-	return p.Err()
-}
-
-// New validates c, expands its secrets with r and returns its notifier. It
+// New validates s, expands its secrets with r and returns its notifier. It
 // has no side effects: nothing is connected, started or written.
-func New(c Config, r Resolver) (Notifier, error) {
-	if err := c.Validate(); err != nil {
+func New(s Spec, r Resolver) (Notifier, error) {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	var (
-		n   Notifier
-		err error
-	)
-	switch c.Kind() {
-	case "webhook":
-		n, err = NewWebhook(*c.Webhook, r)
-	case "smtp":
-		n, err = NewSMTP(*c.SMTP, r)
-	case "exec":
-		n, err = NewExec(*c.Exec, r)
-	case "syslog":
-		n, err = NewSyslog(*c.Syslog)
-	case "eventlog":
-		n, err = NewEventLog(*c.EventLog)
+	return s.build(r)
+}
+
+// Build builds the notifiers of cfg's notify: section with their secrets
+// resolved: ${env:NAME} from steward's environment and ${file:PATH} from
+// files, a relative PATH starting from the configuration file's directory.
+// A reference that cannot be resolved, or any other problem, is a
+// config.ErrorList at its position. It connects to nothing and starts
+// nothing; the values it resolves live only in the notifiers, which never
+// print them.
+func Build(cfg *config.Config) (map[string]Notifier, error) {
+	r := Resolver{}
+	if cfg.File != "" {
+		r.Dir = filepath.Dir(cfg.File)
 	}
-	if err != nil {
-		var p Problems
-		p.Nest(c.Kind(), err)
-		return nil, p.Err()
+	out := make(map[string]Notifier, len(cfg.Notify))
+	var errs config.ErrorList
+	for _, name := range cfg.NotifyOrder {
+		nc := cfg.Notify[name]
+		s, ok := nc.Spec.(Spec)
+		if !ok {
+			errs = append(errs, cfg.ErrorAt(nc.At[""], "notifier %q: type %q is not one of this steward's notifiers", name, nc.Type))
+			continue
+		}
+		n, err := New(s, r)
+		if err != nil {
+			var p Problems
+			p.Nest(nc.Type, err)
+			for _, fe := range FieldErrors(p.Err()) {
+				errs = append(errs, cfg.ErrorAt(nc.At.Find(fe.Field), "%s", notifierMsg(name, fe.Field, fe.Msg)))
+			}
+			continue
+		}
+		out[name] = n
 	}
-	return n, nil
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+func notifierMsg(name, field, msg string) string {
+	if field == "" {
+		return fmt.Sprintf("notifier %q: %s", name, msg)
+	}
+	return fmt.Sprintf("notifier %q: %s: %s", name, field, msg)
 }

@@ -8,48 +8,41 @@ import (
 	"testing"
 )
 
-func TestConfig(t *testing.T) {
+func TestNew(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		c    Config
-		kind string
+		s    Spec
 		errs []string
 	}{
-		{"webhook", Config{Webhook: &WebhookConfig{URL: "https://h/x"}}, "webhook", nil},
-		{"smtp", Config{SMTP: &SMTPConfig{Host: "h", From: "a@b.c", To: []string{"d@e.f"}}}, "smtp", nil},
-		{"exec", Config{Exec: &ExecConfig{Command: []string{"x"}}}, "exec", nil},
-		{"none", Config{}, "", []string{"needs one of webhook, smtp, exec, syslog or eventlog"}},
-		{"two", Config{Webhook: &WebhookConfig{URL: "https://h"}, Exec: &ExecConfig{Command: []string{"x"}}}, "",
-			[]string{"exec: only one kind per notifier, and webhook is already set"}},
-		{"nested", Config{Webhook: &WebhookConfig{}}, "webhook", []string{"webhook.url: is required"}},
-		{"smtp nested", Config{SMTP: &SMTPConfig{}}, "smtp", []string{"smtp.host", "smtp.from", "smtp.to"}},
-		{"exec nested", Config{Exec: &ExecConfig{}}, "exec", []string{"exec.command"}},
-		{"syslog nested", Config{Syslog: &SyslogConfig{Network: "x"}}, "syslog", []string{"syslog.network"}},
-		{"eventlog nested", Config{EventLog: &EventLogConfig{Source: `a\b`, EventID: 70000}}, "eventlog", []string{"eventlog.source", "eventlog.event_id"}},
+		{"webhook", &WebhookConfig{URL: "https://h/x"}, nil},
+		{"smtp", &SMTPConfig{Host: "h", From: "a@b.c", To: []string{"d@e.f"}}, nil},
+		{"exec", &ExecConfig{Command: []string{"x"}}, nil},
+		{"webhook nested", &WebhookConfig{}, []string{"url: is required"}},
+		{"smtp nested", &SMTPConfig{}, []string{"host", "from", "to"}},
+		{"exec nested", &ExecConfig{}, []string{"command"}},
+		{"syslog nested", &SyslogConfig{Network: "x"}, []string{"network"}},
+		{"eventlog nested", &EventLogConfig{Source: `a\b`, EventID: 70000}, []string{"source", "event_id"}},
 	} {
-		if got := tt.c.Kind(); got != tt.kind {
-			t.Errorf("%s: Kind = %q, want %q", tt.name, got, tt.kind)
-		}
 		want := tt.errs
 		if tt.name == "eventlog nested" && runtime.GOOS != "windows" {
-			want = append(want, "eventlog: the Windows Event Log is only available on Windows")
+			want = append(want, "the Windows Event Log is only available on Windows")
 		}
 		if tt.name == "syslog nested" && runtime.GOOS == "windows" {
-			want = append(want, "syslog: syslog is not available")
+			want = append(want, "syslog is not available")
 		}
-		checkProblems(t, tt.name, tt.c.Validate(), want)
-		n, err := New(tt.c, Resolver{})
+		checkProblems(t, tt.name, tt.s.Validate(), want)
+		n, err := New(tt.s, Resolver{})
 		if (err == nil) != (len(want) == 0) || (err == nil && n == nil) {
 			t.Errorf("%s: New = %v, %v", tt.name, n, err)
 		}
 	}
-	// An error found while building is reported under the kind.
-	_, err := New(Config{Webhook: &WebhookConfig{URL: "${env:STEWARD_NOPE}"}}, Resolver{})
-	if fes := FieldErrors(err); len(fes) != 1 || fes[0].Field != "webhook.url" {
-		t.Errorf("New with an unset variable: %v, want a webhook.url problem", err)
+	// An error found while building names its field.
+	_, err := New(&WebhookConfig{URL: "${env:STEWARD_NOPE}"}, Resolver{})
+	if fes := FieldErrors(err); len(fes) != 1 || fes[0].Field != "url" {
+		t.Errorf("New with an unset variable: %v, want a url problem", err)
 	}
 	if runtime.GOOS != "windows" {
-		n, err := New(Config{Syslog: &SyslogConfig{}}, Resolver{})
+		n, err := New(&SyslogConfig{}, Resolver{})
 		if err != nil || n == nil {
 			t.Errorf("New syslog = %v, %v", n, err)
 		}

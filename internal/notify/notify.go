@@ -1,15 +1,17 @@
 // Package notify provides steward's notifiers: small types that deliver one
 // Message — the alerts grouped into one notification — to a webhook (JSON,
 // Slack or Teams payload), by SMTP email, to a program's standard input, to
-// syslog on Unix or to the Windows Event Log. Each is configured by a
-// struct with a strict Validate and built by New without side effects;
-// secrets in their configuration come from ${env:NAME} or ${file:PATH}
-// (ExpandSecrets) and are held in a Secret, which never prints or
-// serializes its value.
+// syslog on Unix or to the Windows Event Log. Each type owns its schema:
+// Types decodes and validates its entries of the notify: section for
+// config.Parse, and Build makes the notifiers of a parsed configuration
+// without side effects. Secrets in their configuration come from
+// ${env:NAME} or ${file:PATH} (ExpandSecrets), resolved by Build, and are
+// held in a Secret, which never prints or serializes its value.
 //
 // A notifier makes one attempt per Notify call; retries, backoff and
-// durability belong to the caller (the outbox package). It imports nothing
-// of the project; the outbox, the alert engine and the daemon import it.
+// durability belong to the caller (the outbox package). Of the project it
+// imports only config; the outbox, the alert engine, cmd/steward and the
+// daemon import it.
 package notify
 
 import (

@@ -281,7 +281,7 @@ func startFakes(t *testing.T, yaml string) *fakes {
 	t.Helper()
 	testwait.NoLeak(t)
 	dir := t.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: '"+dir+"'\n"+yaml))
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: '"+dir+"'\n"+yaml), config.Registry{})
 	if err != nil {
 		t.Fatalf("parse config: %v", err)
 	}

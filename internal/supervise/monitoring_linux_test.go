@@ -183,6 +183,10 @@ func (f *fakeRunner) Run(ctx context.Context, ready func()) error {
 	return ctx.Err()
 }
 
+// testKind is the kind of the built-in services of the tests: one with no
+// keys of its own, whose runners the tests provide.
+const testKind = "sysmon"
+
 // TestBuiltinKind: a service of a built-in kind runs in-process with the
 // same states as a process: starting until ready, running with no pid,
 // stopped on a stop, and its failures follow the restart policy.
@@ -194,7 +198,7 @@ func TestBuiltinKind(t *testing.T) {
 		"done":   {finish: true},
 		"broken": nil,
 	}
-	kinds := map[string]NewRunner{config.KindSysmon: func(cfg *config.Service) (Runner, error) {
+	kinds := map[string]NewRunner{testKind: func(cfg *config.Service) (Runner, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		r := runners[cfg.Name]
@@ -215,7 +219,7 @@ services:
 `, kinds, nil)
 	h.sup.StartAll()
 	st := h.waitState("ok", steward.StateRunning)
-	if st.PID != 0 || st.Kind != config.KindSysmon || st.Reason != "ready" {
+	if st.PID != 0 || st.Kind != testKind || st.Reason != "ready" {
 		t.Errorf("ok = %+v", st)
 	}
 	h.waitState("dependent", steward.StateRunning)

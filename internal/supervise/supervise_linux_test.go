@@ -70,7 +70,8 @@ func (h *harness) parse(yaml string) *config.Config {
 	if !strings.Contains(yaml, "data_dir:") {
 		yaml = "data_dir: " + h.dir + "\n" + yaml
 	}
-	cfg, err := config.Parse(filepath.Join(h.dir, "steward.yaml"), []byte(yaml))
+	cfg, err := config.Parse(filepath.Join(h.dir, "steward.yaml"), []byte(yaml),
+		config.Registry{Kinds: map[string]config.KindSchema{testKind: {}}})
 	if err != nil {
 		h.t.Fatalf("parse config: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/ipc"
+	"github.com/stewardhq/steward/internal/kinds/builtin"
 	"github.com/stewardhq/steward/internal/logcap"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -318,7 +319,7 @@ var _ api.Configs = (*Configs)(nil)
 // NewConfigs returns Configs whose first version is text, read from file.
 func NewConfigs(file string, text []byte) (*Configs, error) {
 	c := &Configs{}
-	cfg, err := config.Parse(file, text)
+	cfg, err := config.Parse(file, text, builtin.Config())
 	if err != nil {
 		return nil, err
 	}
@@ -345,13 +346,13 @@ func (c *Configs) Current() *config.Config {
 
 // Validate parses text.
 func (c *Configs) Validate(ctx context.Context, text []byte) error {
-	_, err := config.Parse(c.Current().File, text)
+	_, err := config.Parse(c.Current().File, text, builtin.Config())
 	return err
 }
 
 // Apply parses text and makes it the current configuration.
 func (c *Configs) Apply(ctx context.Context, text []byte, who string) (api.Applied, error) {
-	cfg, err := config.Parse(c.Current().File, text)
+	cfg, err := config.Parse(c.Current().File, text, builtin.Config())
 	if err != nil {
 		return api.Applied{}, err
 	}

@@ -8,8 +8,9 @@
 // ends. A rule with a count condition ("5 in 1m") has an incident while
 // the condition holds; a rule without one has an incident from its first
 // match until no line matched for Options.Quiet. The per-rule counters are
-// exposed to Prometheus through Kind, a prometheus.Collector. The daemon
-// wiring registers it with the supervisor.
+// exposed to Prometheus through Kind, a prometheus.Collector. It decodes
+// its own services' configuration (Definition); cmd/steward lists it in
+// the built-in kinds, and the daemon builds its runtime.
 package logwatch
 
 import (
@@ -113,10 +114,11 @@ func New(o Options) *Kind {
 
 // NewRunner makes the runner of a logwatch service.
 func (k *Kind) NewRunner(cfg *config.Service) (supervise.Runner, error) {
-	if cfg.Logwatch == nil {
+	spec, ok := cfg.Spec.(*watch.Config)
+	if !ok {
 		return nil, fmt.Errorf("service %s: not of kind logwatch", cfg.Name)
 	}
-	r := &runner{k: k, name: cfg.Name, cfg: *cfg.Logwatch, rules: map[string]*ruleState{}, wake: make(chan struct{}, 1)}
+	r := &runner{k: k, name: cfg.Name, cfg: *spec, rules: map[string]*ruleState{}, wake: make(chan struct{}, 1)}
 	r.cfg.Name = cfg.Name
 	for i, rc := range r.cfg.Rules {
 		name := rc.Name

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,8 @@ var _ supervise.NewRunner = (*Kind)(nil).NewRunner
 
 // NewRunner makes the runner of a sysmon service.
 func (k *Kind) NewRunner(cfg *config.Service) (supervise.Runner, error) {
-	if cfg.Sysmon == nil {
+	spec, ok := cfg.Spec.(*Spec)
+	if !ok {
 		return nil, fmt.Errorf("service %s: not of kind sysmon", cfg.Name)
 	}
 	var s Sampler
@@ -74,35 +76,32 @@ func (k *Kind) NewRunner(cfg *config.Service) (supervise.Runner, error) {
 		s = k.o.NewSampler(cfg)
 	} else {
 		ss := &metrics.SystemSampler{}
-		for _, t := range cfg.Sysmon.Alerts {
+		for _, t := range spec.Alerts {
 			if m, ok := strings.CutPrefix(t.Key, "disk:"); ok {
 				ss.Mounts = append(ss.Mounts, m)
 			}
 		}
 		s = ss
 	}
-	return &runner{k: k, cfg: cfg, sampler: s}, nil
+	return &runner{k: k, cfg: cfg, spec: spec, sampler: s}, nil
 }
 
 // Last returns the last sample of every running sysmon service, by name.
 func (k *Kind) Last() map[string]metrics.System {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make(map[string]metrics.System, len(k.last))
-	for n, s := range k.last {
-		out[n] = s
-	}
-	return out
+	return maps.Clone(k.last)
 }
 
 type runner struct {
 	k       *Kind
 	cfg     *config.Service
+	spec    *Spec
 	sampler Sampler
 	lastErr string
 }
 
-// Run samples every cfg.Sysmon.Every until ctx ends; it is ready after the
+// Run samples every spec.Every until ctx ends; it is ready after the
 // first sample. Its thresholds' alerts resolve when it stops.
 func (r *runner) Run(ctx context.Context, ready func()) error {
 	defer func() {
@@ -110,13 +109,13 @@ func (r *runner) Run(ctx context.Context, ready func()) error {
 		delete(r.k.last, r.cfg.Name)
 		r.k.mu.Unlock()
 		if r.k.o.Alerts != nil {
-			for _, t := range r.cfg.Sysmon.Alerts {
+			for _, t := range r.spec.Alerts {
 				r.k.o.Alerts.Observe(context.WithoutCancel(ctx), alert.Condition{Rule: t.Key, Subject: r.cfg.Name,
 					Message: r.cfg.Name + " stopped"})
 			}
 		}
 	}()
-	tk := time.NewTicker(r.cfg.Sysmon.Every)
+	tk := time.NewTicker(r.spec.Every)
 	defer tk.Stop()
 	r.sample(ctx)
 	ready()
@@ -148,7 +147,7 @@ func (r *runner) sample(ctx context.Context) {
 	if r.k.o.Alerts == nil {
 		return
 	}
-	for _, t := range r.cfg.Sysmon.Alerts {
+	for _, t := range r.spec.Alerts {
 		v, ok := sys.Figure(t.Key, t.Unit)
 		c := alert.Condition{Rule: t.Key, Subject: r.cfg.Name, For: t.For, Severity: steward.SeverityWarning}
 		if !ok {

@@ -13,15 +13,17 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/metrics"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var ctx = context.Background()
 
 // fakeSampler returns the figures a test sets.
 type fakeSampler struct {
-	mu  sync.Mutex
-	sys metrics.System
-	err error
+	mu      sync.Mutex
+	sys     metrics.System
+	err     error
+	samples int // how many were taken
 }
 
 func (f *fakeSampler) set(cpu, mem float64) {
@@ -33,12 +35,13 @@ func (f *fakeSampler) set(cpu, mem float64) {
 func (f *fakeSampler) Sample(context.Context) (metrics.System, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.samples++
 	return f.sys, f.err
 }
 
 func parse(t *testing.T, yaml string) *config.Service {
 	t.Helper()
-	c, err := config.Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml))
+	c, err := config.Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +153,15 @@ func TestRun(t *testing.T) {
 	if c := eng.Counts(); c[steward.AlertFiring] != 1 {
 		t.Errorf("counts = %v", c)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// A few more samples, the threshold still holding, raise no other alert.
+	testwait.For(t, 5*time.Second, "three more samples", func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return fs.samples >= 4
+	})
+	if c := eng.Counts(); c[steward.AlertFiring] != 1 {
+		t.Errorf("counts after more samples = %v", c)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v", err)
@@ -189,4 +200,9 @@ func TestFormat(t *testing.T) {
 			t.Errorf("format(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
 		}
 	}
+}
+
+// registry is the configuration registry with this kind only.
+func registry() config.Registry {
+	return config.Registry{Kinds: map[string]config.KindSchema{Name: Definition().Schema}}
 }
