@@ -18,7 +18,7 @@ services:
     command: x
     depends_on: {migrate: completed, db: ready, cache: started, web: healthy}
   worker: {command: x, depends_on: [api, db]}
-  watch: {kind: sysmon, depends_on: {migrate: completed}}
+  watch: {kind: bare, depends_on: {migrate: completed}}
 `)
 	api := c.Services["api"]
 	if got, want := api.DependsOn, []string{"migrate", "db", "cache", "web"}; !slices.Equal(got, want) {
@@ -38,7 +38,7 @@ services:
 		t.Errorf("list form: DependsOnCond = %v, condition of api %s, want nil and ready", worker.DependsOnCond, worker.DependencyCondition("api"))
 	}
 	if got := c.Services["watch"].DependencyCondition("migrate"); got != ConditionCompleted {
-		t.Errorf("sysmon's condition of migrate = %s, want completed", got)
+		t.Errorf("the built-in kind's condition of migrate = %s, want completed", got)
 	}
 	if got := c.Dependents("migrate"); !slices.Equal(got, []string{"api", "watch"}) {
 		t.Errorf("Dependents(migrate) = %v", got)
