@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 			d.store.Close()
 		}
 	}()
-	d.events = events.NewRecorder(d.store)
+	d.events = events.NewRecorder(d.store, events.WithLogger(opts.Logger))
 	d.version, err = d.recordVersion(ctx, cfg, "startup")
 	if err != nil {
 		return nil, err
@@ -147,6 +147,7 @@ func dataDirTag(dataDir string) string {
 // closes everything.
 func (d *Daemon) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 	defer d.store.Close()
+	defer d.closeEvents() // after the supervisor's last events, before the store
 	defer d.sup.Close()
 	cfg := d.Current()
 	d.applyMu.Lock()
@@ -259,6 +260,20 @@ func (d *Daemon) httpServer(h http.Handler, l net.Listener) served {
 		}
 	}()
 	return served{l: l, srv: srv}
+}
+
+// eventsDrainTimeout bounds how long the events recorded last may take to
+// be stored when steward stops.
+const eventsDrainTimeout = 5 * time.Second
+
+// closeEvents stores what the event recorder still holds, within
+// eventsDrainTimeout; what it cannot store is logged.
+func (d *Daemon) closeEvents() {
+	ctx, cancel := context.WithTimeout(context.Background(), eventsDrainTimeout)
+	defer cancel()
+	if err := d.events.Close(ctx); err != nil {
+		d.opts.Logger.Error("store the last events", "err", err)
+	}
 }
 
 // record stores a system event; failures are logged.

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,7 +93,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := steward.Event{Type: steward.EventSystem, Reason: "started"}
-	if err := s.AppendEvent(ctx, &ev); err != nil {
+	if err := appendEvent(ctx, s, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetMeta(ctx, "run_id", "r1"); err != nil {
@@ -258,7 +260,7 @@ func TestEvents(t *testing.T) {
 			Time: t0.Add(time.Duration(i) * time.Second), Type: steward.EventState, Service: svc,
 			From: steward.StateStarting, To: steward.StateRunning, PID: 100 + i, Reason: "r",
 		}
-		if err := s.AppendEvent(ctx, &ev); err != nil {
+		if err := appendEvent(ctx, s, &ev); err != nil {
 			t.Fatal(err)
 		}
 		if ev.ID != int64(i+1) {
@@ -325,7 +327,7 @@ func TestEventsDefaultLimit(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	for range DefaultEventLimit + 5 {
-		if err := s.AppendEvent(ctx, &steward.Event{Type: steward.EventSystem}); err != nil {
+		if err := appendEvent(ctx, s, &steward.Event{Type: steward.EventSystem}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -357,7 +359,7 @@ func TestAppendEventTime(t *testing.T) {
 
 	before := time.Now()
 	ev := steward.Event{Type: steward.EventSystem}
-	if err := s.AppendEvent(ctx, &ev); err != nil {
+	if err := appendEvent(ctx, s, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.Time.Before(before.Add(-time.Second)) || ev.Time.After(time.Now()) || ev.Time.Location() != time.UTC {
@@ -366,7 +368,7 @@ func TestAppendEventTime(t *testing.T) {
 
 	given := time.Date(2024, 1, 2, 3, 4, 5, 6, time.FixedZone("x", -7200))
 	ev = steward.Event{Type: steward.EventSystem, Time: given}
-	if err := s.AppendEvent(ctx, &ev); err != nil {
+	if err := appendEvent(ctx, s, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.Time != given {
@@ -380,7 +382,7 @@ func TestAppendEventTime(t *testing.T) {
 		t.Errorf("stored Time = %v, want %v in UTC", got, given)
 	}
 
-	err = s.AppendEvent(ctx, &steward.Event{})
+	err = appendEvent(ctx, s, &steward.Event{})
 	if got := steward.ErrorCode(err); got != steward.EINVALID {
 		t.Errorf("empty type: code = %q (err %v), want %q", got, err, steward.EINVALID)
 	}
@@ -430,7 +432,7 @@ func TestPruneEvents(t *testing.T) {
 		t.Errorf("after PruneEvents(now): %+v, %v, want event %d alone", evs, err, n)
 	}
 	ev := steward.Event{Type: steward.EventSystem}
-	if err := s.AppendEvent(ctx, &ev); err != nil {
+	if err := appendEvent(ctx, s, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.ID != int64(n+1) {
@@ -451,7 +453,7 @@ func TestCheckpoint(t *testing.T) {
 	}
 	before := size()
 	for range checkpointEvery {
-		if err := s.AppendEvent(ctx, &steward.Event{Type: steward.EventSystem}); err != nil {
+		if err := appendEvent(ctx, s, &steward.Event{Type: steward.EventSystem}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -580,7 +582,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				ev := steward.Event{Type: steward.EventState, Service: "svc", PID: w*each + i}
-				if err := s.AppendEvent(ctx, &ev); err != nil {
+				if err := appendEvent(ctx, s, &ev); err != nil {
 					t.Error(err)
 					return
 				}
@@ -644,7 +646,7 @@ func TestClosed(t *testing.T) {
 		op  string
 		err error
 	}{
-		{"append event", s.AppendEvent(ctx, &steward.Event{Type: "x"})},
+		{"append events", appendEvent(ctx, s, &steward.Event{Type: "x"})},
 		{"list events", second(s.Events(ctx, EventFilter{}))},
 		{"prune events", second(s.PruneEvents(ctx, time.Now()))},
 		{"add config version", s.AddConfigVersion(ctx, &ConfigVersion{})},
@@ -679,7 +681,7 @@ func BenchmarkAppendEvent(b *testing.B) {
 			To: steward.StateBackoff, PID: 4242, Reason: "exited with status 1",
 		}
 		start := time.Now()
-		if err := s.AppendEvent(ctx, &ev); err != nil {
+		if err := appendEvent(ctx, s, &ev); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
@@ -693,7 +695,7 @@ func BenchmarkAppendEventWhileListing(b *testing.B) {
 	ctx := context.Background()
 	s, _ := openTest(b)
 	for range DefaultEventLimit {
-		if err := s.AppendEvent(ctx, &steward.Event{Type: steward.EventState, Reason: "seed"}); err != nil {
+		if err := appendEvent(ctx, s, &steward.Event{Type: steward.EventState, Reason: "seed"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -717,7 +719,7 @@ func BenchmarkAppendEventWhileListing(b *testing.B) {
 	for b.Loop() {
 		ev := steward.Event{Type: steward.EventState, Service: "api", Reason: "exited with status 1"}
 		start := time.Now()
-		if err := s.AppendEvent(ctx, &ev); err != nil {
+		if err := appendEvent(ctx, s, &ev); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
@@ -757,5 +759,85 @@ func TestMigrateEdges(t *testing.T) {
 	}
 	if err := applyMigration(ctx, db, migration{version: 2, name: "0002_x.sql"}); err == nil {
 		t.Error("applyMigration on a closed database succeeded")
+	}
+}
+
+// appendEvent stores one event with AppendEvents and sets its ID and Time.
+func appendEvent(ctx context.Context, s *Store, ev *steward.Event) error {
+	evs := []steward.Event{*ev}
+	if err := s.AppendEvents(ctx, evs); err != nil {
+		return err
+	}
+	*ev = evs[0]
+	return nil
+}
+
+// TestAppendEventsBatch: a batch is stored in order with increasing IDs,
+// or not at all.
+func TestAppendEventsBatch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	evs := []steward.Event{{Type: "a"}, {Type: "b"}, {Type: "c"}}
+	if err := s.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range evs {
+		if ev.ID != int64(i+1) || ev.Time.IsZero() {
+			t.Errorf("event %d: ID %d, Time %v; want ID %d and a Time", i, ev.ID, ev.Time, i+1)
+		}
+	}
+	bad := []steward.Event{{Type: "d"}, {}}
+	if err := s.AppendEvents(ctx, bad); steward.ErrorCode(err) != steward.EINVALID {
+		t.Errorf("batch with an empty type: err %v, want code %q", err, steward.EINVALID)
+	}
+	got, err := s.Events(ctx, EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].Type != "c" {
+		t.Errorf("stored %+v, want the first batch only", got)
+	}
+}
+
+// TestIsBusy: a write that meets another connection's write lock fails
+// with an error IsBusy recognizes; other errors are not busy.
+func TestIsBusy(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	holder, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	lock, err := holder.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	impatient, err := sql.Open("sqlite", path+"?_busy_timeout=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impatient.Close()
+	_, err = impatient.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('k', 'v')")
+	if !IsBusy(err) {
+		t.Errorf("write under another connection's lock: IsBusy(%v) = false, want true", err)
+	}
+	if IsBusy(fmt.Errorf("wrapped: %w", err)) != IsBusy(err) {
+		t.Error("IsBusy does not see through wrapping")
+	}
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddNotification(ctx, &Notification{Key: "k", Notifier: "n"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{nil, errors.New("other"), s.AddNotification(ctx, &Notification{Key: "k", Notifier: "n"})} {
+		if IsBusy(err) {
+			t.Errorf("IsBusy(%v) = true, want false", err)
+		}
 	}
 }
