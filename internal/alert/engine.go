@@ -54,9 +54,29 @@ type Recorder interface {
 	Record(ctx context.Context, ev steward.Event) (steward.Event, error)
 }
 
+// AlertStore keeps alerts with their transitions.
+type AlertStore interface {
+	SaveAlert(ctx context.Context, a *steward.Alert, tr steward.AlertTransition) error
+	Alerts(ctx context.Context, f store.AlertFilter) ([]steward.Alert, error)
+	Alert(ctx context.Context, id int64) (steward.Alert, error)
+}
+
+// SilenceStore keeps silences.
+type SilenceStore interface {
+	AddSilence(ctx context.Context, sl *steward.Silence) error
+	Silences(ctx context.Context, now time.Time) ([]steward.Silence, error)
+	DeleteSilence(ctx context.Context, id int64) error
+}
+
+// Store is what an Engine keeps its alerts and silences in: *store.Store.
+type Store interface {
+	AlertStore
+	SilenceStore
+}
+
 // Options configure an Engine.
 type Options struct {
-	Store  *store.Store
+	Store  Store
 	Events Recorder // nil records no events
 	Config config.Alerts
 	// Notify, when set, hears of every transition once it is stored: a
@@ -71,7 +91,7 @@ type Options struct {
 
 // Engine raises and resolves alerts. It is safe for concurrent use.
 type Engine struct {
-	st     *store.Store
+	st     Store
 	events Recorder
 	notify func(steward.Alert, steward.AlertTransition)
 	now    func() time.Time

@@ -13,6 +13,8 @@ import (
 	"github.com/stewardhq/steward/internal/store"
 )
 
+var _ Store = (*store.Store)(nil)
+
 // clock is an injectable clock that tests move by hand.
 type clock struct {
 	mu sync.Mutex

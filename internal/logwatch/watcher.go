@@ -40,11 +40,20 @@ const (
 	DefaultRotateGrace = 5 * time.Second
 )
 
+// OffsetStore keeps where each watch stopped reading each file, and
+// whether it ever ran: *store.Store.
+type OffsetStore interface {
+	LogOffsets(ctx context.Context, watch string) ([]store.LogOffset, error)
+	SaveLogOffsets(ctx context.Context, watch string, offs []store.LogOffset, forget []string) error
+	GetMeta(ctx context.Context, key string) (string, bool, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
 // Options configure a Watcher.
 type Options struct {
 	// Store keeps the read positions; nil keeps none, so that every start
 	// is a first start.
-	Store   *store.Store
+	Store   OffsetStore
 	Handler Handler          // receives the Events; nil drops them
 	Logger  *slog.Logger     // nil means slog.Default()
 	Now     func() time.Time // clock; nil means time.Now

@@ -21,6 +21,8 @@ import (
 // numbered is a rule that matches the lines that writeLines writes.
 var numbered = []RuleConfig{{Name: "n", Match: `^line (?P<n>\d+) `}}
 
+var _ OffsetStore = (*store.Store)(nil)
+
 // seen counts, by number, the numbered lines a watch reported.
 type seen struct {
 	events

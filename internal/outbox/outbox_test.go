@@ -110,6 +110,8 @@ func (h *hookReceiver) notifier(t *testing.T) notify.Notifier {
 	return w
 }
 
+var _ Store = (*store.Store)(nil)
+
 func openStore(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "steward.db")
