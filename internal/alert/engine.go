@@ -11,6 +11,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -140,11 +141,14 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	now := e.now()
 	for i := range open {
 		a := &open[i]
+		// The last transition of a firing alert that is not acknowledged
+		// is the last time it was raised (notified), so that its
+		// reminders keep their schedule across a restart.
 		e.tracks[identity{a.Rule, a.Subject}] = &track{
 			alert:    a,
 			active:   true,
 			changed:  now,
-			notified: cmpTime(a.Fired, a.Started),
+			notified: cmp.Or(a.Updated, a.Fired, a.Started),
 			cond:     Condition{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity, Message: a.Message, Active: true},
 		}
 	}
@@ -152,13 +156,6 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("load silences: %w", err)
 	}
 	return e, nil
-}
-
-func cmpTime(a, b time.Time) time.Time {
-	if !a.IsZero() {
-		return a
-	}
-	return b
 }
 
 // SetConfig applies new alert settings.
