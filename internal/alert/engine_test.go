@@ -11,6 +11,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var _ Store = (*store.Store)(nil)
@@ -488,13 +489,7 @@ func TestRun(t *testing.T) {
 	}()
 	f.observe("cpu", "m", true, time.Minute)
 	f.clock.Add(time.Minute)
-	deadline := time.Now().Add(5 * time.Second)
-	for f.only().State != steward.AlertFiring {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not fire the alert")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "Run to fire the alert", func() bool { return f.only().State == steward.AlertFiring })
 	cancel()
 	<-done
 }

@@ -2,6 +2,7 @@ package logwatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +133,20 @@ func (e *watchEnv) start() *Watcher {
 	return w
 }
 
+// firstScanned waits for the watch's first look at its files, which
+// decides where the files it finds start (StartAt): a file created after it
+// is read from its beginning.
+func (e *watchEnv) firstScanned() {
+	e.t.Helper()
+	testwait.NoError(e.t, 10*time.Second, func() error {
+		_, ok, err := e.st.GetMeta(context.Background(), e.w.metaKey())
+		if err == nil && !ok {
+			err = errors.New("the watch has not looked at its files yet")
+		}
+		return err
+	})
+}
+
 func (e *watchEnv) stop() {
 	e.t.Helper()
 	if e.w == nil {
@@ -220,8 +236,8 @@ func rotatingWriter(t *testing.T, e *watchEnv, n, every int, copyTruncate bool) 
 		if _, err := io.WriteString(f, line(i)); err != nil {
 			t.Fatal(err)
 		}
-		if i%7 == 0 {
-			time.Sleep(time.Millisecond) // let the watch read now and then
+		if i%100 == 99 { // let the watch read now and then
+			testwait.For(t, 10*time.Second, fmt.Sprintf("line %d read", i), func() bool { return e.seen.counts()[i] > 0 })
 		}
 		if (i+1)%every != 0 {
 			continue
@@ -257,8 +273,7 @@ func TestRotationByRename(t *testing.T) {
 		e := newEnv(t, "app.log")
 		e.opts.NoEvents = noEvents
 		e.start()
-		testwait.For(t, 5*time.Second, "started", func() bool { return e.w.Stats().Files == 1 || true })
-		time.Sleep(50 * time.Millisecond)
+		e.firstScanned()
 		rotatingWriter(t, e, 3000, 500, false)
 		e.seen.waitFor(t, 3000)
 		e.stop()
@@ -272,7 +287,7 @@ func TestRotationByCopyTruncate(t *testing.T) {
 		e.opts.NoEvents = noEvents
 		e.cfg.StartAt = StartBeginning
 		e.start()
-		time.Sleep(50 * time.Millisecond)
+		e.firstScanned()
 		rotatingWriter(t, e, 3000, 500, true)
 		e.seen.waitFor(t, 3000)
 		e.stop()
@@ -309,7 +324,19 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 	path := e.path("app.log")
 	var wg sync.WaitGroup
 	done := make(chan struct{})
-	var written sync.Map
+	var written atomic.Int64
+	// While the watch runs, the writer stays at most 1000 lines ahead of
+	// it, so that the file stays small; progress wakes it.
+	var paced atomic.Bool
+	paced.Store(true)
+	progress := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+	}
+	e.opts.Handler = func(ev Event) { e.seen.handle(ev); poke() }
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -320,32 +347,40 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 		}
 		defer f.Close()
 		for i := 0; ; i++ {
+			for paced.Load() && i-e.seen.len() > 1000 {
+				select {
+				case <-done:
+					return
+				case <-progress:
+				}
+			}
 			select {
 			case <-done:
-				written.Store("n", i)
 				return
 			default:
 			}
 			io.WriteString(f, line(i))
-			if i%50 == 0 {
-				time.Sleep(time.Millisecond)
-			}
+			written.Store(int64(i + 1))
 		}
 	}()
 	e.cfg.StartAt = StartBeginning
 	e.start()
 	e.seen.waitFor(t, 1000)
+	paced.Store(false)
+	poke()
 	e.stop()
-	time.Sleep(50 * time.Millisecond) // lines are written while it is down
+	down := written.Load()
+	testwait.For(t, 10*time.Second, "lines written while the watch is down", func() bool { return written.Load() > down+500 })
 	e.start()
+	paced.Store(true)
 	before := len(e.seen.counts())
 	testwait.For(t, 10*time.Second, "more lines after the restart", func() bool { return len(e.seen.counts()) > before+1000 })
 	close(done)
 	wg.Wait()
-	n, _ := written.Load("n")
-	e.seen.waitFor(t, n.(int))
+	n := int(written.Load())
+	e.seen.waitFor(t, n)
 	e.stop()
-	e.seen.check(t, 0, n.(int))
+	e.seen.check(t, 0, n)
 }
 
 // TestRotatedWhileStopped rotates a file by rename while the watch is

@@ -477,11 +477,12 @@ func TestStopDeadline(t *testing.T) {
 	st, _ := openStore(t)
 	stuck := make(chan struct{})
 	defer close(stuck)
-	n := notifierFunc(func(ctx context.Context, m notify.Message) error { <-stuck; return nil })
+	attempting := make(chan struct{})
+	n := notifierFunc(func(ctx context.Context, m notify.Message) error { close(attempting); <-stuck; return nil })
 	o, _ := New(st, map[string]notify.Notifier{"n": n}, Options{})
 	o.Start(context.Background())
 	o.Enqueue(context.Background(), "n", testMsg("k"))
-	time.Sleep(50 * time.Millisecond)
+	<-attempting
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := o.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {

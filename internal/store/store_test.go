@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // openTest opens a store in a new temporary directory and closes it when
@@ -458,11 +459,7 @@ func TestCheckpoint(t *testing.T) {
 		}
 	}
 	// The checkpointer copies the WAL into the database file.
-	for deadline := time.Now().Add(10 * time.Second); size() <= before; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("database file still %d bytes: no checkpoint", size())
-		}
-	}
+	testwait.For(t, 10*time.Second, "the database file to grow: a checkpoint", func() bool { return size() > before })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
