@@ -56,15 +56,8 @@ func (s *seen) check(t *testing.T, from, to int) {
 		delete(c, i)
 	}
 	if len(missing) > 0 || len(dup) > 0 || len(c) > 0 {
-		t.Fatalf("lines %d..%d: missing %v, seen twice %v, unexpected %v", from, to-1, clip(missing), clip(dup), c)
+		t.Fatalf("lines %d..%d: missing %v, seen twice %v, unexpected %v", from, to-1, missing[:min(len(missing), 20)], dup[:min(len(dup), 20)], c)
 	}
-}
-
-func clip(s []int) []int {
-	if len(s) > 20 {
-		return s[:20]
-	}
-	return s
 }
 
 func (s *seen) waitFor(t *testing.T, n int) {

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -184,10 +185,7 @@ func New(st Store, notifiers map[string]notify.Notifier, opts Options) (*Outbox,
 // in case the notifier comes back.
 func (o *Outbox) SetNotifiers(notifiers map[string]notify.Notifier) {
 	o.mu.Lock()
-	o.notifiers = make(map[string]notify.Notifier, len(notifiers))
-	for k, v := range notifiers {
-		o.notifiers[k] = v
-	}
+	o.notifiers = maps.Clone(notifiers)
 	o.mu.Unlock()
 	o.Wake()
 }

@@ -303,7 +303,7 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ids(evs); !equal(got, tt.want) {
+			if got := ids(evs); !slices.Equal(got, tt.want) {
 				t.Errorf("IDs = %v, want %v", got, tt.want)
 			}
 		})
@@ -340,18 +340,6 @@ func TestEventsDefaultLimit(t *testing.T) {
 		t.Errorf("got %d events from %d to %d, want %d from 6 to %d",
 			len(evs), evs[0].ID, evs[len(evs)-1].ID, DefaultEventLimit, DefaultEventLimit+5)
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAppendEventTime(t *testing.T) {
