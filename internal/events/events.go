@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/store"
@@ -92,7 +93,7 @@ func (r *Recorder) Record(ctx context.Context, ev steward.Event) (steward.Event,
 	if ev.Type == "" {
 		return steward.Event{}, fmt.Errorf("record event: %w", steward.Errorf(steward.EINVALID, "event type is empty"))
 	}
-	ev.Time = cmp.Or(ev.Time, r.j.now()).UTC()
+	ev.Time = cmp.Or(ev.Time, time.Now()).UTC()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {

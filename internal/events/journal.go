@@ -11,23 +11,24 @@ import (
 // The journal is the one goroutine that writes recorded events to the store
 // and then publishes them. It runs while events are queued and ends when
 // the queue is empty. Each turn it takes up to maxBatch events from the
-// head of the queue and stores them in one transaction, so that a burst of
+// head of the queue, stores them in one transaction, so that a burst of
 // crashes costs few commits, and publishes them before it takes more, so
-// that a subscriber that keeps up is not overrun; a batch the store refuses because another connection holds its
-// write lock (store.IsBusy) is tried again, with backoff, until it is
-// stored or Close gives up. A batch refused for any other reason (a closed
-// store, a full disk) is logged and given up: it is not published.
+// that a subscriber that keeps up is not overrun. A batch the store
+// refuses because another connection holds its write lock (store.IsBusy)
+// is tried again, with backoff, until it is stored or Close gives up. A
+// batch refused for any other reason (a closed store, a full disk) is
+// logged and given up: it is not published.
 //
 // The queue is bounded. While the store is busy, events queue up; once
-// QueueLimit are queued, a new event is merged into the last queued event of
-// the same type and service instead of taking a place of its own: the merged
-// event keeps the From of the first (the state the service left) and takes
-// everything else from the last (the state it is in now, its PID, reason
-// and time), and its reason says how many events it stands for. The
-// journal's batch being written is never merged into. An event with no
+// QueueLimit are queued, a new event is merged into the last queued event
+// of the same type and service instead of taking a place of its own: the
+// merged event keeps the From of the first (the state the service left)
+// and takes everything else from the last (the state it is in now, its
+// PID, reason and time), and its reason says how many events it stands
+// for. The batch being written is never merged into. An event with no
 // queued event of its type and service still takes a place, so the queue
-// holds at most QueueLimit events plus one per type and service, and Record
-// never blocks.
+// holds at most QueueLimit events plus one per type and service, and
+// Record never blocks.
 
 // QueueLimit is how many events may wait to be stored before new ones are
 // merged into those waiting.
@@ -42,7 +43,6 @@ type journal struct {
 	limit              int
 	retryMin, retryMax time.Duration
 	busyReport         int // a busy store is logged after this many tries in a row
-	now                func() time.Time
 }
 
 var defaultJournal = journal{
@@ -50,7 +50,6 @@ var defaultJournal = journal{
 	retryMin:   10 * time.Millisecond,
 	retryMax:   time.Second,
 	busyReport: 3,
-	now:        time.Now,
 }
 
 // entry is a queued event and how many later events were merged into it.

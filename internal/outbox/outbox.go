@@ -13,7 +13,9 @@
 // The Router turns alerts into notifications: it matches each alert to
 // routes by severity, service and labels, groups the alerts a route gets
 // within its group_wait into one message per notifier, repeats what is
-// still firing every repeat, and sends resolved notifications.
+// still firing every repeat, and sends resolved notifications. It stores
+// what each route notified, so that a restart of steward notifies nothing
+// twice.
 //
 // The daemon imports this package; it imports notify and store.
 package outbox
