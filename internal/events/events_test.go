@@ -24,6 +24,13 @@ var _ EventStore = (*store.Store)(nil)
 func newRecorder(t *testing.T, opts ...Option) (*Recorder, *store.Store, string) {
 	t.Helper()
 	testwait.NoLeak(t) // registered first, so it runs after the store is closed
+	return openRecorder(t, opts...)
+}
+
+// openRecorder returns a Recorder over a new store, and the store's path.
+// The Recorder, then the store, are closed when the test ends.
+func openRecorder(t *testing.T, opts ...Option) (*Recorder, *store.Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "steward.db")
 	s, err := store.Open(context.Background(), path)
 	if err != nil {
