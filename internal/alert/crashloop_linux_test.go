@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // TestCrashLoopThroughSupervisor: a real service that crashes 100 times
@@ -45,33 +47,24 @@ services:
 	}
 	defer sup.Close()
 	sup.StartAll()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.For(t, 30*time.Second, "crasher to fail after 100 restarts", func() bool {
 		s, _ := sup.Get("crasher")
-		if s.State == steward.StateFailed {
-			if s.Restarts != 100 {
-				t.Fatalf("restarts = %d, want 100", s.Restarts)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("crasher is %s after %d restarts", s.State, s.Restarts)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return s.State == steward.StateFailed
+	})
+	if s, _ := sup.Get("crasher"); s.Restarts != 100 {
+		t.Fatalf("restarts = %d, want 100", s.Restarts)
 	}
 	var list []steward.Alert
-	for {
+	testwait.NoError(t, 30*time.Second, func() error {
+		var err error
 		if list, err = eng.Alerts(ctx, store.AlertFilter{}); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if len(list) == 2 && list[1].State == steward.AlertResolved {
-			break
+		if len(list) != 2 || list[1].State != steward.AlertResolved {
+			return fmt.Errorf("alerts = %+v, want a failed one and a resolved restarting one", list)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alerts = %+v, want a failed one and a resolved restarting one", list)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if f, r := list[0], list[1]; f.Rule != alert.RuleFailed || f.State != steward.AlertFiring || f.Severity != steward.SeverityCritical ||
 		r.Rule != alert.RuleRestarting || r.Subject != "crasher" {
 		t.Errorf("alerts = %+v", list)

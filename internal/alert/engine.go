@@ -11,6 +11,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -54,9 +55,29 @@ type Recorder interface {
 	Record(ctx context.Context, ev steward.Event) (steward.Event, error)
 }
 
+// AlertStore keeps alerts with their transitions.
+type AlertStore interface {
+	SaveAlert(ctx context.Context, a *steward.Alert, tr steward.AlertTransition) error
+	Alerts(ctx context.Context, f store.AlertFilter) ([]steward.Alert, error)
+	Alert(ctx context.Context, id int64) (steward.Alert, error)
+}
+
+// SilenceStore keeps silences.
+type SilenceStore interface {
+	AddSilence(ctx context.Context, sl *steward.Silence) error
+	Silences(ctx context.Context, now time.Time) ([]steward.Silence, error)
+	DeleteSilence(ctx context.Context, id int64) error
+}
+
+// Store is what an Engine keeps its alerts and silences in: *store.Store.
+type Store interface {
+	AlertStore
+	SilenceStore
+}
+
 // Options configure an Engine.
 type Options struct {
-	Store  *store.Store
+	Store  Store
 	Events Recorder // nil records no events
 	Config config.Alerts
 	// Notify, when set, hears of every transition once it is stored: a
@@ -71,7 +92,7 @@ type Options struct {
 
 // Engine raises and resolves alerts. It is safe for concurrent use.
 type Engine struct {
-	st     *store.Store
+	st     Store
 	events Recorder
 	notify func(steward.Alert, steward.AlertTransition)
 	now    func() time.Time
@@ -120,11 +141,14 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	now := e.now()
 	for i := range open {
 		a := &open[i]
+		// The last transition of a firing alert that is not acknowledged
+		// is the last time it was raised (notified), so that its
+		// reminders keep their schedule across a restart.
 		e.tracks[identity{a.Rule, a.Subject}] = &track{
 			alert:    a,
 			active:   true,
 			changed:  now,
-			notified: cmpTime(a.Fired, a.Started),
+			notified: cmp.Or(a.Updated, a.Fired, a.Started),
 			cond:     Condition{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity, Message: a.Message, Active: true},
 		}
 	}
@@ -132,13 +156,6 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("load silences: %w", err)
 	}
 	return e, nil
-}
-
-func cmpTime(a, b time.Time) time.Time {
-	if !a.IsZero() {
-		return a
-	}
-	return b
 }
 
 // SetConfig applies new alert settings.

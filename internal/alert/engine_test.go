@@ -11,7 +11,10 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
+
+var _ Store = (*store.Store)(nil)
 
 // clock is an injectable clock that tests move by hand.
 type clock struct {
@@ -407,6 +410,31 @@ func TestRestart(t *testing.T) {
 	}
 }
 
+// TestRestartKeepsReminderSchedule: after a restart, a firing alert is
+// reminded its repeat after the last reminder, not at once.
+func TestRestartKeepsReminderSchedule(t *testing.T) {
+	f := newFixture(t, defaults)
+	f.observe("cpu", "machine", true, 0) // fires
+	f.clock.Add(defaults.Repeat)
+	f.engine.Tick(f.ctx) // reminder 1
+	if n := f.notifications(); n != 2 {
+		t.Fatalf("%d notifications, want 2: fired and reminded", n)
+	}
+	f.clock.Add(defaults.Repeat / 2)
+	f.store.Close()
+	f.open(defaults)
+	f.observe("cpu", "machine", true, 0)
+	f.engine.Tick(f.ctx)
+	if n := f.notifications(); n != 2 {
+		t.Fatalf("%d notifications after the restart, want still 2: the next reminder is due in %v", n, defaults.Repeat/2)
+	}
+	f.clock.Add(defaults.Repeat / 2)
+	f.engine.Tick(f.ctx)
+	if n, a := f.notifications(), f.only(); n != 3 || a.Reminders != 2 {
+		t.Errorf("%d notifications and %d reminders an hour after the last reminder, want 3 and 2", n, a.Reminders)
+	}
+}
+
 func TestCheckResultSeverity(t *testing.T) {
 	f := newFixture(t, defaults)
 	f.engine.CheckResult(f.ctx, &config.Check{Name: "a"}, 2, "CRITICAL", "down")
@@ -461,13 +489,7 @@ func TestRun(t *testing.T) {
 	}()
 	f.observe("cpu", "m", true, time.Minute)
 	f.clock.Add(time.Minute)
-	deadline := time.Now().Add(5 * time.Second)
-	for f.only().State != steward.AlertFiring {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not fire the alert")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "Run to fire the alert", func() bool { return f.only().State == steward.AlertFiring })
 	cancel()
 	<-done
 }

@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 			d.Close()
 		}
 	}()
-	d.events = events.NewRecorder(d.store)
+	d.events = events.NewRecorder(d.store, events.WithLogger(opts.Logger))
 	d.version, err = d.recordVersion(ctx, cfg, "startup")
 	if err != nil {
 		return nil, err
@@ -271,6 +271,20 @@ func (d *Daemon) httpServer(h http.Handler, l net.Listener) served {
 		}
 	}()
 	return served{l: l, srv: srv}
+}
+
+// eventsDrainTimeout bounds how long the events recorded last may take to
+// be stored when steward stops.
+const eventsDrainTimeout = 5 * time.Second
+
+// closeEvents stores what the event recorder still holds, within
+// eventsDrainTimeout; what it cannot store is logged.
+func (d *Daemon) closeEvents() {
+	ctx, cancel := context.WithTimeout(context.Background(), eventsDrainTimeout)
+	defer cancel()
+	if err := d.events.Close(ctx); err != nil {
+		d.opts.Logger.Error("store the last events", "err", err)
+	}
 }
 
 // record stores a system event; failures are logged.

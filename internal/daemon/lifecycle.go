@@ -80,6 +80,9 @@ func (d *Daemon) Close() error {
 			errs = append(errs, fmt.Errorf("close supervisor: %w", err))
 		}
 	}
+	if d.events != nil {
+		d.closeEvents() // after the supervisor's last events, before the store
+	}
 	if d.store != nil {
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))

@@ -34,8 +34,8 @@ type notifications struct {
 	events *events.Recorder
 	node   string
 	// firing returns the alerts that are firing now, for a new router:
-	// those an earlier run or router notified are notified once more, so
-	// that their resolution is notified too.
+	// those an earlier run or router notified are known to it from the
+	// store and not notified again; their resolution is.
 	firing func(ctx context.Context) ([]steward.Alert, error)
 	// stopTimeout bounds each stop of a router or an outbox:
 	// notifyStopTimeout.
@@ -67,7 +67,7 @@ func newNotifications(cfg *config.Config, st *store.Store, rec *events.Recorder,
 		return nil, err
 	}
 	n.routes = routerConfig(cfg.Alerts.Routes)
-	if n.router, err = outbox.NewRouter(n.routes, n, outbox.RouterOptions{Node: cfg.Node, Logger: log}); err != nil {
+	if n.router, err = outbox.NewRouter(n.routes, n, outbox.RouterOptions{Delivered: st, Node: cfg.Node, Logger: log}); err != nil {
 		return nil, fmt.Errorf("alert routes: %w", err)
 	}
 	return n, nil
@@ -194,7 +194,7 @@ func (n *notifications) apply(cfg *config.Config) {
 	if same {
 		return
 	}
-	router, err := outbox.NewRouter(rc, n, outbox.RouterOptions{Node: n.node, Logger: n.log})
+	router, err := outbox.NewRouter(rc, n, outbox.RouterOptions{Delivered: n.st, Node: n.node, Logger: n.log})
 	if err != nil {
 		n.log.Error("alert routes not changed", "err", err)
 		return

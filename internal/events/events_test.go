@@ -1,10 +1,11 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,33 +13,26 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
-// checkGoroutines fails the test if, once the test and its other cleanups
-// are done, more goroutines run than before it began.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Errorf("%d goroutines, want at most %d:\n%s",
-					runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
+var _ EventStore = (*store.Store)(nil)
 
 // newRecorder returns a Recorder over a new store, checking that the test
-// leaks no goroutine.
-func newRecorder(t *testing.T) (*Recorder, *store.Store) {
+// leaks no goroutine. The Recorder, then the store, are closed when the
+// test ends.
+func newRecorder(t *testing.T, opts ...Option) (*Recorder, *store.Store, string) {
 	t.Helper()
-	checkGoroutines(t) // registered first, so it runs after the store is closed
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "steward.db"))
+	testwait.NoLeak(t) // registered first, so it runs after the store is closed
+	return openRecorder(t, opts...)
+}
+
+// openRecorder returns a Recorder over a new store, and the store's path.
+// The Recorder, then the store, are closed when the test ends.
+func openRecorder(t *testing.T, opts ...Option) (*Recorder, *store.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "steward.db")
+	s, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +41,15 @@ func newRecorder(t *testing.T) (*Recorder, *store.Store) {
 			t.Error(err)
 		}
 	})
-	return NewRecorder(s), s
+	r := NewRecorder(s, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return r, s, path
 }
 
 func stateEvent(svc string, i int) steward.Event {
@@ -59,15 +61,15 @@ func stateEvent(svc string, i int) steward.Event {
 
 func TestRecordThenList(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRecorder(t)
+	r, _, _ := newRecorder(t)
 	var recorded []steward.Event
 	for i := range 5 {
 		ev, err := r.Record(ctx, stateEvent("api", i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.ID != int64(i+1) || ev.Time.IsZero() || ev.PID != i {
-			t.Errorf("Record returned %+v, want ID %d, a Time and PID %d", ev, i+1, i)
+		if ev.ID != 0 || ev.Time.IsZero() || ev.PID != i {
+			t.Errorf("Record returned %+v, want no ID yet, a Time and PID %d", ev, i)
 		}
 		recorded = append(recorded, ev)
 	}
@@ -79,7 +81,13 @@ func TestRecordThenList(t *testing.T) {
 		t.Fatalf("List after 2 = %d events, want 3", len(got))
 	}
 	for i, ev := range got {
-		if want := recorded[i+2]; ev != want {
+		want := recorded[i+2]
+		want.ID = int64(i + 3)
+		if !ev.Time.Equal(want.Time) {
+			t.Errorf("List()[%d].Time = %v, want %v", i, ev.Time, want.Time)
+		}
+		ev.Time, want.Time = time.Time{}, time.Time{}
+		if ev != want {
 			t.Errorf("List()[%d] = %+v, want %+v", i, ev, want)
 		}
 	}
@@ -88,11 +96,50 @@ func TestRecordThenList(t *testing.T) {
 	}
 }
 
+// collect receives from ch until it is closed, and returns what it got
+// through the function it returns, which waits for the end.
+func collect(ch <-chan steward.Event) func() []steward.Event {
+	var got []steward.Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range ch {
+			got = append(got, ev)
+		}
+	}()
+	return func() []steward.Event {
+		<-done
+		return got
+	}
+}
+
+// samePublished fails t unless published are exactly the stored events,
+// in ID order.
+func samePublished(t *testing.T, published, stored []steward.Event) {
+	t.Helper()
+	if len(published) != len(stored) {
+		t.Fatalf("published %d events, stored %d", len(published), len(stored))
+	}
+	for i, want := range stored {
+		got := published[i]
+		if !got.Time.Equal(want.Time) {
+			t.Errorf("event %d: published Time %v, stored %v", i, got.Time, want.Time)
+		}
+		got.Time, want.Time = time.Time{}, time.Time{}
+		if got != want {
+			t.Fatalf("published event %d = %+v, stored %+v: publish order differs from store order", i, got, want)
+		}
+		if i > 0 && stored[i].ID <= stored[i-1].ID {
+			t.Fatalf("stored IDs not increasing at %d: %d after %d", i, stored[i].ID, stored[i-1].ID)
+		}
+	}
+}
+
 func TestSubscribeOrder(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRecorder(t)
+	r, _, _ := newRecorder(t)
 	ch, unsubscribe := r.Subscribe()
-	defer unsubscribe()
+	published := collect(ch)
 
 	// Fewer events than the buffer, so that the subscriber is not dropped
 	// however the goroutines are scheduled.
@@ -114,30 +161,16 @@ func TestSubscribeOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unsubscribe()
 	if len(stored) != writers*each {
 		t.Fatalf("stored %d events, want %d", len(stored), writers*each)
 	}
-	for i, want := range stored {
-		got := <-ch
-		got.Time, want.Time = got.Time.UTC(), want.Time.UTC()
-		if !got.Time.Equal(want.Time) {
-			t.Errorf("event %d: Time %v, want %v", i, got.Time, want.Time)
-		}
-		got.Time, want.Time = time.Time{}, time.Time{}
-		if got != want {
-			t.Fatalf("published event %d = %+v, want %+v: publish order differs from store order", i, got, want)
-		}
-	}
-	select {
-	case ev := <-ch:
-		t.Errorf("extra event %+v", ev)
-	default:
-	}
+	samePublished(t, published(), stored)
 }
 
 func TestSlowSubscriberDropped(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRecorder(t)
+	r, _, _ := newRecorder(t)
 	slow, unsubscribeSlow := r.Subscribe() // never reads until the end
 	defer unsubscribeSlow()
 	fast, unsubscribeFast := r.Subscribe()
@@ -145,30 +178,23 @@ func TestSlowSubscriberDropped(t *testing.T) {
 
 	// The fast subscriber drains its channel between two batches, so only
 	// the slow one falls behind.
-	const n = SubscriberBuffer + 50
-	done := make(chan error)
-	go func() {
-		for i := range n {
-			if i == SubscriberBuffer {
-				for range SubscriberBuffer {
-					<-fast
-				}
-			}
+	record := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
 			if _, err := r.Record(ctx, stateEvent("api", i)); err != nil {
-				done <- err
-				return
+				t.Fatal(err)
 			}
 		}
-		done <- nil
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
+		if err := r.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Record blocked on a slow subscriber")
 	}
+	const n = SubscriberBuffer + 50
+	record(0, SubscriberBuffer)
+	for range SubscriberBuffer {
+		<-fast
+	}
+	record(SubscriberBuffer, n)
 	if got := len(fast); got != n-SubscriberBuffer {
 		t.Errorf("fast subscriber has %d events waiting, want %d", got, n-SubscriberBuffer)
 	}
@@ -198,14 +224,20 @@ func TestSlowSubscriberDropped(t *testing.T) {
 
 func TestUnsubscribe(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRecorder(t)
+	r, _, _ := newRecorder(t)
 	ch, unsubscribe := r.Subscribe()
 	if _, err := r.Record(ctx, stateEvent("api", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	unsubscribe()
 	unsubscribe() // idempotent
 	if _, err := r.Record(ctx, stateEvent("api", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var got []int64
@@ -230,9 +262,31 @@ func TestUnsubscribe(t *testing.T) {
 	wg.Wait()
 }
 
+// syncBuffer is a log destination that the journal goroutine writes while
+// the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestRecordError: an event without a type is refused at once; one the
+// store refuses for good is logged and not published.
 func TestRecordError(t *testing.T) {
 	ctx := context.Background()
-	r, s := newRecorder(t)
+	var logs syncBuffer
+	r, s, _ := newRecorder(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	ch, unsubscribe := r.Subscribe()
 	defer unsubscribe()
 
@@ -243,14 +297,31 @@ func TestRecordError(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.Record(ctx, stateEvent("api", 1))
-	if err == nil || !strings.HasPrefix(err.Error(), "record event") {
-		t.Errorf("Record on a closed store: err = %v, want one starting with \"record event\"", err)
+	if _, err = r.Record(ctx, stateEvent("api", 1)); err != nil {
+		t.Errorf("Record on a closed store: %v, want it queued", err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 	select {
 	case ev := <-ch:
 		t.Errorf("an event that was not stored was published: %+v", ev)
 	default:
+	}
+	if got := logs.String(); !strings.Contains(got, "events not stored") || !strings.Contains(got, "events=1") {
+		t.Errorf("log = %q, want the event that was not stored reported", got)
+	}
+}
+
+func TestRecordAfterClose(t *testing.T) {
+	ctx := context.Background()
+	r, _, _ := newRecorder(t)
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Record(ctx, stateEvent("api", 1))
+	if got := steward.ErrorCode(err); got != steward.EUNAVAILABLE {
+		t.Errorf("Record after Close: code %q (err %v), want %q", got, err, steward.EUNAVAILABLE)
 	}
 }
 
@@ -262,6 +333,7 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	defer s.Close()
 	r := NewRecorder(s)
+	defer r.Close(ctx)
 	ch, unsubscribe := r.Subscribe()
 	defer unsubscribe()
 	go func() {
@@ -272,5 +344,8 @@ func BenchmarkRecord(b *testing.B) {
 		if _, err := r.Record(ctx, stateEvent("api", 1)); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if err := r.Flush(ctx); err != nil {
+		b.Fatal(err)
 	}
 }

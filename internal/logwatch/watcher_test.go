@@ -2,6 +2,7 @@ package logwatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 
 // numbered is a rule that matches the lines that writeLines writes.
 var numbered = []RuleConfig{{Name: "n", Match: `^line (?P<n>\d+) `}}
+
+var _ OffsetStore = (*store.Store)(nil)
 
 // seen counts, by number, the numbered lines a watch reported.
 type seen struct {
@@ -52,15 +56,8 @@ func (s *seen) check(t *testing.T, from, to int) {
 		delete(c, i)
 	}
 	if len(missing) > 0 || len(dup) > 0 || len(c) > 0 {
-		t.Fatalf("lines %d..%d: missing %v, seen twice %v, unexpected %v", from, to-1, clip(missing), clip(dup), c)
+		t.Fatalf("lines %d..%d: missing %v, seen twice %v, unexpected %v", from, to-1, missing[:min(len(missing), 20)], dup[:min(len(dup), 20)], c)
 	}
-}
-
-func clip(s []int) []int {
-	if len(s) > 20 {
-		return s[:20]
-	}
-	return s
 }
 
 func (s *seen) waitFor(t *testing.T, n int) {
@@ -127,6 +124,20 @@ func (e *watchEnv) start() *Watcher {
 	e.w = w
 	e.t.Cleanup(func() { e.stop() })
 	return w
+}
+
+// firstScanned waits for the watch's first look at its files, which
+// decides where the files it finds start (StartAt): a file created after it
+// is read from its beginning.
+func (e *watchEnv) firstScanned() {
+	e.t.Helper()
+	testwait.NoError(e.t, 10*time.Second, func() error {
+		_, ok, err := e.st.GetMeta(context.Background(), e.w.metaKey())
+		if err == nil && !ok {
+			err = errors.New("the watch has not looked at its files yet")
+		}
+		return err
+	})
 }
 
 func (e *watchEnv) stop() {
@@ -218,8 +229,8 @@ func rotatingWriter(t *testing.T, e *watchEnv, n, every int, copyTruncate bool) 
 		if _, err := io.WriteString(f, line(i)); err != nil {
 			t.Fatal(err)
 		}
-		if i%7 == 0 {
-			time.Sleep(time.Millisecond) // let the watch read now and then
+		if i%100 == 99 { // let the watch read now and then
+			testwait.For(t, 10*time.Second, fmt.Sprintf("line %d read", i), func() bool { return e.seen.counts()[i] > 0 })
 		}
 		if (i+1)%every != 0 {
 			continue
@@ -255,8 +266,7 @@ func TestRotationByRename(t *testing.T) {
 		e := newEnv(t, "app.log")
 		e.opts.NoEvents = noEvents
 		e.start()
-		testwait.For(t, 5*time.Second, "started", func() bool { return e.w.Stats().Files == 1 || true })
-		time.Sleep(50 * time.Millisecond)
+		e.firstScanned()
 		rotatingWriter(t, e, 3000, 500, false)
 		e.seen.waitFor(t, 3000)
 		e.stop()
@@ -270,7 +280,7 @@ func TestRotationByCopyTruncate(t *testing.T) {
 		e.opts.NoEvents = noEvents
 		e.cfg.StartAt = StartBeginning
 		e.start()
-		time.Sleep(50 * time.Millisecond)
+		e.firstScanned()
 		rotatingWriter(t, e, 3000, 500, true)
 		e.seen.waitFor(t, 3000)
 		e.stop()
@@ -307,7 +317,19 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 	path := e.path("app.log")
 	var wg sync.WaitGroup
 	done := make(chan struct{})
-	var written sync.Map
+	var written atomic.Int64
+	// While the watch runs, the writer stays at most 1000 lines ahead of
+	// it, so that the file stays small; progress wakes it.
+	var paced atomic.Bool
+	paced.Store(true)
+	progress := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+	}
+	e.opts.Handler = func(ev Event) { e.seen.handle(ev); poke() }
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -318,32 +340,40 @@ func TestRestartNoDuplicatesNoGaps(t *testing.T) {
 		}
 		defer f.Close()
 		for i := 0; ; i++ {
+			for paced.Load() && i-e.seen.len() > 1000 {
+				select {
+				case <-done:
+					return
+				case <-progress:
+				}
+			}
 			select {
 			case <-done:
-				written.Store("n", i)
 				return
 			default:
 			}
 			io.WriteString(f, line(i))
-			if i%50 == 0 {
-				time.Sleep(time.Millisecond)
-			}
+			written.Store(int64(i + 1))
 		}
 	}()
 	e.cfg.StartAt = StartBeginning
 	e.start()
 	e.seen.waitFor(t, 1000)
+	paced.Store(false)
+	poke()
 	e.stop()
-	time.Sleep(50 * time.Millisecond) // lines are written while it is down
+	down := written.Load()
+	testwait.For(t, 10*time.Second, "lines written while the watch is down", func() bool { return written.Load() > down+500 })
 	e.start()
+	paced.Store(true)
 	before := len(e.seen.counts())
 	testwait.For(t, 10*time.Second, "more lines after the restart", func() bool { return len(e.seen.counts()) > before+1000 })
 	close(done)
 	wg.Wait()
-	n, _ := written.Load("n")
-	e.seen.waitFor(t, n.(int))
+	n := int(written.Load())
+	e.seen.waitFor(t, n)
 	e.stop()
-	e.seen.check(t, 0, n.(int))
+	e.seen.check(t, 0, n)
 }
 
 // TestRotatedWhileStopped rotates a file by rename while the watch is

@@ -30,9 +30,28 @@ const (
 	defaultRange = time.Hour
 )
 
+// SeriesStore names the series: a metric name with its labels.
+type SeriesStore interface {
+	SeriesID(ctx context.Context, name string, labels map[string]string) (int64, error)
+	ListSeries(ctx context.Context) ([]store.Series, error)
+}
+
+// PointStore keeps the points of the series, in tiers.
+type PointStore interface {
+	WriteMetrics(ctx context.Context, points []store.Point) error
+	AggregateMetrics(ctx context.Context, series int64, t store.Tier, from, to time.Time, step time.Duration) ([]store.Bucket, error)
+	PruneMetrics(ctx context.Context, t store.Tier, before time.Time) (int64, error)
+}
+
+// HistoryStore is where a History keeps its samples: *store.Store.
+type HistoryStore interface {
+	SeriesStore
+	PointStore
+}
+
 // HistoryOptions configure a History.
 type HistoryOptions struct {
-	Store *store.Store
+	Store HistoryStore
 	// KeepRaw, KeepMinute and KeepHour are how long each tier is kept.
 	KeepRaw, KeepMinute, KeepHour time.Duration
 	// Now is the clock; nil means time.Now.
@@ -46,7 +65,7 @@ type HistoryOptions struct {
 // that minute of metrics, never an event or alert). It is safe for
 // concurrent use.
 type History struct {
-	st  *store.Store
+	st  HistoryStore
 	now func() time.Time
 	log *slog.Logger
 

@@ -45,6 +45,8 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+var _ HistoryStore = (*store.Store)(nil)
+
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "steward.db"))

@@ -13,7 +13,9 @@
 // The Router turns alerts into notifications: it matches each alert to
 // routes by severity, service and labels, groups the alerts a route gets
 // within its group_wait into one message per notifier, repeats what is
-// still firing every repeat, and sends resolved notifications.
+// still firing every repeat, and sends resolved notifications. It stores
+// what each route notified, so that a restart of steward notifies nothing
+// twice.
 //
 // The daemon imports this package; it imports notify and store.
 package outbox
@@ -27,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -97,11 +100,40 @@ type Notification struct {
 	Message     notify.Message `json:"message"`
 }
 
+// Queue holds the notifications waiting to be delivered.
+type Queue interface {
+	AddNotification(ctx context.Context, n *store.Notification) error
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]store.Notification, error)
+	PruneNotifications(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Attempts records the outcome of delivery attempts.
+type Attempts interface {
+	NotificationDelivered(ctx context.Context, id int64, at time.Time) error
+	NotificationAttemptFailed(ctx context.Context, id int64, at, next time.Time, errText string) error
+	NotificationGivenUp(ctx context.Context, id int64, at time.Time, reason string) error
+}
+
+// History lists notifications and retries failed ones, for List, Get and
+// Retry.
+type History interface {
+	Notifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error)
+	Notification(ctx context.Context, id int64) (store.Notification, error)
+	RetryNotification(ctx context.Context, id int64, now time.Time) (store.Notification, error)
+}
+
+// Store is what an Outbox keeps its notifications in: *store.Store.
+type Store interface {
+	Queue
+	Attempts
+	History
+}
+
 // Outbox delivers notifications durably. It is safe for concurrent use.
 // Construct it with New, then Start it; Enqueue, List and Retry work before
 // Start too (deliveries then wait for it).
 type Outbox struct {
-	st   *store.Store
+	st   Store
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
@@ -121,7 +153,7 @@ type Outbox struct {
 
 // New returns an Outbox that keeps its notifications in st and delivers
 // them with notifiers, by name. It has no side effects.
-func New(st *store.Store, notifiers map[string]notify.Notifier, opts Options) (*Outbox, error) {
+func New(st Store, notifiers map[string]notify.Notifier, opts Options) (*Outbox, error) {
 	if st == nil {
 		return nil, errors.New("outbox: no store")
 	}
@@ -155,10 +187,7 @@ func New(st *store.Store, notifiers map[string]notify.Notifier, opts Options) (*
 // in case the notifier comes back.
 func (o *Outbox) SetNotifiers(notifiers map[string]notify.Notifier) {
 	o.mu.Lock()
-	o.notifiers = make(map[string]notify.Notifier, len(notifiers))
-	for k, v := range notifiers {
-		o.notifiers[k] = v
-	}
+	o.notifiers = maps.Clone(notifiers)
 	o.mu.Unlock()
 	o.Wake()
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
+	"github.com/stewardhq/steward/internal/store"
 )
 
 // DefaultGroupWait is a route's group_wait when none is set.
@@ -189,22 +190,38 @@ type Enqueuer interface {
 
 var _ Enqueuer = (*Outbox)(nil)
 
+// DeliveredStore keeps, per route, the alerts whose firing the Router
+// notified: *store.Store.
+type DeliveredStore interface {
+	RouteAlerts(ctx context.Context) ([]store.RouteAlert, error)
+	SaveRouteAlerts(ctx context.Context, route string, notified []store.RouteAlert, forget []string) error
+}
+
 // RouterOptions configure a Router.
 type RouterOptions struct {
-	Node   string           // set as Message.Node
-	Logger *slog.Logger     // nil means slog.Default()
-	Now    func() time.Time // clock; nil means time.Now
+	// Delivered keeps what each route notified across restarts of
+	// steward; nil keeps it in memory only, so that a new Router notifies
+	// again every firing alert it is given.
+	Delivered DeliveredStore
+	Node      string           // set as Message.Node
+	Logger    *slog.Logger     // nil means slog.Default()
+	Now       func() time.Time // clock; nil means time.Now
 }
 
 // Router turns alerts into grouped notifications. It is safe for concurrent
 // use. Its groups live in memory: the alerts it holds when steward stops
 // are enqueued by Stop, and at start the alert engine feeds it the alerts
-// that are still firing, which it then notifies once more.
+// that are still firing. With RouterOptions.Delivered, each route's
+// notified alerts are also stored as they are enqueued and loaded by
+// Start, so that an alert a route already notified is not notified again
+// after a restart, its resolution is, and repeats keep their schedule.
+// Without it, a new Router notifies the firing alerts it is fed once more.
 type Router struct {
-	out  Enqueuer
-	log  *slog.Logger
-	now  func() time.Time
-	node string
+	out       Enqueuer
+	delivered DeliveredStore
+	log       *slog.Logger
+	now       func() time.Time
+	node      string
 
 	mu      sync.Mutex
 	routes  []Route
@@ -244,12 +261,13 @@ func NewRouter(c RouterConfig, out Enqueuer, opts RouterOptions) (*Router, error
 		return nil, errors.New("router: no enqueuer")
 	}
 	r := &Router{
-		out:    out,
-		log:    cmp.Or(opts.Logger, slog.Default()),
-		now:    opts.Now,
-		node:   opts.Node,
-		routes: slices.Clone(c.Routes),
-		wake:   make(chan struct{}, 1),
+		out:       out,
+		delivered: opts.Delivered,
+		log:       cmp.Or(opts.Logger, slog.Default()),
+		now:       opts.Now,
+		node:      opts.Node,
+		routes:    slices.Clone(c.Routes),
+		wake:      make(chan struct{}, 1),
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -325,12 +343,18 @@ func (r *Router) kick() {
 	}
 }
 
-// Start starts the goroutine that sends each group's messages when due.
+// Start loads what each route notified before, when the Router has a
+// DeliveredStore, and starts the goroutine that sends each group's messages
+// when due. A failure to load is logged: the Router then starts as if
+// nothing had been notified.
 func (r *Router) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cancel != nil || r.stopped {
 		return errors.New("router: already started")
+	}
+	if err := r.load(ctx); err != nil {
+		r.log.Error("router: load notified alerts; those still firing will be notified again", "err", err)
 	}
 	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	r.done = make(chan struct{})
@@ -464,6 +488,9 @@ func (r *Router) send(ctx context.Context, g *group, now time.Time, repeat bool)
 		}
 	}
 	g.key = ""
+	if len(alerts) > 0 {
+		r.saveNotified(ctx, g, now)
+	}
 	for fp, e := range g.alerts {
 		switch {
 		case e.alert.Status == notify.StatusResolved:

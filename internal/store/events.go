@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -39,26 +40,47 @@ type EventFilter struct {
 	Limit int
 }
 
-// AppendEvent stores ev and sets its ID. A zero ev.Time is set to the
-// current time; any other is kept. Event IDs increase and are never reused,
-// not even after PruneEvents.
-func (s *Store) AppendEvent(ctx context.Context, ev *steward.Event) error {
-	if ev.Type == "" {
-		return fmt.Errorf("append event: %w", steward.Errorf(steward.EINVALID, "event type is empty"))
+// AppendEvents stores evs in one transaction, in order, and sets their
+// IDs; a zero Time is set to the current time, any other is kept. Either
+// every event is stored or none is. Event IDs increase and are never
+// reused, not even after PruneEvents. An error for which IsBusy reports
+// true means another connection held the database's write lock: the same
+// call may succeed later.
+func (s *Store) AppendEvents(ctx context.Context, evs []steward.Event) error {
+	for i := range evs {
+		if evs[i].Type == "" {
+			return fmt.Errorf("append events: %w", steward.Errorf(steward.EINVALID, "event type is empty"))
+		}
 	}
-	if ev.Time.IsZero() {
-		ev.Time = time.Now().UTC()
-	}
-	res, err := s.appendEvent.ExecContext(ctx, unixNano(ev.Time), ev.Type, ev.Service,
-		string(ev.From), string(ev.To), ev.PID, ev.Reason)
+	now := time.Now().UTC()
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("append event: %w", err)
+		return fmt.Errorf("append events: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("append event: %w", err)
+	defer tx.Rollback()
+	stmt := tx.StmtContext(ctx, s.appendEvent)
+	ids := make([]int64, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		t := cmp.Or(ev.Time, now)
+		res, err := stmt.ExecContext(ctx, unixNano(t), ev.Type, ev.Service,
+			string(ev.From), string(ev.To), ev.PID, ev.Reason)
+		if err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
 	}
-	ev.ID = id
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	for i := range evs {
+		evs[i].ID = ids[i]
+		if evs[i].Time.IsZero() {
+			evs[i].Time = now
+		}
+	}
 	s.wrote()
 	return nil
 }

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 // appendForever appends events to the store at path, printing each ID once
-// AppendEvent has returned.
+// AppendEvents has returned.
 func appendForever(path string) {
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -37,7 +37,7 @@ func appendForever(path string) {
 	}
 	for {
 		ev := steward.Event{Type: steward.EventState, Service: "api", Reason: "crash loop"}
-		if err := s.AppendEvent(ctx, &ev); err != nil {
+		if err := appendEvent(ctx, s, &ev); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}

@@ -60,7 +60,7 @@ const (
 )
 
 // readerConns is the size of the read pool. WAL lets readers run beside the
-// one writer, so a long listing never delays an AppendEvent.
+// one writer, so a long listing never delays an AppendEvents.
 const readerConns = 2
 
 // Store is steward's SQLite database. It is safe for concurrent use: every

@@ -28,7 +28,6 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
 	watch "github.com/stewardhq/steward/internal/logwatch"
-	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
 )
 
@@ -71,8 +70,9 @@ type Subscriber interface {
 
 // Options configure the logwatch kind.
 type Options struct {
-	// Store keeps the read positions of the files; nil keeps none.
-	Store  *store.Store
+	// Store keeps the read positions of the files; nil keeps none. The
+	// kind only hands it to its watchers.
+	Store  watch.OffsetStore
 	Alerts Alerter  // nil raises no alerts
 	Events Recorder // nil records no events
 	// Logs returns the captured output of the named supervised service,
