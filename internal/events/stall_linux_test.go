@@ -26,7 +26,7 @@ services:
   crasher:
     command: [sh, -c, "exit 1"]
     restart: {policy: always, backoff: 0s, max_backoff: 0s, max_restarts: 1000, window: 1h}
-`))
+`), config.Registry{})
 	if err != nil {
 		t.Fatal(err)
 	}
