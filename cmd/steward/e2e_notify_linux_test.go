@@ -20,7 +20,6 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/notify"
-	"github.com/stewardhq/steward/internal/outbox"
 	"github.com/stewardhq/steward/internal/testwait"
 )
 
@@ -147,13 +146,13 @@ const crashLoop = `services:
 `
 
 // notifications returns what `steward notifications -o json` lists with args.
-func (e *env) notifications(args ...string) []outbox.Notification {
+func (e *env) notifications(args ...string) []steward.Notification {
 	e.t.Helper()
 	code, out, stderr := e.steward(append([]string{"notifications", "-o", "json"}, args...)...)
 	if code != 0 {
 		e.t.Fatalf("notifications %v: exit %d: %s", args, code, stderr)
 	}
-	var list []outbox.Notification
+	var list []steward.Notification
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		e.t.Fatalf("notifications -o json: %v\n%s", err, out)
 	}
@@ -310,7 +309,7 @@ func TestNotifyRetriesUntilDelivered(t *testing.T) {
 	})
 	rcv.setFailing(false)
 	dl := rcv.waitDeliveries(1)[0]
-	var list []outbox.Notification
+	var list []steward.Notification
 	testwait.NoError(t, 10*time.Second, func() error {
 		list = e.notifications("--state", "all")
 		if len(list) != 1 || list[0].State != "delivered" {
@@ -339,7 +338,7 @@ func TestNotifyPendingSurvivesKill9(t *testing.T) {
   db: {tcp: "127.0.0.1:%d", interval: 200ms, timeout: 100ms, severity: critical}
 `, down))
 	d := e.run()
-	var pending outbox.Notification
+	var pending steward.Notification
 	testwait.NoError(t, 10*time.Second, func() error {
 		list := e.notifications("--state", "pending")
 		if len(list) != 1 || list[0].Attempts < 1 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
@@ -36,7 +37,11 @@ done it and usually need an administrator.`,
 				if err != nil {
 					return err
 				}
-				return printOSServices(w, list, js)
+				out := make([]steward.OSService, len(list))
+				for i, s := range list {
+					out[i] = steward.OSService(s)
+				}
+				return printOSServices(w, out, js)
 			}),
 		},
 		&cobra.Command{
@@ -48,7 +53,7 @@ done it and usually need an administrator.`,
 				if err != nil {
 					return err
 				}
-				return printOSService(w, s, js)
+				return printOSService(w, steward.OSService(s), js)
 			}),
 		},
 		newOSServiceActionCmd(g, "start", "Start an OS service and wait until it runs", (*osservice.Manager).Start),
@@ -73,7 +78,7 @@ func newOSServiceActionCmd(g *globals, verb, short string, do func(*osservice.Ma
 			if err != nil {
 				return err
 			}
-			return printOSService(w, s, js)
+			return printOSService(w, steward.OSService(s), js)
 		}),
 	}
 }
@@ -102,10 +107,10 @@ func runOSService(g *globals, run func(ctx context.Context, m *osservice.Manager
 }
 
 // printOSServices writes list as a table, or as a JSON array.
-func printOSServices(w io.Writer, list []osservice.Service, asJSON bool) error {
+func printOSServices(w io.Writer, list []steward.OSService, asJSON bool) error {
 	if asJSON {
 		if list == nil {
-			list = []osservice.Service{}
+			list = []steward.OSService{}
 		}
 		return printJSON(w, list)
 	}
@@ -118,7 +123,7 @@ func printOSServices(w io.Writer, list []osservice.Service, asJSON bool) error {
 }
 
 // printOSService writes one service as "key: value" lines, or as JSON.
-func printOSService(w io.Writer, s osservice.Service, asJSON bool) error {
+func printOSService(w io.Writer, s steward.OSService, asJSON bool) error {
 	if asJSON {
 		return printJSON(w, s)
 	}

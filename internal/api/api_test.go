@@ -129,11 +129,9 @@ func (f *fixture) do(t *testing.T, method, path string, body io.Reader, header .
 }
 
 // errorOf decodes a JSON error body.
-func errorOf(t *testing.T, body []byte) api.ErrorBody {
+func errorOf(t *testing.T, body []byte) steward.ErrorBody {
 	t.Helper()
-	var e struct {
-		Error api.ErrorBody `json:"error"`
-	}
+	var e steward.ErrorResponse
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" {
 		t.Fatalf("body %q is not a JSON error: %v", body, err)
 	}
@@ -161,7 +159,7 @@ func TestInfoAndServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := api.Info{Version: "1.2.3", Node: "node-1", PID: os.Getpid(), Started: since, ConfigVersion: 1}
+	want := steward.Info{Version: "1.2.3", Node: "node-1", PID: os.Getpid(), Started: since, ConfigVersion: 1}
 	if info != want {
 		t.Errorf("Info = %+v, want %+v", info, want)
 	}
@@ -481,7 +479,7 @@ func TestLogsFollow(t *testing.T) {
 	)
 	done := make(chan error, 1)
 	go func() {
-		done <- f.client.FollowLogs(ctx, "web", 10, true, func(l api.LogLine) error {
+		done <- f.client.FollowLogs(ctx, "web", 10, true, func(l steward.LogLine) error {
 			mu.Lock()
 			defer mu.Unlock()
 			got = append(got, l.Text)
@@ -522,7 +520,7 @@ func TestLogsFollowEnds(t *testing.T) {
 	errc := make(chan error, 1)
 	n := 0
 	go func() {
-		errc <- f.client.FollowLogs(context.Background(), "db", 0, true, func(api.LogLine) error {
+		errc <- f.client.FollowLogs(context.Background(), "db", 0, true, func(steward.LogLine) error {
 			n++
 			return nil
 		})
@@ -537,7 +535,7 @@ func TestLogsFollowEnds(t *testing.T) {
 	// An error from the callback ends the stream and is returned.
 	stop := errors.New("enough")
 	lg.Add(logcap.Line{Time: since, Stream: logcap.Stdout, Text: "again"})
-	err := f.client.FollowLogs(context.Background(), "db", 5, true, func(api.LogLine) error { return stop })
+	err := f.client.FollowLogs(context.Background(), "db", 5, true, func(steward.LogLine) error { return stop })
 	if !errors.Is(err, stop) {
 		t.Errorf("FollowLogs = %v, want the callback's error", err)
 	}
@@ -608,19 +606,19 @@ func TestEventsList(t *testing.T) {
 	ctx := context.Background()
 	f.record(3, "web")
 	f.record(2, "db")
-	evs, err := f.client.Events(ctx, client.EventQuery{})
+	evs, err := f.client.Events(ctx, steward.EventQuery{})
 	if err != nil || !slices.Equal(ids(evs), []int64{1, 2, 3, 4, 5}) {
 		t.Errorf("Events() = %v, %v", ids(evs), err)
 	}
-	evs, _ = f.client.Events(ctx, client.EventQuery{Limit: 2})
+	evs, _ = f.client.Events(ctx, steward.EventQuery{Limit: 2})
 	if !slices.Equal(ids(evs), []int64{4, 5}) {
 		t.Errorf("Events(limit 2) = %v, want the newest two", ids(evs))
 	}
-	evs, _ = f.client.Events(ctx, client.EventQuery{After: 1, Service: "web"})
+	evs, _ = f.client.Events(ctx, steward.EventQuery{After: 1, Service: "web"})
 	if !slices.Equal(ids(evs), []int64{2, 3}) {
 		t.Errorf("Events(after 1, web) = %v", ids(evs))
 	}
-	evs, _ = f.client.Events(ctx, client.EventQuery{Since: time.Now().Add(time.Hour)})
+	evs, _ = f.client.Events(ctx, steward.EventQuery{Since: time.Now().Add(time.Hour)})
 	if evs == nil || len(evs) != 0 {
 		t.Errorf("Events(since later) = %#v, want empty", evs)
 	}
@@ -629,7 +627,7 @@ func TestEventsList(t *testing.T) {
 		t.Errorf("since as a duration: %d %s", status, body)
 	}
 	f.events.Err = errors.New("boom")
-	_, err = f.client.Events(ctx, client.EventQuery{})
+	_, err = f.client.Events(ctx, steward.EventQuery{})
 	wantCode(t, err, steward.EINTERNAL)
 	status, _, _ = f.do(t, "GET", "/v1/events?follow=1", nil)
 	if status != 500 {
@@ -646,7 +644,7 @@ func TestEventsFollowReplayThenLive(t *testing.T) {
 	evc := make(chan steward.Event, 100)
 	done := make(chan error, 1)
 	go func() {
-		done <- f.client.FollowEvents(ctx, client.EventQuery{After: 2}, func(ev steward.Event) error {
+		done <- f.client.FollowEvents(ctx, steward.EventQuery{After: 2}, func(ev steward.Event) error {
 			evc <- ev
 			return nil
 		})
@@ -771,7 +769,7 @@ func TestEventsFollowEmptyStore(t *testing.T) {
 	evc := make(chan steward.Event, 10)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- f.client.FollowEvents(context.Background(), client.EventQuery{}, func(ev steward.Event) error {
+		errc <- f.client.FollowEvents(context.Background(), steward.EventQuery{}, func(ev steward.Event) error {
 			evc <- ev
 			return nil
 		})
@@ -805,7 +803,7 @@ func TestEventsFollowCallbackError(t *testing.T) {
 	f := newFixture(t)
 	f.record(3, "web")
 	stop := errors.New("enough")
-	err := f.client.FollowEvents(context.Background(), client.EventQuery{After: 1}, func(steward.Event) error { return stop })
+	err := f.client.FollowEvents(context.Background(), steward.EventQuery{After: 1}, func(steward.Event) error { return stop })
 	if !errors.Is(err, stop) {
 		t.Errorf("FollowEvents = %v, want the callback's error", err)
 	}

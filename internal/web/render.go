@@ -18,7 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/metrics"
 )
 
 //go:embed templates/*.html
@@ -207,7 +206,7 @@ type gauge struct {
 const ringLength = 2 * math.Pi * 40
 
 // lastGauge returns a gauge of the last point of the first series.
-func lastGauge(label string, series []metrics.Series) (gauge, bool) {
+func lastGauge(label string, series []steward.MetricSeries) (gauge, bool) {
 	if len(series) == 0 || len(series[0].Points) == 0 {
 		return gauge{}, false
 	}
@@ -247,7 +246,7 @@ const (
 
 // newChart draws the first series of series; unit "%" is a percentage
 // (axis 0–100 unless it goes higher), "B" bytes.
-func newChart(title, unit string, series []metrics.Series, from, to time.Time) chart {
+func newChart(title, unit string, series []steward.MetricSeries, from, to time.Time) chart {
 	c := chart{Title: title, unit: unit, fromMS: float64(from.UnixMilli()), spanMS: float64(to.Sub(from).Milliseconds())}
 	c.FromTxt, c.ToTxt = from.Local().Format("15:04"), "now"
 	if len(series) == 0 || len(series[0].Points) == 0 || c.spanMS <= 0 {
