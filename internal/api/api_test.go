@@ -905,7 +905,10 @@ func TestConfig(t *testing.T) {
 	}
 	os.Remove(f.configs.Current().File)
 	_, err = f.client.Reload(ctx)
-	wantCode(t, err, steward.EINVALID)
+	wantCode(t, err, steward.ENOTFOUND) // from the cause, fs.ErrNotExist
+	if !strings.HasPrefix(err.Error(), "reload: open ") {
+		t.Errorf("Reload(no file) = %q, want the cause after reload: ", err)
+	}
 
 	who := socketUser(t)
 	if got := f.configs.Who; !slices.Equal(got, []string{who, who, who}) {

@@ -139,7 +139,7 @@ func (c *Client) connError(ctx context.Context, err error) error {
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
-		return steward.Errorf(steward.EUNAVAILABLE, "steward is not reachable at %s: %v", c.address, oe.Err)
+		return steward.Wrap(steward.EUNAVAILABLE, oe.Err, "steward is not reachable at %s", c.address)
 	}
 	return fmt.Errorf("talk to steward at %s: %w", c.address, err)
 }
