@@ -973,49 +973,6 @@ func TestNoConnContext(t *testing.T) {
 	}
 }
 
-// TestOpenAPIParity fails when a route is missing from the OpenAPI
-// document or the document lists an operation no route serves.
-func TestOpenAPIParity(t *testing.T) {
-	f := newFixture(t)
-	status, _, body := f.do(t, "GET", "/v1/openapi.json", nil)
-	if status != 200 {
-		t.Fatalf("GET /v1/openapi.json: %d", status)
-	}
-	var doc struct {
-		OpenAPI string                                `json:"openapi"`
-		Paths   map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.") {
-		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
-	}
-	var documented []string
-	for path, ops := range doc.Paths {
-		for method := range ops {
-			switch method {
-			case "parameters", "summary", "description", "servers":
-				continue
-			}
-			documented = append(documented, strings.ToUpper(method)+" "+path)
-		}
-	}
-	routes := api.Routes(f.server)
-	slices.Sort(documented)
-	slices.Sort(routes)
-	for _, r := range routes {
-		if _, ok := slices.BinarySearch(documented, r); !ok {
-			t.Errorf("route %s is not in openapi.json", r)
-		}
-	}
-	for _, d := range documented {
-		if _, ok := slices.BinarySearch(routes, d); !ok {
-			t.Errorf("openapi.json documents %s, which no route serves", d)
-		}
-	}
-}
-
 func TestLoadOrCreateToken(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "api.token")
