@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -109,8 +110,8 @@ func printAlerts(w io.Writer, list []steward.Alert, asJSON bool, now time.Time) 
 		if a.State == steward.AlertResolved {
 			at = a.Resolved
 		}
-		row := []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, orDash(a.Subject),
-			duration(max(now.Sub(at), 0)) + " ago", orDash(strings.Join(notes, ",")), a.Message}
+		row := []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, cmp.Or(a.Subject, "-"),
+			duration(max(now.Sub(at), 0)) + " ago", cmp.Or(strings.Join(notes, ","), "-"), a.Message}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
@@ -125,7 +126,7 @@ func printAlert(w io.Writer, a steward.Alert) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "TIME\tFROM\tTO\tMESSAGE")
 	for _, t := range a.Transitions {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Time.Format(time.RFC3339), orDash(string(t.From)), t.To, t.Message)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Time.Format(time.RFC3339), cmp.Or(string(t.From), "-"), t.To, t.Message)
 	}
 	return tw.Flush()
 }
@@ -217,7 +218,7 @@ func printSilences(w io.Writer, list []steward.Silence, asJSON bool) error {
 		for _, k := range slices.Sorted(maps.Keys(s.Matchers)) {
 			ms = append(ms, k+"="+s.Matchers[k])
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.Ends.Format(time.RFC3339), orDash(s.By), s.Comment)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.Ends.Format(time.RFC3339), cmp.Or(s.By, "-"), s.Comment)
 	}
 	return tw.Flush()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/api/apitest"
 	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -271,15 +272,7 @@ func TestFollowCommands(t *testing.T) {
 		}()
 		return ch
 	}
-	wait := func(what string, cond func() bool) {
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
+	wait := func(what string, cond func() bool) { testwait.For(t, 5*time.Second, what, cond) }
 
 	lg := c.services.LogOf("web")
 	logs := start("logs", "-f", "web")

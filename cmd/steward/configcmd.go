@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -163,7 +164,7 @@ func printHistory(w io.Writer, vs []steward.ConfigVersion, current int) error {
 		if v.N == current {
 			n += " *"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.12s\t%s\n", n, v.Time.Local().Format(time.DateTime), orDash(v.Source), v.Hash, v.File)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.12s\t%s\n", n, v.Time.Local().Format(time.DateTime), cmp.Or(v.Source, "-"), v.Hash, v.File)
 	}
 	return tw.Flush()
 }

@@ -435,7 +435,11 @@ services:
 	e.run()
 	e.waitState("applog", steward.StateRunning)
 	appendTo(t, log, "ERROR late")
-	time.Sleep(1500 * time.Millisecond) // a single error starts no incident; old ones must not either
+	// Once the late line counts, a single error has started no incident
+	// and the old lines, not read again, none either.
+	testwait.For(t, 10*time.Second, "the late error to be counted", func() bool {
+		return strings.Contains(e.get("/metrics"), `steward_logwatch_matches_total{rule="burst",service="applog",severity="critical"} 1`)
+	})
 	if alerts := e.alertsOf("log:burst"); len(alerts) != 2 {
 		t.Errorf("after restart: %d log:burst alerts, want 2", len(alerts))
 	}

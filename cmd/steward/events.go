@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -120,11 +121,11 @@ func printEventHeader(w io.Writer) {
 func printEvent(w io.Writer, ev steward.Event) error {
 	change := "-"
 	if ev.From != "" || ev.To != "" {
-		change = fmt.Sprintf("%s -> %s", orDash(string(ev.From)), orDash(string(ev.To)))
+		change = fmt.Sprintf("%s -> %s", cmp.Or(string(ev.From), "-"), cmp.Or(string(ev.To), "-"))
 		if ev.PID > 0 {
 			change += fmt.Sprintf(" (%d)", ev.PID)
 		}
 	}
-	_, err := fmt.Fprintf(w, eventFormat, ev.Time.Local().Format(time.DateTime), ev.Type, orDash(ev.Service), change, ev.Reason)
+	_, err := fmt.Fprintf(w, eventFormat, ev.Time.Local().Format(time.DateTime), ev.Type, cmp.Or(ev.Service, "-"), change, ev.Reason)
 	return err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -124,7 +125,7 @@ func printNotifications(w io.Writer, list []steward.Notification, asJSON bool, n
 			next = "in " + duration(max(n.NextAttempt.Sub(now), 0))
 		}
 		row := []string{strconv.FormatInt(n.ID, 10), n.State, n.Notifier, strconv.Itoa(n.Attempts),
-			duration(max(now.Sub(n.Created), 0)) + " ago", next, n.Message.Title, orDash(oneLine(n.LastError))}
+			duration(max(now.Sub(n.Created), 0)) + " ago", next, n.Message.Title, cmp.Or(oneLine(n.LastError), "-")}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()

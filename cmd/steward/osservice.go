@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -117,7 +118,7 @@ func printOSServices(w io.Writer, list []steward.OSService, asJSON bool) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tDETAIL\tDESCRIPTION")
 	for _, s := range list {
-		fmt.Fprintln(tw, strings.Join([]string{s.Name, s.State, pidCell(s.PID), orDash(s.Detail), s.Description}, "\t"))
+		fmt.Fprintln(tw, strings.Join([]string{s.Name, s.State, pidCell(s.PID), cmp.Or(s.Detail, "-"), s.Description}, "\t"))
 	}
 	return tw.Flush()
 }
@@ -129,8 +130,8 @@ func printOSService(w io.Writer, s steward.OSService, asJSON bool) error {
 	}
 	tw := newTable(w)
 	for _, kv := range [][2]string{
-		{"name", s.Name}, {"state", s.State}, {"pid", pidCell(s.PID)}, {"detail", orDash(s.Detail)},
-		{"startup", orDash(s.Startup)}, {"description", orDash(s.Description)},
+		{"name", s.Name}, {"state", s.State}, {"pid", pidCell(s.PID)}, {"detail", cmp.Or(s.Detail, "-")},
+		{"startup", cmp.Or(s.Startup, "-")}, {"description", cmp.Or(s.Description, "-")},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}

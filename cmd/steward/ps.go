@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -54,8 +55,8 @@ func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now t
 		if s.PID > 0 && s.RSSBytes > 0 {
 			cpu, mem = fmt.Sprintf("%.1f%%", s.CPUPercent), memText(s.RSSBytes)
 		}
-		row := []string{s.Name, orDash(s.Kind), string(s.State), pid, strconv.Itoa(s.Restarts),
-			orDash(health), cpu, mem, since(s, now), s.Reason}
+		row := []string{s.Name, cmp.Or(s.Kind, "-"), string(s.State), pid, strconv.Itoa(s.Restarts),
+			cmp.Or(health, "-"), cpu, mem, since(s, now), s.Reason}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()

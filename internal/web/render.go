@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,17 +178,19 @@ func humanBytes(n any) string {
 	return strconv.FormatFloat(f, 'f', prec, 64) + " " + units[i]
 }
 
-// matchers returns a silence's matchers as "key=pattern" words.
+// matchers returns a silence's matchers as "key=pattern" words: rule,
+// subject and severity first, then the other labels in order.
 func matchers(m map[string]string) string {
+	first := []string{"rule", "subject", "severity"}
 	var out []string
-	for _, k := range []string{"rule", "subject", "severity"} {
+	for _, k := range first {
 		if v, ok := m[k]; ok {
 			out = append(out, k+"="+v)
 		}
 	}
-	for k, v := range m {
-		if k != "rule" && k != "subject" && k != "severity" {
-			out = append(out, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(first, k) {
+			out = append(out, k+"="+m[k])
 		}
 	}
 	return strings.Join(out, " ")

@@ -149,8 +149,8 @@ checks:
 }
 
 func TestMatchers(t *testing.T) {
-	got := matchers(map[string]string{"team": "ops", "subject": "web", "rule": "cpu"})
-	if got != "rule=cpu subject=web team=ops" {
+	got := matchers(map[string]string{"zone": "eu", "team": "ops", "subject": "web", "rule": "cpu", "app": "shop"})
+	if got != "rule=cpu subject=web app=shop team=ops zone=eu" {
 		t.Errorf("matchers = %q", got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stewardhq/steward/internal/logcap"
 	"github.com/stewardhq/steward/internal/metrics"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 const token = "s3cret-token"
@@ -770,17 +771,13 @@ func TestStreamsThroughSession(t *testing.T) {
 		return bufio.NewReader(res.Body)
 	}
 	events := get("/v1/events?follow=1&after=2")
-	for f.events.Subscribers() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the event stream's subscription", func() bool { return f.events.Subscribers() > 0 })
 	f.events.Record(steward.Event{Type: steward.EventState, Service: "db", Reason: "live one"})
 	if line := readUntil(t, events, "data:"); !strings.Contains(line, "live one") {
 		t.Errorf("event stream: %q", line)
 	}
 	logs := get("/v1/services/web/logs?follow=1&n=0")
-	for f.services.LogOf("web").Subscribers() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the log stream's subscription", func() bool { return f.services.LogOf("web").Subscribers() > 0 })
 	f.services.LogOf("web").Add(logcap.Line{Time: time.Now(), Stream: "stdout", Text: "fresh line"})
 	if line := readUntil(t, logs, "{"); !strings.Contains(line, "fresh line") {
 		t.Errorf("log stream: %q", line)
