@@ -1,7 +1,9 @@
 // Package steward holds the domain words shared by every part of steward:
-// service states and health, events, service status, and the one error type
-// whose code the API turns into an HTTP status. It imports nothing of the
-// project and may be imported by any package.
+// service states and health, events, service status, alerts, the one error
+// type (with its cause) whose code the API turns into an HTTP status, and
+// the wire types of the API (wire*.go), the contract between steward, its
+// CLI, its dashboard and other nodes. It imports nothing of the project and
+// may be imported by any package.
 package steward
 
 import (
