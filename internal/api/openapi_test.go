@@ -3,6 +3,8 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -330,6 +332,46 @@ func TestOpenAPICompareFails(t *testing.T) {
 		p := doc.compare(info, tt.typ, "Info")
 		if len(p) == 0 || !strings.Contains(strings.Join(p, "\n"), tt.want) {
 			t.Errorf("%v against Info: %q, want a problem about %s", tt.typ, p, tt.want)
+		}
+	}
+}
+
+// TestOpenAPIQueries checks that the query parameters of the wire query
+// types, all set, are the ones the document gives their routes, besides
+// those the types leave to other calls (follow).
+func TestOpenAPIQueries(t *testing.T) {
+	doc := readOpenAPI(t)
+	now := time.Now()
+	for _, tt := range []struct {
+		path   string
+		values url.Values
+		extra  []string
+	}{
+		{"/v1/events", steward.EventQuery{Since: now, After: 1, Service: "web", Limit: 1}.Values(), []string{"follow"}},
+		{"/v1/alerts", steward.AlertQuery{All: true, Limit: 1}.Values(), nil},
+		{"/v1/notifications", steward.NotificationQuery{States: []string{"failed"}, Notifier: "hook", Limit: 1}.Values(), nil},
+		{"/v1/metrics/query", steward.MetricQuery{Name: "cpu", Labels: map[string]string{"service": "web"}, From: now, To: now, Step: time.Minute}.Values(), nil},
+	} {
+		var op struct {
+			Parameters []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		}
+		if err := json.Unmarshal(doc.Paths[tt.path]["get"], &op); err != nil {
+			t.Fatalf("GET %s: %v", tt.path, err)
+		}
+		var documented []string
+		for _, p := range op.Parameters {
+			if p.In == "query" {
+				documented = append(documented, p.Name)
+			}
+		}
+		sent := append(slices.Collect(maps.Keys(tt.values)), tt.extra...)
+		slices.Sort(documented)
+		slices.Sort(sent)
+		if !slices.Equal(sent, documented) {
+			t.Errorf("GET %s: the query type sends %q, the document has %q", tt.path, sent, documented)
 		}
 	}
 }
