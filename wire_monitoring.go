@@ -66,7 +66,8 @@ type PushResult struct {
 // /v1/metrics/query.
 type MetricQuery struct {
 	Name string
-	// Labels each selected series must have (others may have more).
+	// Labels each selected series must have (others may have more); the
+	// names of the other parameters (name, from, to, step) are no labels.
 	Labels map[string]string
 	// From and To bound the range; zero values are the server's defaults
 	// (To now, From an hour before To).
