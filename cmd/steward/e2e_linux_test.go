@@ -586,6 +586,16 @@ services:
 	if fi, _ := os.Stat(filepath.Join(e.dir, "api.token")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
 	}
+	// The socket answers ps before the TCP listeners open.
+	for _, p := range []int{port, webPort} {
+		testwait.NoError(t, 10*time.Second, func() error {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+	}
 	for _, tt := range []struct {
 		port int
 		auth string
