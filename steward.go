@@ -1,7 +1,9 @@
 // Package steward holds the domain words shared by every part of steward:
-// service states and health, events, service status, and the one error type
-// whose code the API turns into an HTTP status. It imports nothing of the
-// project and may be imported by any package.
+// service states and health, events, service status, alerts, the one error
+// type (with its cause) whose code the API turns into an HTTP status, and
+// the wire types of the API (wire*.go), the contract between steward, its
+// CLI, its dashboard and other nodes. It imports nothing of the project and
+// may be imported by any package.
 package steward
 
 import (
@@ -104,41 +106,79 @@ const (
 	EUNAVAILABLE  = "unavailable"
 )
 
-// Error is an error a user should see: a code and a message.
+// Error is an error a user should see: a code, a message, and the cause
+// it wraps, if any, for errors.Is and As and for the log. An *Error
+// without a code defers to its cause: its code is the cause's (see Wrap).
 type Error struct {
 	Code    string
 	Message string
+	Err     error
 }
 
-func (e *Error) Error() string { return e.Message }
+// Error returns the message and, after a colon, the cause's text; the
+// cause's text alone when there is no message.
+func (e *Error) Error() string {
+	switch {
+	case e.Err == nil:
+		return e.Message
+	case e.Message == "":
+		return e.Err.Error()
+	}
+	return e.Message + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
-// for any other non-nil error, and "" for nil.
+// Wrap returns an *Error with code, a message formatted from format and
+// args (it may be empty), and the cause err. An empty code asks for the
+// code of err: that of an *Error in its chain, else the one the API picks
+// from the cause itself (an address in use is a conflict, a permission
+// denied forbidden, a file that does not exist not found...).
+func Wrap(code string, err error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain that has
+// one, EINTERNAL for any other non-nil error, and "" for nil.
 func ErrorCode(err error) string {
+	if e := Coded(err); e != nil {
+		return e.Code
+	}
 	if err == nil {
 		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
 	}
 	return EINTERNAL
 }
 
-// ErrorMessage returns the user-facing message of err: the message of its
-// *Error, or a generic text for internal errors, whose details belong in the log.
+// Coded returns the first *Error in err's chain that has a code, passing
+// over those that defer to their cause, or nil when there is none.
+func Coded(err error) *Error {
+	var e *Error
+	for errors.As(err, &e) {
+		if e.Code != "" {
+			return e
+		}
+		err = e.Err
+	}
+	return nil
+}
+
+// ErrorMessage returns the user-facing message of err: the text of its
+// first *Error (message and cause) when one in the chain has a code, or a
+// generic text for internal errors, whose details belong in the log.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
+	if errors.As(err, &e) && Coded(err) != nil {
+		return e.Error()
 	}
 	return "internal error"
 }

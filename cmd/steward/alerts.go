@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/check"
 )
 
 func newAlertsCmd(g *globals) *cobra.Command {
@@ -236,7 +235,7 @@ func newChecksCmd(g *globals) *cobra.Command {
 			}
 			if cc.json {
 				if list == nil {
-					list = []check.State{}
+					list = []steward.CheckState{}
 				}
 				return printJSON(cc.stdout, list)
 			}
@@ -245,7 +244,7 @@ func newChecksCmd(g *globals) *cobra.Command {
 			for _, c := range list {
 				status, last, msg := "-", "-", ""
 				if c.Last != nil {
-					status, last, msg = c.Last.Status.String(), duration(max(time.Since(c.Last.Time), 0))+" ago", c.Last.Message
+					status, last, msg = c.Last.Status, duration(max(time.Since(c.Last.Time), 0))+" ago", c.Last.Message
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, status, last, msg)
 			}

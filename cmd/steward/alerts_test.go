@@ -76,8 +76,8 @@ func TestAlertsCommands(t *testing.T) {
 		t.Fatalf("alerts -o json: %d %s", code, out)
 	}
 	code, out, _ = run("alerts")
-	if !strings.Contains(out, "acked,silenced") {
-		t.Errorf("alerts table lacks notes:\n%s", out)
+	if code != 0 || !strings.Contains(out, "acked,silenced") {
+		t.Errorf("alerts table lacks notes: %d\n%s", code, out)
 	}
 	code, out, _ = run("alerts", "show", "1")
 	if code != 0 || !strings.Contains(out, "alert 1: firing disk:/ on machine (warning)") || !strings.Contains(out, "acknowledged by") {

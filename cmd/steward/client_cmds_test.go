@@ -247,7 +247,7 @@ func TestConfigChanges(t *testing.T) {
 func TestSettingsChange(t *testing.T) {
 	var buf bytes.Buffer
 	cc := &clientCmd{stdout: &buf}
-	a := api.Applied{Version: 3}
+	a := steward.Applied{Version: 3}
 	a.Diff.Changed = []string{"a", "b"}
 	a.Diff.Settings = []string{"node"}
 	a.Diff.Sections = []string{"checks", "notify"}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward"
 )
 
 func newReloadCmd(g *globals) *cobra.Command {
@@ -30,7 +30,7 @@ func newReloadCmd(g *globals) *cobra.Command {
 }
 
 // printApplied reports what applying a configuration did.
-func printApplied(cc *clientCmd, prefix string, a api.Applied) error {
+func printApplied(cc *clientCmd, prefix string, a steward.Applied) error {
 	if cc.json {
 		return printJSON(cc.stdout, a)
 	}
@@ -91,7 +91,7 @@ func newConfigCmd(g *globals) *cobra.Command {
 				}
 				if cc.json {
 					if vs == nil {
-						vs = []api.ConfigVersion{}
+						vs = []steward.ConfigVersion{}
 					}
 					return printJSON(cc.stdout, vs)
 				}
@@ -156,7 +156,7 @@ func versionArg(s string) (int, error) {
 }
 
 // printHistory writes the config versions as a table, marking current.
-func printHistory(w io.Writer, vs []api.ConfigVersion, current int) error {
+func printHistory(w io.Writer, vs []steward.ConfigVersion, current int) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "VERSION\tAPPLIED\tBY\tHASH\tFILE")
 	for _, v := range vs {

@@ -32,7 +32,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 			"With -o json: a JSON array, or with -f one JSON object per line (NDJSON).",
 		Args: noArgs,
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, _ []string) error {
-			q := client.EventQuery{Service: service, Limit: n}
+			q := steward.EventQuery{Service: service, Limit: n}
 			if n < 1 {
 				return usageError{fmt.Errorf("-n %d: want a count of at least 1", n)}
 			}
@@ -81,7 +81,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 }
 
 // listEvents returns the events q selects; with Since, every one of them.
-func listEvents(ctx context.Context, c *client.Client, q client.EventQuery) ([]steward.Event, error) {
+func listEvents(ctx context.Context, c *client.Client, q steward.EventQuery) ([]steward.Event, error) {
 	if q.Since.IsZero() {
 		return c.Events(ctx, q)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward"
 )
 
 func newLogsCmd(g *globals) *cobra.Command {
@@ -27,7 +27,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 				return usageError{fmt.Errorf("-n %d: want a count of at least 0", n)}
 			}
 			enc := json.NewEncoder(cc.stdout)
-			return cc.c.FollowLogs(ctx, args[0], n, follow, func(l api.LogLine) error {
+			return cc.c.FollowLogs(ctx, args[0], n, follow, func(l steward.LogLine) error {
 				if cc.json {
 					return enc.Encode(l)
 				}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stewardhq/steward/internal/outbox"
+	"github.com/stewardhq/steward"
 )
 
 // notificationStates are what --state accepts besides "all".
@@ -110,10 +110,10 @@ func parseStates(flags []string) ([]string, error) {
 
 // printNotifications writes list as a table, or as a JSON array; now is
 // the time ages are counted to.
-func printNotifications(w io.Writer, list []outbox.Notification, asJSON bool, now time.Time) error {
+func printNotifications(w io.Writer, list []steward.Notification, asJSON bool, now time.Time) error {
 	if asJSON {
 		if list == nil {
-			list = []outbox.Notification{}
+			list = []steward.Notification{}
 		}
 		return printJSON(w, list)
 	}
@@ -125,13 +125,13 @@ func printNotifications(w io.Writer, list []outbox.Notification, asJSON bool, no
 			next = "in " + duration(max(n.NextAttempt.Sub(now), 0))
 		}
 		row := []string{strconv.FormatInt(n.ID, 10), n.State, n.Notifier, strconv.Itoa(n.Attempts),
-			duration(max(now.Sub(n.Created), 0)) + " ago", next, n.Message.Title(), cmp.Or(oneLine(n.LastError), "-")}
+			duration(max(now.Sub(n.Created), 0)) + " ago", next, n.Message.Title, cmp.Or(oneLine(n.LastError), "-")}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
 }
 
-func printNotification(w io.Writer, n outbox.Notification) {
+func printNotification(w io.Writer, n steward.Notification) {
 	fmt.Fprintf(w, "notification %d to %s: %s after %d attempts\n", n.ID, n.Notifier, n.State, n.Attempts)
 	fmt.Fprintf(w, "key: %s\ncreated: %s\n", n.Key, n.Created.Format(time.RFC3339))
 	if !n.NextAttempt.IsZero() {
@@ -143,7 +143,7 @@ func printNotification(w io.Writer, n outbox.Notification) {
 	if n.LastError != "" {
 		fmt.Fprintf(w, "last error: %s\n", n.LastError)
 	}
-	fmt.Fprintf(w, "\n%s\n\n%s", n.Message.Title(), n.Message.Text())
+	fmt.Fprintf(w, "\n%s\n\n%s", n.Message.Title, n.Message.Text)
 }
 
 // oneLine returns s with each run of white space, line breaks included, as

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
@@ -37,7 +38,11 @@ done it and usually need an administrator.`,
 				if err != nil {
 					return err
 				}
-				return printOSServices(w, list, js)
+				out := make([]steward.OSService, len(list))
+				for i, s := range list {
+					out[i] = steward.OSService(s)
+				}
+				return printOSServices(w, out, js)
 			}),
 		},
 		&cobra.Command{
@@ -49,7 +54,7 @@ done it and usually need an administrator.`,
 				if err != nil {
 					return err
 				}
-				return printOSService(w, s, js)
+				return printOSService(w, steward.OSService(s), js)
 			}),
 		},
 		newOSServiceActionCmd(g, "start", "Start an OS service and wait until it runs", (*osservice.Manager).Start),
@@ -74,7 +79,7 @@ func newOSServiceActionCmd(g *globals, verb, short string, do func(*osservice.Ma
 			if err != nil {
 				return err
 			}
-			return printOSService(w, s, js)
+			return printOSService(w, steward.OSService(s), js)
 		}),
 	}
 }
@@ -103,10 +108,10 @@ func runOSService(g *globals, run func(ctx context.Context, m *osservice.Manager
 }
 
 // printOSServices writes list as a table, or as a JSON array.
-func printOSServices(w io.Writer, list []osservice.Service, asJSON bool) error {
+func printOSServices(w io.Writer, list []steward.OSService, asJSON bool) error {
 	if asJSON {
 		if list == nil {
-			list = []osservice.Service{}
+			list = []steward.OSService{}
 		}
 		return printJSON(w, list)
 	}
@@ -119,7 +124,7 @@ func printOSServices(w io.Writer, list []osservice.Service, asJSON bool) error {
 }
 
 // printOSService writes one service as "key: value" lines, or as JSON.
-func printOSService(w io.Writer, s osservice.Service, asJSON bool) error {
+func printOSService(w io.Writer, s steward.OSService, asJSON bool) error {
 	if asJSON {
 		return printJSON(w, s)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/osservice"
 )
 
@@ -102,8 +103,8 @@ func TestServiceSpecIsAbsolute(t *testing.T) {
 	}
 }
 
-func osServices() []osservice.Service {
-	return []osservice.Service{
+func osServices() []steward.OSService {
+	return []steward.OSService{
 		{Name: "cron.service", Description: "Regular background jobs", State: osservice.StateFailed, Detail: "failed/failed"},
 		{Name: "sshd.service", Description: "OpenSSH server", State: osservice.StateRunning, Detail: "active/running", PID: 812},
 		{Name: "idle", State: osservice.StateStopped},

@@ -2,8 +2,10 @@
 // CLI, the dashboard and other nodes drive steward. It routes with the
 // standard library's ServeMux, speaks JSON, streams logs as NDJSON and events
 // as Server-Sent Events, and documents itself with an embedded OpenAPI
-// document. The daemon wiring builds a Server from the interfaces in deps.go;
-// the client package imports it for the wire types.
+// document. Its bodies are the wire types of the root package, which the
+// handlers convert to from the internal types; a test checks them against
+// the document's schemas. The daemon wiring builds a Server from the
+// interfaces in deps.go; clients never import it.
 package api
 
 import (

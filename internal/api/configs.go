@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/aymanbagabas/go-udiff"
 
@@ -11,30 +10,8 @@ import (
 	"github.com/stewardhq/steward/internal/store"
 )
 
-// ConfigText is the applied configuration as GET /v1/config returns it.
-type ConfigText struct {
-	Version int    `json:"version"` // 0 when none is stored
-	File    string `json:"file"`
-	Text    string `json:"text"`
-}
-
-// ConfigVersion is one stored configuration version. Lists leave Text out.
-type ConfigVersion struct {
-	N      int       `json:"n"`
-	Time   time.Time `json:"time"`
-	Hash   string    `json:"hash"`
-	Source string    `json:"source"`
-	File   string    `json:"file"`
-	Text   string    `json:"text,omitempty"`
-}
-
-// Validation is the answer to a valid configuration text.
-type Validation struct {
-	Valid bool `json:"valid"`
-}
-
-func configVersion(v store.ConfigVersion) ConfigVersion {
-	return ConfigVersion{N: v.N, Time: v.Time, Hash: v.Hash, Source: v.Source, File: v.File, Text: string(v.Text)}
+func configVersion(v store.ConfigVersion) steward.ConfigVersion {
+	return steward.ConfigVersion{N: v.N, Time: v.Time, Hash: v.Hash, Source: v.Source, File: v.File, Text: string(v.Text)}
 }
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) error {
@@ -42,7 +19,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a)
+	return writeJSON(w, http.StatusOK, applied(a))
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
@@ -54,7 +31,7 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	if c == nil {
 		return steward.Errorf(steward.EUNAVAILABLE, "no configuration is applied yet")
 	}
-	return writeJSON(w, http.StatusOK, ConfigText{Version: n, File: c.File, Text: string(c.Source)})
+	return writeJSON(w, http.StatusOK, steward.ConfigText{Version: n, File: c.File, Text: string(c.Source)})
 }
 
 // configBody returns the configuration text a request carries.
@@ -75,7 +52,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a)
+	return writeJSON(w, http.StatusOK, applied(a))
 }
 
 func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request) error {
@@ -86,7 +63,7 @@ func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request) error {
 	if err := s.opts.Configs.Validate(r.Context(), text); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, Validation{Valid: true})
+	return writeJSON(w, http.StatusOK, steward.Validation{Valid: true})
 }
 
 func (s *Server) configVersions(w http.ResponseWriter, r *http.Request) error {
@@ -94,7 +71,7 @@ func (s *Server) configVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]ConfigVersion, len(vs))
+	out := make([]steward.ConfigVersion, len(vs))
 	for i, v := range vs {
 		out[i] = configVersion(v)
 		out[i].Text = ""
@@ -150,5 +127,5 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a)
+	return writeJSON(w, http.StatusOK, applied(a))
 }

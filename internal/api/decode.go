@@ -14,19 +14,6 @@ import (
 	"github.com/stewardhq/steward"
 )
 
-// ActionRequest is the optional body of POST /v1/services/-/ACTION: the
-// services to act on. No body, or no names, means every service.
-type ActionRequest struct {
-	Names []string `json:"names"`
-}
-
-// ConfigRequest is the JSON form of a configuration text sent to PUT
-// /v1/config and POST /v1/config/validate; the plain form is the YAML text
-// itself as the body.
-type ConfigRequest struct {
-	Text string `json:"text"`
-}
-
 // decodeJSON decodes exactly one JSON value from data into v, refusing
 // unknown fields and trailing data.
 func decodeJSON(data []byte, v any) error {
@@ -59,7 +46,7 @@ func decodeAction(body []byte) ([]string, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
-	var req ActionRequest
+	var req steward.ActionRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -84,7 +71,7 @@ func decodeAction(body []byte) ([]string, error) {
 // itself, or the text of a ConfigRequest when contentType is JSON.
 func decodeConfig(contentType string, body []byte) ([]byte, error) {
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/json" {
-		var req ConfigRequest
+		var req steward.ConfigRequest
 		if err := decodeJSON(body, &req); err != nil {
 			return nil, err
 		}

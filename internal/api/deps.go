@@ -52,8 +52,13 @@ type Configs interface {
 	Rollback(ctx context.Context, n int, who string) (Applied, error)
 }
 
-// Applied reports what applying a configuration did.
+// Applied reports what applying a configuration did; the API answers with
+// it as a steward.Applied.
 type Applied struct {
-	Version int         `json:"version"`
-	Diff    config.Diff `json:"diff"`
+	Version int
+	Diff    config.Diff
+}
+
+func applied(a Applied) steward.Applied {
+	return steward.Applied{Version: a.Version, Diff: steward.ConfigDiff(a.Diff)}
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 
 	"github.com/stewardhq/steward"
@@ -13,28 +15,6 @@ import (
 // codeMethodNotAllowed is the error code of a 405: a route exists for the
 // path, not for the method.
 const codeMethodNotAllowed = "method_not_allowed"
-
-// ErrorBody is the body of every error response, under the key "error".
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// Details lists the problems of an invalid configuration.
-	Details []Problem `json:"details,omitempty"`
-}
-
-// Problem is one problem in a configuration text, at a 1-based line and
-// column of file.
-type Problem struct {
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Col     int    `json:"col"`
-	Message string `json:"message"`
-}
-
-// String returns "FILE:LINE:COL: message".
-func (p Problem) String() string {
-	return (&config.Error{File: p.File, Line: p.Line, Col: p.Col, Msg: p.Message}).Error()
-}
 
 var errUnauthorized = steward.Errorf(steward.EUNAUTHORIZED, "missing or invalid bearer token")
 
@@ -49,9 +29,48 @@ func (e *methodError) Error() string {
 	return fmt.Sprintf("method %s not allowed on %s", e.method, e.path)
 }
 
+// causes are the codes that causes imply, for an error no *steward.Error
+// of which names a code: the first whose target the chain matches wins.
+var causes = []struct {
+	target error
+	code   string
+}{
+	{errAddrInUse, steward.ECONFLICT},
+	{fs.ErrPermission, steward.EFORBIDDEN},
+	{fs.ErrNotExist, steward.ENOTFOUND},
+	{fs.ErrExist, steward.ECONFLICT},
+	{context.DeadlineExceeded, steward.EUNAVAILABLE},
+}
+
+// errorCode returns the code of err: that of the first *steward.Error in
+// its chain that names one, else the code its cause implies, else
+// EINTERNAL. It reports whether the code came from the cause.
+func errorCode(err error) (code string, fromCause bool) {
+	if e := steward.Coded(err); e != nil {
+		return e.Code, false
+	}
+	for _, c := range causes {
+		if errors.Is(err, c.target) {
+			return c.code, true
+		}
+	}
+	return steward.EINTERNAL, false
+}
+
+// statuses maps the error codes to HTTP statuses.
+var statuses = map[string]int{
+	steward.EINVALID:      http.StatusBadRequest,
+	steward.ENOTFOUND:     http.StatusNotFound,
+	steward.ECONFLICT:     http.StatusConflict,
+	steward.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	steward.EUNAUTHORIZED: http.StatusUnauthorized,
+	steward.EFORBIDDEN:    http.StatusForbidden,
+	steward.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
 // errorResponse is the one place an error becomes an HTTP status and the
 // JSON error a client sees. An internal error's message is hidden.
-func errorResponse(err error) (int, ErrorBody) {
+func errorResponse(err error) (int, steward.ErrorBody) {
 	var (
 		list config.ErrorList
 		me   *methodError
@@ -59,50 +78,49 @@ func errorResponse(err error) (int, ErrorBody) {
 	)
 	switch {
 	case errors.As(err, &list) && len(list) > 0:
-		b := ErrorBody{Code: steward.EINVALID, Message: list[0].Error()}
+		b := steward.ErrorBody{Code: steward.EINVALID, Message: list[0].Error()}
 		if len(list) > 1 {
 			b.Message += fmt.Sprintf(" (and %d more)", len(list)-1)
 		}
 		for _, e := range list {
-			b.Details = append(b.Details, Problem{File: e.File, Line: e.Line, Col: e.Col, Message: e.Msg})
+			b.Details = append(b.Details, steward.Problem{File: e.File, Line: e.Line, Col: e.Col, Message: e.Msg})
 		}
 		return http.StatusUnprocessableEntity, b
 	case errors.As(err, &me):
-		return http.StatusMethodNotAllowed, ErrorBody{Code: codeMethodNotAllowed, Message: me.Error()}
+		return http.StatusMethodNotAllowed, steward.ErrorBody{Code: codeMethodNotAllowed, Message: me.Error()}
 	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge, ErrorBody{Code: steward.ETOOLARGE,
+		return http.StatusRequestEntityTooLarge, steward.ErrorBody{Code: steward.ETOOLARGE,
 			Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
 	}
-	code := steward.ErrorCode(err)
-	b := ErrorBody{Code: code, Message: steward.ErrorMessage(err)}
-	switch code {
-	case steward.EINVALID:
-		return http.StatusBadRequest, b
-	case steward.ENOTFOUND:
-		return http.StatusNotFound, b
-	case steward.ECONFLICT:
-		return http.StatusConflict, b
-	case steward.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge, b
-	case steward.EUNAUTHORIZED:
-		return http.StatusUnauthorized, b
-	case steward.EFORBIDDEN:
-		return http.StatusForbidden, b
-	case steward.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, b
+	code, fromCause := errorCode(err)
+	status, ok := statuses[code]
+	if !ok {
+		return http.StatusInternalServerError, steward.ErrorBody{Code: steward.EINTERNAL, Message: steward.ErrorMessage(err)}
 	}
-	return http.StatusInternalServerError, ErrorBody{Code: steward.EINTERNAL, Message: steward.ErrorMessage(err)}
+	msg := steward.ErrorMessage(err)
+	if fromCause {
+		// The cause says what went wrong: the first *steward.Error's
+		// message with it, or its own text.
+		msg = err.Error()
+		var e *steward.Error
+		if errors.As(err, &e) {
+			msg = e.Error()
+		}
+	}
+	return status, steward.ErrorBody{Code: code, Message: msg}
 }
 
-// writeError writes err as a JSON error response, logging internal errors.
+// writeError writes err as a JSON error response. It logs internal errors,
+// and the whole chain of an error that has a cause.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := errorResponse(err)
-	if status == http.StatusInternalServerError {
+	switch {
+	case status == http.StatusInternalServerError:
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case errors.Unwrap(err) != nil:
+		s.log.Warn("api request failed", "method", r.Method, "path", r.URL.Path, "code", body.Code, "err", err)
 	}
-	writeJSON(w, status, struct {
-		Error ErrorBody `json:"error"`
-	}{body})
+	writeJSON(w, status, steward.ErrorResponse{Error: body})
 }
 
 // writeJSON writes v as the JSON body of a response with status.

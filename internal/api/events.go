@@ -31,20 +31,21 @@ const (
 // then sends live events as they are recorded, without gaps or duplicates.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.EventFilter{Service: q.Get("service")}
+	var eq steward.EventQuery
 	var err error
-	if f.Since, err = timeParam("since", q.Get("since"), s.now()); err != nil {
+	if eq.Since, err = timeParam("since", q.Get("since"), s.now()); err != nil {
 		return err
 	}
 	after, err := intParam("after", q.Get("after"), 0, 0)
 	if err != nil {
 		return err
 	}
-	f.AfterID = int64(after)
-	if f.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
+	eq.After = int64(after)
+	if eq.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
 		return err
 	}
-	f.Limit = min(f.Limit, maxEvents)
+	eq.Service = q.Get("service")
+	f := store.EventFilter{AfterID: eq.After, Since: eq.Since, Service: eq.Service, Limit: min(eq.Limit, maxEvents)}
 	follow, err := boolParam("follow", q.Get("follow"))
 	if err != nil {
 		return err

@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/stewardhq/steward"
+)
 
 // SetKeepalive sets how often an idle event stream gets a comment.
 func SetKeepalive(s *Server, d time.Duration) { s.keepalive = d }
@@ -16,3 +20,6 @@ func Routes(s *Server) []string {
 	}
 	return out
 }
+
+// ErrorResponse is the status and body the API answers err with.
+func ErrorResponse(err error) (int, steward.ErrorBody) { return errorResponse(err) }

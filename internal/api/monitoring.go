@@ -35,30 +35,6 @@ type Checks interface {
 	States() []check.State
 }
 
-// AckRequest is the optional body of POST /v1/alerts/{id}/ack.
-type AckRequest struct {
-	Comment string `json:"comment"`
-}
-
-// SilenceRequest is the body of POST /v1/silences: matchers, and when the
-// silence ends: at Ends, or Duration (like "2h") from now.
-type SilenceRequest struct {
-	Matchers map[string]string `json:"matchers"`
-	Ends     time.Time         `json:"ends,omitzero"`
-	Duration string            `json:"duration,omitempty"`
-	Comment  string            `json:"comment"`
-}
-
-// PushRequest is the body of POST /v1/metrics.
-type PushRequest struct {
-	Samples []metrics.Sample `json:"samples"`
-}
-
-// QueryResult is the answer of GET /v1/metrics/query.
-type QueryResult struct {
-	Series []metrics.Series `json:"series"`
-}
-
 // maxPush is the most samples one POST /v1/metrics may carry.
 const maxPush = 10000
 
@@ -85,7 +61,7 @@ func (s *Server) queryMetrics(w http.ResponseWriter, r *http.Request) error {
 		return errNoMetrics
 	}
 	q := r.URL.Query()
-	mq := metrics.Query{Name: q.Get("name")}
+	mq := steward.MetricQuery{Name: q.Get("name")}
 	var err error
 	now := s.now()
 	if mq.From, err = timeParam("from", q.Get("from"), now); err != nil {
@@ -109,11 +85,15 @@ func (s *Server) queryMetrics(w http.ResponseWriter, r *http.Request) error {
 		}
 		mq.Labels[k] = vs[0]
 	}
-	series, err := s.opts.Metrics.Query(r.Context(), mq)
+	series, err := s.opts.Metrics.Query(r.Context(), metrics.Query(mq))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, QueryResult{Series: series})
+	out := steward.QueryResult{Series: make([]steward.MetricSeries, len(series))}
+	for i, se := range series {
+		out.Series[i] = steward.MetricSeries(se)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // pushMetrics serves POST /v1/metrics: custom samples to record.
@@ -125,7 +105,7 @@ func (s *Server) pushMetrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req PushRequest
+	var req steward.PushRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
@@ -135,10 +115,14 @@ func (s *Server) pushMetrics(w http.ResponseWriter, r *http.Request) error {
 	case len(req.Samples) > maxPush:
 		return steward.Errorf(steward.ETOOLARGE, "more than %d samples in one request", maxPush)
 	}
-	if err := s.opts.Metrics.Record(r.Context(), req.Samples...); err != nil {
+	samples := make([]metrics.Sample, len(req.Samples))
+	for i, sm := range req.Samples {
+		samples[i] = metrics.Sample(sm)
+	}
+	if err := s.opts.Metrics.Record(r.Context(), samples...); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"recorded": len(req.Samples)})
+	return writeJSON(w, http.StatusOK, steward.PushResult{Recorded: len(samples)})
 }
 
 // listAlerts serves GET /v1/alerts?state=open|all&limit=: the open alerts
@@ -148,19 +132,19 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 		return errNoAlerts
 	}
 	q := r.URL.Query()
-	f := store.AlertFilter{}
+	var aq steward.AlertQuery
 	switch v := q.Get("state"); v {
 	case "", "open":
-		f.Open = true
 	case "all":
+		aq.All = true
 	default:
 		return steward.Errorf(steward.EINVALID, "state=%q: want open or all", v)
 	}
 	var err error
-	if f.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
+	if aq.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
 		return err
 	}
-	list, err := s.opts.Alerts.Alerts(r.Context(), f)
+	list, err := s.opts.Alerts.Alerts(r.Context(), store.AlertFilter{Open: !aq.All, Limit: aq.Limit})
 	if err != nil {
 		return err
 	}
@@ -206,7 +190,7 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req AckRequest
+	var req steward.AckRequest
 	if len(body) > 0 {
 		if err := decodeJSON(body, &req); err != nil {
 			return err
@@ -235,7 +219,7 @@ func (s *Server) addSilence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req SilenceRequest
+	var req steward.SilenceRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
@@ -278,9 +262,24 @@ func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
-	list := []check.State{}
+	list := []steward.CheckState{}
 	if s.opts.Checks != nil {
-		list = s.opts.Checks.States()
+		for _, st := range s.opts.Checks.States() {
+			list = append(list, checkState(st))
+		}
 	}
 	return writeJSON(w, http.StatusOK, list)
+}
+
+func checkState(st check.State) steward.CheckState {
+	out := steward.CheckState{Name: st.Name}
+	if c := st.Check; c != nil {
+		out.Check = steward.CheckConfig{Name: c.Name, HTTP: c.HTTP, TCP: c.TCP, Exec: c.Exec, File: c.File,
+			Process: c.Process, OSService: c.OSService, MaxAge: c.MaxAge, MinSize: c.MinSize, MaxSize: c.MaxSize,
+			Interval: c.Interval, Timeout: c.Timeout, For: c.For, Severity: c.Severity}
+	}
+	if l := st.Last; l != nil {
+		out.Last = &steward.CheckResult{Status: l.Status.String(), Message: l.Message, Duration: l.Duration, Time: l.Time}
+	}
+	return out
 }

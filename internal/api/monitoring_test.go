@@ -161,18 +161,18 @@ func TestMetricsAPI(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	err := m.client.PushMetrics(ctx,
-		metrics.Sample{Name: "queue_depth", Labels: map[string]string{"queue": "mail"}, Value: 3, Time: now.Add(-2 * time.Minute)},
-		metrics.Sample{Name: "queue_depth", Labels: map[string]string{"queue": "mail"}, Value: 5, Time: now.Add(-time.Minute)},
-		metrics.Sample{Name: "queue_depth", Labels: map[string]string{"queue": "sms"}, Value: 1},
+		steward.MetricSample{Name: "queue_depth", Labels: map[string]string{"queue": "mail"}, Value: 3, Time: now.Add(-2 * time.Minute)},
+		steward.MetricSample{Name: "queue_depth", Labels: map[string]string{"queue": "mail"}, Value: 5, Time: now.Add(-time.Minute)},
+		steward.MetricSample{Name: "queue_depth", Labels: map[string]string{"queue": "sms"}, Value: 1},
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	series, err := m.client.QueryMetrics(ctx, "queue_depth", map[string]string{"queue": "mail"}, now.Add(-time.Hour), now.Add(time.Minute), time.Minute)
+	series, err := m.client.QueryMetrics(ctx, steward.MetricQuery{Name: "queue_depth", Labels: map[string]string{"queue": "mail"}, From: now.Add(-time.Hour), To: now.Add(time.Minute), Step: time.Minute})
 	if err != nil || len(series) != 1 || len(series[0].Points) != 2 || series[0].Points[1][1] != 5 {
 		t.Fatalf("query = %+v, %v", series, err)
 	}
-	series, err = m.client.QueryMetrics(ctx, "queue_depth", nil, time.Time{}, time.Time{}, 0)
+	series, err = m.client.QueryMetrics(ctx, steward.MetricQuery{Name: "queue_depth"})
 	if err != nil || len(series) != 2 {
 		t.Fatalf("query of both = %+v, %v", series, err)
 	}
@@ -189,7 +189,7 @@ func TestMetricsAPI(t *testing.T) {
 		t.Errorf("families: %v", fams["queue_depth"])
 	}
 	checks, err := m.client.Checks(ctx)
-	if err != nil || len(checks) != 1 || checks[0].Last.Status != check.Critical {
+	if err != nil || len(checks) != 1 || checks[0].Last.Status != "CRITICAL" {
 		t.Errorf("checks = %+v, %v", checks, err)
 	}
 	for _, tt := range []struct {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/outbox"
-	"github.com/stewardhq/steward/internal/store"
 )
 
 // Notifications is the outbox of notifications as the API drives it.
@@ -23,7 +22,7 @@ type Notifications interface {
 var errNoNotifications = steward.Errorf(steward.EUNAVAILABLE, "notifications are not enabled on this steward")
 
 // notificationStates are the states GET /v1/notifications may select.
-var notificationStates = []string{store.NotificationPending, store.NotificationDelivered, store.NotificationFailed}
+var notificationStates = []string{steward.NotificationPending, steward.NotificationDelivered, steward.NotificationFailed}
 
 // listNotifications serves GET /v1/notifications?state=&notifier=&limit=:
 // the notifications in the given states (comma-separated; none or "all"
@@ -33,33 +32,34 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		return errNoNotifications
 	}
 	q := r.URL.Query()
-	f := outbox.Filter{Notifier: q.Get("notifier")}
+	nq := steward.NotificationQuery{Notifier: q.Get("notifier")}
 	for _, v := range q["state"] {
 		for st := range strings.SplitSeq(v, ",") {
 			switch {
 			case st == "" || st == "all":
 			case !slices.Contains(notificationStates, st):
 				return steward.Errorf(steward.EINVALID, "state=%q: want pending, failed, delivered or all", st)
-			case !slices.Contains(f.States, st):
-				f.States = append(f.States, st)
+			case !slices.Contains(nq.States, st):
+				nq.States = append(nq.States, st)
 			}
 		}
 	}
 	if slices.Contains(q["state"], "all") {
-		f.States = nil
+		nq.States = nil
 	}
 	var err error
-	if f.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
+	if nq.Limit, err = intParam("limit", q.Get("limit"), 0, 0); err != nil {
 		return err
 	}
-	list, err := s.opts.Notifications.List(r.Context(), f)
+	list, err := s.opts.Notifications.List(r.Context(), outbox.Filter(nq))
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []outbox.Notification{}
+	out := make([]steward.Notification, len(list))
+	for i, n := range list {
+		out[i] = notification(n)
 	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getNotification(w http.ResponseWriter, r *http.Request) error {
@@ -74,7 +74,7 @@ func (s *Server) getNotification(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, n)
+	return writeJSON(w, http.StatusOK, notification(n))
 }
 
 // retryNotification serves POST /v1/notifications/{id}/retry.
@@ -91,5 +91,21 @@ func (s *Server) retryNotification(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	s.log.Info("api notification retried", "notification", id, "notifier", n.Notifier, "who", who(r.Context()))
-	return writeJSON(w, http.StatusOK, n)
+	return writeJSON(w, http.StatusOK, notification(n))
+}
+
+// notification is n on the wire, with the title and text its notifiers
+// render.
+func notification(n outbox.Notification) steward.Notification {
+	m := n.Message
+	wm := steward.NotificationMessage{Key: m.Key, Status: string(m.Status), Severity: m.Severity, Route: m.Route,
+		Node: m.Node, Time: m.Time, Repeat: m.Repeat, Alerts: make([]steward.NotificationAlert, len(m.Alerts)),
+		Title: m.Title(), Text: m.Text()}
+	for i, a := range m.Alerts {
+		wm.Alerts[i] = steward.NotificationAlert{ID: a.ID, Status: string(a.Status), Severity: a.Severity, Rule: a.Rule,
+			Subject: a.Subject, Service: a.Service, Labels: a.Labels, Summary: a.Summary, Started: a.Started, Ended: a.Ended}
+	}
+	return steward.Notification{ID: n.ID, Key: n.Key, Notifier: n.Notifier, State: n.State, Created: n.Created,
+		Since: n.Since, Attempts: n.Attempts, NextAttempt: n.NextAttempt, LastAttempt: n.LastAttempt,
+		LastError: n.LastError, Done: n.Done, Message: wm}
 }

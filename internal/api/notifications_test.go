@@ -80,8 +80,11 @@ func TestNotificationsAPI(t *testing.T) {
 		t.Errorf("state=stuck: %v", err)
 	}
 	n, err := c.Notification(ctx, first.ID)
-	if err != nil || n.Key != first.Key || n.Notifier != "hook" || n.State != store.NotificationPending || n.Message.Alerts[0].Subject != "api" {
+	if err != nil || n.Key != first.Key || n.Notifier != "hook" || n.State != steward.NotificationPending || n.Message.Alerts[0].Subject != "api" {
 		t.Errorf("notification = %+v, %v", n, err)
+	}
+	if want := m.Title(); n.Message.Title != want || n.Message.Text != m.Text() || n.Message.Status != "firing" {
+		t.Errorf("message title %q, text %q, status %q; want %q, the notifiers' text, firing", n.Message.Title, n.Message.Text, n.Message.Status, want)
 	}
 	if _, err := c.Notification(ctx, 99); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Errorf("notification 99: %v", err)
@@ -90,7 +93,7 @@ func TestNotificationsAPI(t *testing.T) {
 		t.Errorf("retry of a pending one: %v", err)
 	}
 	n, err = c.RetryNotification(ctx, second.ID)
-	if err != nil || n.State != store.NotificationPending || n.Key != second.Key || n.Attempts != 0 {
+	if err != nil || n.State != steward.NotificationPending || n.Key != second.Key || n.Attempts != 0 {
 		t.Errorf("retry = %+v, %v", n, err)
 	}
 }

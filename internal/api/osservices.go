@@ -31,10 +31,11 @@ func (s *Server) listOSServices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []osservice.Service{}
+	out := make([]steward.OSService, len(list))
+	for i, svc := range list {
+		out[i] = steward.OSService(svc)
 	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // getOSService serves GET /v1/os-services/{name}.
@@ -46,7 +47,7 @@ func (s *Server) getOSService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, svc)
+	return writeJSON(w, http.StatusOK, steward.OSService(svc))
 }
 
 // osServiceAction serves POST /v1/os-services/{name}/VERB: it acts, logs

@@ -5,31 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/logcap"
 )
-
-// Info describes the running steward.
-type Info struct {
-	Version       string    `json:"version"`
-	Node          string    `json:"node"`
-	PID           int       `json:"pid"`
-	Started       time.Time `json:"started"`
-	ConfigVersion int       `json:"config_version"` // 0 when none is stored
-}
-
-// LogLine is one line of a service's output, as GET
-// /v1/services/{name}/logs streams it: one JSON object per line (NDJSON).
-type LogLine struct {
-	Time   time.Time `json:"time"`
-	Stream string    `json:"stream"` // "stdout" or "stderr"
-	Text   string    `json:"text"`
-	// Missed counts the lines dropped just before this one because the
-	// client fell behind.
-	Missed int `json:"missed,omitempty"`
-}
 
 // Log defaults and bounds for GET /v1/services/{name}/logs.
 const (
@@ -39,7 +18,7 @@ const (
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, steward.HealthResponse{Status: "ok"})
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +36,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, Info{
+	return writeJSON(w, http.StatusOK, steward.Info{
 		Version:       s.opts.Version,
 		Node:          s.opts.Node,
 		PID:           os.Getpid(),
@@ -238,6 +217,6 @@ type lineKey struct {
 
 func keyOf(l logcap.Line) lineKey { return lineKey{l.Time.UnixMilli(), l.Stream, l.Text} }
 
-func logLine(l logcap.Line) LogLine {
-	return LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Missed: l.Missed}
+func logLine(l logcap.Line) steward.LogLine {
+	return steward.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Missed: l.Missed}
 }

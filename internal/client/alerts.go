@@ -5,14 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/api"
-	"github.com/stewardhq/steward/internal/check"
-	"github.com/stewardhq/steward/internal/metrics"
 )
 
 // jsonRequest is a request with v as its JSON body.
@@ -26,12 +22,8 @@ func jsonRequest(method, path string, v any) (request, error) {
 
 // Alerts returns the open alerts, or with all every stored one, newest first.
 func (c *Client) Alerts(ctx context.Context, all bool) ([]steward.Alert, error) {
-	q := url.Values{"state": {"open"}}
-	if all {
-		q.Set("state", "all")
-	}
 	var out []steward.Alert
-	err := c.call(ctx, request{method: "GET", path: "/v1/alerts", query: q}, &out)
+	err := c.call(ctx, request{method: "GET", path: "/v1/alerts", query: steward.AlertQuery{All: all}.Values()}, &out)
 	return out, err
 }
 
@@ -44,7 +36,7 @@ func (c *Client) Alert(ctx context.Context, id int64) (steward.Alert, error) {
 
 // Ack acknowledges open alert id, with an optional comment.
 func (c *Client) Ack(ctx context.Context, id int64, comment string) (steward.Alert, error) {
-	rq, err := jsonRequest("POST", "/v1/alerts/"+strconv.FormatInt(id, 10)+"/ack", api.AckRequest{Comment: comment})
+	rq, err := jsonRequest("POST", "/v1/alerts/"+strconv.FormatInt(id, 10)+"/ack", steward.AckRequest{Comment: comment})
 	if err != nil {
 		return steward.Alert{}, err
 	}
@@ -62,7 +54,7 @@ func (c *Client) Silences(ctx context.Context) ([]steward.Silence, error) {
 
 // AddSilence silences the alerts matchers match for d from now.
 func (c *Client) AddSilence(ctx context.Context, matchers map[string]string, d time.Duration, comment string) (steward.Silence, error) {
-	rq, err := jsonRequest("POST", "/v1/silences", api.SilenceRequest{Matchers: matchers, Duration: d.String(), Comment: comment})
+	rq, err := jsonRequest("POST", "/v1/silences", steward.SilenceRequest{Matchers: matchers, Duration: d.String(), Comment: comment})
 	if err != nil {
 		return steward.Silence{}, err
 	}
@@ -82,41 +74,27 @@ func (c *Client) DeleteSilence(ctx context.Context, id int64) error {
 }
 
 // Checks returns the standalone checks and their last results.
-func (c *Client) Checks(ctx context.Context) ([]check.State, error) {
-	var out []check.State
+func (c *Client) Checks(ctx context.Context) ([]steward.CheckState, error) {
+	var out []steward.CheckState
 	err := c.call(ctx, request{method: "GET", path: "/v1/checks"}, &out)
 	return out, err
 }
 
-// QueryMetrics returns the history of metric name whose series have the
-// labels given, from from to to in steps of step (zero values: the
-// server's defaults).
-func (c *Client) QueryMetrics(ctx context.Context, name string, labels map[string]string, from, to time.Time, step time.Duration) ([]metrics.Series, error) {
-	q := url.Values{"name": {name}}
-	for k, v := range labels {
-		q.Set(k, v)
-	}
-	if !from.IsZero() {
-		q.Set("from", from.Format(time.RFC3339Nano))
-	}
-	if !to.IsZero() {
-		q.Set("to", to.Format(time.RFC3339Nano))
-	}
-	if step > 0 {
-		q.Set("step", step.String())
-	}
-	var out api.QueryResult
-	err := c.call(ctx, request{method: "GET", path: "/v1/metrics/query", query: q}, &out)
+// QueryMetrics returns the history of the metric q names whose series
+// have the labels q gives.
+func (c *Client) QueryMetrics(ctx context.Context, q steward.MetricQuery) ([]steward.MetricSeries, error) {
+	var out steward.QueryResult
+	err := c.call(ctx, request{method: "GET", path: "/v1/metrics/query", query: q.Values()}, &out)
 	return out.Series, err
 }
 
 // PushMetrics records custom samples.
-func (c *Client) PushMetrics(ctx context.Context, samples ...metrics.Sample) error {
-	rq, err := jsonRequest("POST", "/v1/metrics", api.PushRequest{Samples: samples})
+func (c *Client) PushMetrics(ctx context.Context, samples ...steward.MetricSample) error {
+	rq, err := jsonRequest("POST", "/v1/metrics", steward.PushRequest{Samples: samples})
 	if err != nil {
 		return err
 	}
-	var out map[string]int
+	var out steward.PushResult
 	return c.call(ctx, rq, &out)
 }
 

@@ -1,7 +1,9 @@
 // Package client is the Go client of steward's API, over the local socket
 // (or named pipe) or over TCP with a bearer token. The CLI and tests use it;
-// its methods mirror the endpoints and return the domain types, and every
-// error the server sends as an *steward.Error with the server's code.
+// its methods mirror the endpoints, take and return the wire types of the
+// root package only, and return every error the server sends as an
+// *steward.Error with the server's code. It imports no internal package
+// but ipc, the transport (a test locks that).
 package client
 
 import (
@@ -21,7 +23,6 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/ipc"
 )
 
@@ -82,7 +83,7 @@ func (c *Client) Close() { c.hc.CloseIdleConnections() }
 // problem in it. It unwraps to the *steward.Error the server sent.
 type ConfigError struct {
 	Err      *steward.Error
-	Problems []api.Problem
+	Problems []steward.Problem
 }
 
 func (e *ConfigError) Error() string { return e.Err.Message }
@@ -138,7 +139,7 @@ func (c *Client) connError(ctx context.Context, err error) error {
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
-		return steward.Errorf(steward.EUNAVAILABLE, "steward is not reachable at %s: %v", c.address, oe.Err)
+		return steward.Wrap(steward.EUNAVAILABLE, oe.Err, "steward is not reachable at %s", c.address)
 	}
 	return fmt.Errorf("talk to steward at %s: %w", c.address, err)
 }
@@ -146,9 +147,7 @@ func (c *Client) connError(ctx context.Context, err error) error {
 // responseError decodes the JSON error of a failed response.
 func responseError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var body struct {
-		Error api.ErrorBody `json:"error"`
-	}
+	var body steward.ErrorResponse
 	if err := json.Unmarshal(data, &body); err != nil || body.Error.Code == "" {
 		msg := strings.TrimSpace(string(data))
 		if msg == "" {
@@ -204,7 +203,7 @@ func (c *Client) call(ctx context.Context, rq request, out any) error {
 
 // Health returns nil when steward serves its API.
 func (c *Client) Health(ctx context.Context) error {
-	var out map[string]string
+	var out steward.HealthResponse
 	return c.call(ctx, request{method: "GET", path: "/healthz"}, &out)
 }
 
@@ -219,8 +218,8 @@ func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
 }
 
 // Info describes the running steward.
-func (c *Client) Info(ctx context.Context) (api.Info, error) {
-	var out api.Info
+func (c *Client) Info(ctx context.Context) (steward.Info, error) {
+	var out steward.Info
 	err := c.call(ctx, request{method: "GET", path: "/v1/info"}, &out)
 	return out, err
 }
@@ -282,7 +281,7 @@ func (c *Client) action(ctx context.Context, verb string, names []string, all bo
 	case len(names) == 1 && names[0] != "-" && names[0] != "":
 		rq.path = "/v1/services/" + url.PathEscape(names[0]) + "/" + verb
 	default:
-		body, err := json.Marshal(api.ActionRequest{Names: names})
+		body, err := json.Marshal(steward.ActionRequest{Names: names})
 		if err != nil {
 			return nil, err
 		}
@@ -295,9 +294,9 @@ func (c *Client) action(ctx context.Context, verb string, names []string, all bo
 
 // Logs returns the last n lines (n < 0: the server's default) of the
 // service name's output.
-func (c *Client) Logs(ctx context.Context, name string, n int) ([]api.LogLine, error) {
-	var out []api.LogLine
-	err := c.FollowLogs(ctx, name, n, false, func(l api.LogLine) error {
+func (c *Client) Logs(ctx context.Context, name string, n int) ([]steward.LogLine, error) {
+	var out []steward.LogLine
+	err := c.FollowLogs(ctx, name, n, false, func(l steward.LogLine) error {
 		out = append(out, l)
 		return nil
 	})
@@ -308,7 +307,7 @@ func (c *Client) Logs(ctx context.Context, name string, n int) ([]api.LogLine, e
 // of the service name's output and then, when follow is set, with each new
 // line as it comes, until ctx ends (it returns ctx.Err()), steward ends the
 // stream (nil), or fn returns an error (that error).
-func (c *Client) FollowLogs(ctx context.Context, name string, n int, follow bool, fn func(api.LogLine) error) error {
+func (c *Client) FollowLogs(ctx context.Context, name string, n int, follow bool, fn func(steward.LogLine) error) error {
 	q := url.Values{}
 	if n >= 0 {
 		q.Set("n", strconv.Itoa(n))
@@ -327,7 +326,7 @@ func (c *Client) FollowLogs(ctx context.Context, name string, n int, follow bool
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		var l api.LogLine
+		var l steward.LogLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return fmt.Errorf("read logs: %w", err)
 		}
@@ -349,36 +348,11 @@ func (c *Client) streamEnd(ctx context.Context, what string, err error) error {
 	return nil
 }
 
-// EventQuery selects events.
-type EventQuery struct {
-	Since   time.Time // at or after
-	After   int64     // with a greater ID
-	Service string    // of one service
-	Limit   int       // at most; 0 for the server's default
-}
-
-func (q EventQuery) values() url.Values {
-	v := url.Values{}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.Format(time.RFC3339Nano))
-	}
-	if q.After > 0 {
-		v.Set("after", strconv.FormatInt(q.After, 10))
-	}
-	if q.Service != "" {
-		v.Set("service", q.Service)
-	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	return v
-}
-
 // Events returns the events q selects, in ascending ID order; with neither
 // Since nor After, the newest ones.
-func (c *Client) Events(ctx context.Context, q EventQuery) ([]steward.Event, error) {
+func (c *Client) Events(ctx context.Context, q steward.EventQuery) ([]steward.Event, error) {
 	var out []steward.Event
-	err := c.call(ctx, request{method: "GET", path: "/v1/events", query: q.values()}, &out)
+	err := c.call(ctx, request{method: "GET", path: "/v1/events", query: q.Values()}, &out)
 	return out, err
 }
 
@@ -386,8 +360,8 @@ func (c *Client) Events(ctx context.Context, q EventQuery) ([]steward.Event, err
 // new one as it is recorded, until ctx ends (it returns ctx.Err()), steward
 // ends the stream (nil), or fn returns an error (that error). To resume
 // after an error, call it again with After set to the last event's ID.
-func (c *Client) FollowEvents(ctx context.Context, q EventQuery, fn func(steward.Event) error) error {
-	v := q.values()
+func (c *Client) FollowEvents(ctx context.Context, q steward.EventQuery, fn func(steward.Event) error) error {
+	v := q.Values()
 	v.Set("follow", "1")
 	resp, err := c.send(ctx, request{method: "GET", path: "/v1/events", query: v,
 		header: http.Header{"Accept": {"text/event-stream"}}})
@@ -424,15 +398,15 @@ func (c *Client) FollowEvents(ctx context.Context, q EventQuery, fn func(steward
 }
 
 // Reload makes steward re-read its config file and apply it.
-func (c *Client) Reload(ctx context.Context) (api.Applied, error) {
-	var out api.Applied
+func (c *Client) Reload(ctx context.Context) (steward.Applied, error) {
+	var out steward.Applied
 	err := c.call(ctx, request{method: "POST", path: "/v1/reload"}, &out)
 	return out, err
 }
 
 // Config returns the applied configuration.
-func (c *Client) Config(ctx context.Context) (api.ConfigText, error) {
-	var out api.ConfigText
+func (c *Client) Config(ctx context.Context) (steward.ConfigText, error) {
+	var out steward.ConfigText
 	err := c.call(ctx, request{method: "GET", path: "/v1/config"}, &out)
 	return out, err
 }
@@ -440,14 +414,14 @@ func (c *Client) Config(ctx context.Context) (api.ConfigText, error) {
 // ValidateConfig checks the configuration text without applying it. An
 // invalid text gives a *ConfigError listing every problem.
 func (c *Client) ValidateConfig(ctx context.Context, text []byte) error {
-	var out api.Validation
+	var out steward.Validation
 	return c.call(ctx, configRequest("POST", "/v1/config/validate", text), &out)
 }
 
 // ApplyConfig stores the configuration text as a new version and applies
 // it. An invalid text changes nothing and gives a *ConfigError.
-func (c *Client) ApplyConfig(ctx context.Context, text []byte) (api.Applied, error) {
-	var out api.Applied
+func (c *Client) ApplyConfig(ctx context.Context, text []byte) (steward.Applied, error) {
+	var out steward.Applied
 	err := c.call(ctx, configRequest("PUT", "/v1/config", text), &out)
 	return out, err
 }
@@ -458,15 +432,15 @@ func configRequest(method, path string, text []byte) request {
 
 // ConfigVersions returns the stored config versions, newest first, without
 // their text.
-func (c *Client) ConfigVersions(ctx context.Context) ([]api.ConfigVersion, error) {
-	var out []api.ConfigVersion
+func (c *Client) ConfigVersions(ctx context.Context) ([]steward.ConfigVersion, error) {
+	var out []steward.ConfigVersion
 	err := c.call(ctx, request{method: "GET", path: "/v1/config/versions"}, &out)
 	return out, err
 }
 
 // ConfigVersion returns stored config version n with its text.
-func (c *Client) ConfigVersion(ctx context.Context, n int) (api.ConfigVersion, error) {
-	var out api.ConfigVersion
+func (c *Client) ConfigVersion(ctx context.Context, n int) (steward.ConfigVersion, error) {
+	var out steward.ConfigVersion
 	err := c.call(ctx, request{method: "GET", path: "/v1/config/versions/" + strconv.Itoa(n)}, &out)
 	return out, err
 }
@@ -487,8 +461,8 @@ func (c *Client) ConfigDiff(ctx context.Context, from, to int) (string, error) {
 }
 
 // Rollback applies stored config version n again, as a new version.
-func (c *Client) Rollback(ctx context.Context, n int) (api.Applied, error) {
-	var out api.Applied
+func (c *Client) Rollback(ctx context.Context, n int) (steward.Applied, error) {
+	var out steward.Applied
 	err := c.call(ctx, request{method: "POST", path: "/v1/config/rollback/" + strconv.Itoa(n)}, &out)
 	return out, err
 }

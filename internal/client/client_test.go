@@ -102,7 +102,7 @@ func TestEveryMethod(t *testing.T) {
 	}
 	f.events.Record(steward.Event{Type: steward.EventSystem, Reason: "started", Time: t0})
 	f.events.Record(steward.Event{Type: steward.EventState, Service: "web", Reason: "x", Time: t0})
-	if evs, err := c.Events(ctx, client.EventQuery{Since: t0, Service: "web", Limit: 5}); err != nil || len(evs) != 1 || evs[0].ID != 2 {
+	if evs, err := c.Events(ctx, steward.EventQuery{Since: t0, Service: "web", Limit: 5}); err != nil || len(evs) != 1 || evs[0].ID != 2 {
 		t.Errorf("Events = %+v, %v", evs, err)
 	}
 	if ct, err := c.Config(ctx); err != nil || ct.Text != configText {
@@ -177,7 +177,7 @@ func TestContextEnds(t *testing.T) {
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err := f.client.FollowEvents(ctx, client.EventQuery{}, func(steward.Event) error { return nil })
+	err := f.client.FollowEvents(ctx, steward.EventQuery{}, func(steward.Event) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("FollowEvents = %v, want context.DeadlineExceeded", err)
 	}
@@ -230,13 +230,13 @@ func TestForeignServer(t *testing.T) {
 		t.Errorf("Logs(not JSON) = %v", err)
 	}
 	body = "data: {\n\n"
-	if err := c.FollowEvents(ctx, client.EventQuery{}, func(steward.Event) error { return nil }); err == nil || !strings.Contains(err.Error(), "read events") {
+	if err := c.FollowEvents(ctx, steward.EventQuery{}, func(steward.Event) error { return nil }); err == nil || !strings.Contains(err.Error(), "read events") {
 		t.Errorf("FollowEvents(not JSON) = %v", err)
 	}
 	// Multi-line data, comments and other fields of the SSE format.
 	body = ": hi\nevent: x\ndata: {\"id\":7,\ndata: \"reason\":\"r\"}\nretry: 5\n\n\n" + strings.Repeat("x", 10)
 	var got []steward.Event
-	err := c.FollowEvents(ctx, client.EventQuery{}, func(ev steward.Event) error {
+	err := c.FollowEvents(ctx, steward.EventQuery{}, func(ev steward.Event) error {
 		got = append(got, ev)
 		return nil
 	})

@@ -249,7 +249,7 @@ func (d *Daemon) relisten(old, cfg *config.Config) error {
 	if d.served, back = d.serve(old); back != nil {
 		d.opts.Logger.Error("the API does not listen any more", "err", back)
 	}
-	return steward.Errorf(steward.EINVALID, "%v; the API listens as before", err)
+	return steward.Wrap("", err, "the API listens as before, for the new listeners failed")
 }
 
 // drainTimeout bounds how long the requests under way on a listener that a
@@ -300,7 +300,7 @@ func (d *Daemon) Reload(ctx context.Context, who string) (api.Applied, error) {
 	file := d.Current().File
 	text, err := os.ReadFile(file)
 	if err != nil {
-		return api.Applied{}, steward.Errorf(steward.EINVALID, "read config: %v", err)
+		return api.Applied{}, steward.Wrap("", err, "reload")
 	}
 	return d.apply(ctx, file, text, who)
 }

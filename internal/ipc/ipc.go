@@ -21,7 +21,7 @@ import (
 func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "api.listen %q: %v", addr, err)
+		return nil, steward.Wrap(steward.EINVALID, err, "api.listen %q", addr)
 	}
 	if tlsConf == nil && !loopbackHost(host) {
 		return nil, errNeedsTLS(addr)

@@ -91,7 +91,7 @@ func pipeSDDL(group string) (string, error) {
 	if group != "" {
 		sid, _, _, err := windows.LookupSID("", group)
 		if err != nil {
-			return "", steward.Errorf(steward.EINVALID, "socket group %q: %v", group, err)
+			return "", steward.Wrap(steward.EINVALID, err, "socket group %q", group)
 		}
 		fmt.Fprintf(&b, "(A;;GRGW;;;%s)", sid.String())
 	}

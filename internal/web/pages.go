@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/metrics"
 )
 
@@ -30,7 +29,7 @@ type view struct {
 	Data    any
 
 	CSRF      string
-	Info      api.Info
+	Info      steward.Info
 	Firing    int // firing alerts; -1 when alerts are not enabled
 	LastEvent int64
 	Now       time.Time
@@ -89,44 +88,8 @@ type overviewData struct {
 	AlertsOff bool
 	Machine   machine
 	Events    []steward.Event
-	Checks    []checkState
+	Checks    []steward.CheckState
 	Range     timeRange
-}
-
-// checkState is a standalone check as GET /v1/checks reports it.
-type checkState struct {
-	Name  string `json:"name"`
-	Check struct {
-		HTTP     string        `json:"http"`
-		TCP      string        `json:"tcp"`
-		Exec     []string      `json:"exec"`
-		File     string        `json:"file"`
-		Process  string        `json:"process"`
-		Interval time.Duration `json:"interval"`
-	} `json:"check"`
-	Last *struct {
-		Status  string    `json:"status"`
-		Message string    `json:"message"`
-		Time    time.Time `json:"time"`
-	} `json:"last"`
-}
-
-// Target names what the check watches.
-func (c checkState) Target() string {
-	k := c.Check
-	switch {
-	case k.HTTP != "":
-		return "http " + k.HTTP
-	case k.TCP != "":
-		return "tcp " + k.TCP
-	case len(k.Exec) > 0:
-		return "exec " + strings.Join(k.Exec, " ")
-	case k.File != "":
-		return "file " + k.File
-	case k.Process != "":
-		return "process " + k.Process
-	}
-	return ""
 }
 
 func (h *Handler) overview(r *http.Request, s *session, v *view) error {
@@ -232,13 +195,13 @@ type machine struct {
 
 // query returns the series of the metric name (with the labels in extra,
 // "key=value&..."), over tr.
-func (h *Handler) query(r *http.Request, s *session, name, extra string, tr timeRange) ([]metrics.Series, error) {
+func (h *Handler) query(r *http.Request, s *session, name, extra string, tr timeRange) ([]steward.MetricSeries, error) {
 	q := url.Values{"name": {name}, "from": {tr.Span.String()}, "step": {tr.Step.String()}}
 	path := "/v1/metrics/query?" + q.Encode()
 	if extra != "" {
 		path += "&" + extra
 	}
-	var res api.QueryResult
+	var res steward.QueryResult
 	err := h.call(r, s, "GET", path, &res)
 	return res.Series, err
 }
@@ -278,7 +241,7 @@ func (h *Handler) machine(r *http.Request, s *session, tr timeRange) (machine, e
 		m.Gauges = append(m.Gauges, g)
 	}
 	for _, se := range disk {
-		if g, ok := lastGauge("Disk "+se.Labels["mount"], []metrics.Series{se}); ok {
+		if g, ok := lastGauge("Disk "+se.Labels["mount"], []steward.MetricSeries{se}); ok {
 			m.Gauges = append(m.Gauges, g)
 		}
 	}
@@ -353,7 +316,7 @@ func (h *Handler) servicePage(r *http.Request, s *session, v *view) error {
 		return err
 	}
 	slices.Reverse(d.Events)
-	var ct api.ConfigText
+	var ct steward.ConfigText
 	if err := h.call(r, s, "GET", "/v1/config", &ct); err != nil && !unavailable(err) {
 		return err
 	}
@@ -392,7 +355,7 @@ type alertsData struct {
 	Open     []steward.Alert
 	Resolved []steward.Alert
 	Silences []steward.Silence
-	Checks   []checkState
+	Checks   []steward.CheckState
 }
 
 func (h *Handler) alertsPage(r *http.Request, s *session, v *view) error {
@@ -470,10 +433,10 @@ func (h *Handler) eventsPage(r *http.Request, s *session, v *view) error {
 
 // configData is the config page's.
 type configData struct {
-	Current  api.ConfigText
+	Current  steward.ConfigText
 	Lines    []string
-	Versions []api.ConfigVersion
-	View     *api.ConfigVersion // a version asked for with ?view=N
+	Versions []steward.ConfigVersion
+	View     *steward.ConfigVersion // a version asked for with ?view=N
 	From, To int
 	Diff     []diffLine
 }
@@ -489,11 +452,11 @@ func (h *Handler) configPage(r *http.Request, s *session, v *view) error {
 	if err := h.call(r, s, "GET", "/v1/config/versions", &d.Versions); err != nil {
 		return err
 	}
-	slices.SortFunc(d.Versions, func(a, b api.ConfigVersion) int { return cmp.Compare(b.N, a.N) })
+	slices.SortFunc(d.Versions, func(a, b steward.ConfigVersion) int { return cmp.Compare(b.N, a.N) })
 	q := r.URL.Query()
 	text := d.Current.Text
 	if n, err := strconv.Atoi(q.Get("view")); err == nil && n != d.Current.Version {
-		var cv api.ConfigVersion
+		var cv steward.ConfigVersion
 		if err := h.call(r, s, "GET", "/v1/config/versions/"+strconv.Itoa(n), &cv); err != nil {
 			return err
 		}

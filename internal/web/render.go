@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/internal/metrics"
 )
 
 //go:embed templates/*.html
@@ -177,17 +178,19 @@ func humanBytes(n any) string {
 	return strconv.FormatFloat(f, 'f', prec, 64) + " " + units[i]
 }
 
-// matchers returns a silence's matchers as "key=pattern" words.
+// matchers returns a silence's matchers as "key=pattern" words: rule,
+// subject and severity first, then the other labels in order.
 func matchers(m map[string]string) string {
+	first := []string{"rule", "subject", "severity"}
 	var out []string
-	for _, k := range []string{"rule", "subject", "severity"} {
+	for _, k := range first {
 		if v, ok := m[k]; ok {
 			out = append(out, k+"="+v)
 		}
 	}
-	for k, v := range m {
-		if k != "rule" && k != "subject" && k != "severity" {
-			out = append(out, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(first, k) {
+			out = append(out, k+"="+m[k])
 		}
 	}
 	return strings.Join(out, " ")
@@ -207,7 +210,7 @@ type gauge struct {
 const ringLength = 2 * math.Pi * 40
 
 // lastGauge returns a gauge of the last point of the first series.
-func lastGauge(label string, series []metrics.Series) (gauge, bool) {
+func lastGauge(label string, series []steward.MetricSeries) (gauge, bool) {
 	if len(series) == 0 || len(series[0].Points) == 0 {
 		return gauge{}, false
 	}
@@ -247,7 +250,7 @@ const (
 
 // newChart draws the first series of series; unit "%" is a percentage
 // (axis 0–100 unless it goes higher), "B" bytes.
-func newChart(title, unit string, series []metrics.Series, from, to time.Time) chart {
+func newChart(title, unit string, series []steward.MetricSeries, from, to time.Time) chart {
 	c := chart{Title: title, unit: unit, fromMS: float64(from.UnixMilli()), spanMS: float64(to.Sub(from).Milliseconds())}
 	c.FromTxt, c.ToTxt = from.Local().Format("15:04"), "now"
 	if len(series) == 0 || len(series[0].Points) == 0 || c.spanMS <= 0 {

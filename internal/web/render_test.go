@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stewardhq/steward/internal/metrics"
+	"github.com/stewardhq/steward"
 )
 
 func TestAgo(t *testing.T) {
@@ -62,12 +62,12 @@ func TestChart(t *testing.T) {
 	if c := newChart("CPU", "%", nil, from, to); !c.Empty {
 		t.Error("a chart of nothing is not empty")
 	}
-	one := []metrics.Series{{Points: [][4]float64{{float64(to.Add(-time.Minute).UnixMilli()), 50, 50, 50}}}}
+	one := []steward.MetricSeries{{Points: [][4]float64{{float64(to.Add(-time.Minute).UnixMilli()), 50, 50, 50}}}}
 	c := newChart("CPU", "%", one, from, to)
 	if c.Empty || !strings.HasPrefix(c.Line, "M") || !strings.Contains(c.Line, " L") || c.Last != "50.0%" || c.Peak != "100.0%" {
 		t.Errorf("one point: %+v", c)
 	}
-	two := []metrics.Series{{Points: [][4]float64{
+	two := []steward.MetricSeries{{Points: [][4]float64{
 		{float64(from.UnixMilli()), 10 << 20, 0, 0}, {float64(to.UnixMilli()), 300 << 20, 0, 0}}}}
 	c = newChart("RSS", "B", two, from, to)
 	if c.Min != "10.0 MiB" || c.Max != "300 MiB" || c.Last != "300 MiB" || c.Peak != "384 MiB" {
@@ -92,7 +92,7 @@ func TestGauge(t *testing.T) {
 		t.Error("a gauge of nothing")
 	}
 	for v, level := range map[float64]string{10: "ok", 80: "warn", 95: "crit", 140: "crit"} {
-		g, ok := lastGauge("CPU", []metrics.Series{{Points: [][4]float64{{0, v, v, v}}}})
+		g, ok := lastGauge("CPU", []steward.MetricSeries{{Points: [][4]float64{{0, v, v, v}}}})
 		if !ok || g.Level != level || g.Value > 100 {
 			t.Errorf("gauge of %v = %+v, want level %s", v, g, level)
 		}
@@ -149,31 +149,8 @@ checks:
 }
 
 func TestMatchers(t *testing.T) {
-	got := matchers(map[string]string{"team": "ops", "subject": "web", "rule": "cpu"})
-	if got != "rule=cpu subject=web team=ops" {
+	got := matchers(map[string]string{"zone": "eu", "team": "ops", "subject": "web", "rule": "cpu", "app": "shop"})
+	if got != "rule=cpu subject=web app=shop team=ops zone=eu" {
 		t.Errorf("matchers = %q", got)
-	}
-}
-
-func TestCheckTarget(t *testing.T) {
-	var c checkState
-	if c.Target() != "" {
-		t.Error("an empty check has a target")
-	}
-	for _, tc := range []struct {
-		set  func(*checkState)
-		want string
-	}{
-		{func(c *checkState) { c.Check.HTTP = "http://x" }, "http http://x"},
-		{func(c *checkState) { c.Check.TCP = ":1" }, "tcp :1"},
-		{func(c *checkState) { c.Check.Exec = []string{"a", "b"} }, "exec a b"},
-		{func(c *checkState) { c.Check.File = "/f" }, "file /f"},
-		{func(c *checkState) { c.Check.Process = "nginx" }, "process nginx"},
-	} {
-		var c checkState
-		tc.set(&c)
-		if got := c.Target(); got != tc.want {
-			t.Errorf("Target = %q, want %q", got, tc.want)
-		}
 	}
 }

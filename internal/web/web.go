@@ -151,15 +151,13 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 func writeAPIError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(struct {
-		Error api.ErrorBody `json:"error"`
-	}{api.ErrorBody{Code: steward.EFORBIDDEN, Message: msg}})
+	json.NewEncoder(w).Encode(steward.ErrorResponse{Error: steward.ErrorBody{Code: steward.EFORBIDDEN, Message: msg}})
 }
 
 // apiError is an error answer of the API to the dashboard's own call.
 type apiError struct {
 	status int
-	body   api.ErrorBody
+	body   steward.ErrorBody
 }
 
 func (e *apiError) Error() string { return e.body.Message }
@@ -186,9 +184,7 @@ func (h *Handler) call(r *http.Request, s *session, method, path string, out any
 		rec.status = http.StatusOK
 	}
 	if rec.status >= 400 {
-		var body struct {
-			Error api.ErrorBody `json:"error"`
-		}
+		var body steward.ErrorResponse
 		if json.Unmarshal(rec.body.Bytes(), &body) != nil || body.Error.Message == "" {
 			body.Error.Message = fmt.Sprintf("%s %s: %s", method, path, http.StatusText(rec.status))
 		}

@@ -368,7 +368,7 @@ func (c *Configs) Apply(ctx context.Context, text []byte, who string) (api.Appli
 func (c *Configs) Reload(ctx context.Context, who string) (api.Applied, error) {
 	text, err := os.ReadFile(c.Current().File)
 	if err != nil {
-		return api.Applied{}, steward.Errorf(steward.EINVALID, "read config: %v", err)
+		return api.Applied{}, steward.Wrap("", err, "reload")
 	}
 	return c.Apply(ctx, text, who)
 }

@@ -1,0 +1,498 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/api"
+)
+
+// schema is the part of an OpenAPI schema object that the wire types are
+// checked against.
+type schema struct {
+	Ref                  string             `json:"$ref"`
+	Type                 string             `json:"type"`
+	Format               string             `json:"format"`
+	Items                *schema            `json:"items"`
+	Properties           map[string]*schema `json:"properties"`
+	AdditionalProperties json.RawMessage    `json:"additionalProperties"`
+	Required             []string           `json:"required"`
+}
+
+// media is a request or response body: a schema per content type, or a
+// reference to a shared one.
+type media struct {
+	Ref     string `json:"$ref"`
+	Content map[string]struct {
+		Schema *schema `json:"schema"`
+	} `json:"content"`
+}
+
+// openAPIDoc is the part of the OpenAPI document the checks read.
+type openAPIDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas       map[string]*schema `json:"schemas"`
+		Responses     map[string]*media  `json:"responses"`
+		RequestBodies map[string]*media  `json:"requestBodies"`
+	} `json:"components"`
+}
+
+func readOpenAPI(t *testing.T) *openAPIDoc {
+	t.Helper()
+	b, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc openAPIDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return &doc
+}
+
+// TestOpenAPIParity fails when a route is missing from the OpenAPI
+// document or the document lists an operation no route serves.
+func TestOpenAPIParity(t *testing.T) {
+	f := newFixture(t)
+	status, _, body := f.do(t, "GET", "/v1/openapi.json", nil)
+	if status != 200 {
+		t.Fatalf("GET /v1/openapi.json: %d", status)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			switch method {
+			case "parameters", "summary", "description", "servers":
+				continue
+			}
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	routes := api.Routes(f.server)
+	slices.Sort(documented)
+	slices.Sort(routes)
+	for _, r := range routes {
+		if _, ok := slices.BinarySearch(documented, r); !ok {
+			t.Errorf("route %s is not in openapi.json", r)
+		}
+	}
+	for _, d := range documented {
+		if _, ok := slices.BinarySearch(routes, d); !ok {
+			t.Errorf("openapi.json documents %s, which no route serves", d)
+		}
+	}
+}
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// schemaTypes maps every schema of the document's components to the wire
+// type it describes.
+var schemaTypes = map[string]reflect.Type{
+	"Error":               typeOf[steward.ErrorResponse](),
+	"Problem":             typeOf[steward.Problem](),
+	"Health":              typeOf[steward.HealthResponse](),
+	"OSService":           typeOf[steward.OSService](),
+	"ServiceStatus":       typeOf[steward.ServiceStatus](),
+	"Services":            typeOf[[]steward.ServiceStatus](),
+	"Event":               typeOf[steward.Event](),
+	"Info":                typeOf[steward.Info](),
+	"LogLine":             typeOf[steward.LogLine](),
+	"ConfigText":          typeOf[steward.ConfigText](),
+	"ConfigVersion":       typeOf[steward.ConfigVersion](),
+	"Validation":          typeOf[steward.Validation](),
+	"Diff":                typeOf[steward.ConfigDiff](),
+	"Applied":             typeOf[steward.Applied](),
+	"ActionRequest":       typeOf[steward.ActionRequest](),
+	"ConfigRequest":       typeOf[steward.ConfigRequest](),
+	"Alert":               typeOf[steward.Alert](),
+	"AlertTransition":     typeOf[steward.AlertTransition](),
+	"AckRequest":          typeOf[steward.AckRequest](),
+	"Silence":             typeOf[steward.Silence](),
+	"SilenceRequest":      typeOf[steward.SilenceRequest](),
+	"Notification":        typeOf[steward.Notification](),
+	"NotificationMessage": typeOf[steward.NotificationMessage](),
+	"NotificationAlert":   typeOf[steward.NotificationAlert](),
+	"CheckState":          typeOf[steward.CheckState](),
+	"CheckConfig":         typeOf[steward.CheckConfig](),
+	"CheckResult":         typeOf[steward.CheckResult](),
+	"Sample":              typeOf[steward.MetricSample](),
+	"PushRequest":         typeOf[steward.PushRequest](),
+	"PushResult":          typeOf[steward.PushResult](),
+	"Series":              typeOf[steward.MetricSeries](),
+	"QueryResult":         typeOf[steward.QueryResult](),
+}
+
+// bodyTypes maps the JSON bodies of the operations, "METHOD PATH STATUS"
+// for a successful answer and "METHOD PATH request" for a request, to the
+// wire type they carry; nil for one that is no wire type (the document
+// itself). An NDJSON body's type is that of one line.
+var bodyTypes = map[string]reflect.Type{
+	"GET /healthz 200":                         typeOf[steward.HealthResponse](),
+	"GET /v1/openapi.json 200":                 nil,
+	"GET /v1/info 200":                         typeOf[steward.Info](),
+	"GET /v1/services 200":                     typeOf[[]steward.ServiceStatus](),
+	"GET /v1/services/{name} 200":              typeOf[steward.ServiceStatus](),
+	"POST /v1/services/{name}/start 200":       typeOf[[]steward.ServiceStatus](),
+	"POST /v1/services/{name}/stop 200":        typeOf[[]steward.ServiceStatus](),
+	"POST /v1/services/{name}/restart 200":     typeOf[[]steward.ServiceStatus](),
+	"POST /v1/services/{name}/start request":   typeOf[steward.ActionRequest](),
+	"POST /v1/services/{name}/stop request":    typeOf[steward.ActionRequest](),
+	"POST /v1/services/{name}/restart request": typeOf[steward.ActionRequest](),
+	"GET /v1/services/{name}/logs 200":         typeOf[steward.LogLine](),
+	"GET /v1/events 200":                       typeOf[[]steward.Event](),
+	"POST /v1/reload 200":                      typeOf[steward.Applied](),
+	"GET /v1/config 200":                       typeOf[steward.ConfigText](),
+	"PUT /v1/config 200":                       typeOf[steward.Applied](),
+	"PUT /v1/config request":                   typeOf[steward.ConfigRequest](),
+	"POST /v1/config/validate 200":             typeOf[steward.Validation](),
+	"POST /v1/config/validate request":         typeOf[steward.ConfigRequest](),
+	"GET /v1/config/versions 200":              typeOf[[]steward.ConfigVersion](),
+	"GET /v1/config/versions/{n} 200":          typeOf[steward.ConfigVersion](),
+	"POST /v1/config/rollback/{n} 200":         typeOf[steward.Applied](),
+	"GET /v1/alerts 200":                       typeOf[[]steward.Alert](),
+	"GET /v1/alerts/{id} 200":                  typeOf[steward.Alert](),
+	"POST /v1/alerts/{id}/ack 200":             typeOf[steward.Alert](),
+	"POST /v1/alerts/{id}/ack request":         typeOf[steward.AckRequest](),
+	"GET /v1/silences 200":                     typeOf[[]steward.Silence](),
+	"POST /v1/silences 201":                    typeOf[steward.Silence](),
+	"POST /v1/silences request":                typeOf[steward.SilenceRequest](),
+	"GET /v1/notifications 200":                typeOf[[]steward.Notification](),
+	"GET /v1/notifications/{id} 200":           typeOf[steward.Notification](),
+	"POST /v1/notifications/{id}/retry 200":    typeOf[steward.Notification](),
+	"GET /v1/os-services 200":                  typeOf[[]steward.OSService](),
+	"GET /v1/os-services/{name} 200":           typeOf[steward.OSService](),
+	"POST /v1/os-services/{name}/start 200":    typeOf[steward.OSService](),
+	"POST /v1/os-services/{name}/stop 200":     typeOf[steward.OSService](),
+	"POST /v1/os-services/{name}/restart 200":  typeOf[steward.OSService](),
+	"GET /v1/checks 200":                       typeOf[[]steward.CheckState](),
+	"GET /v1/metrics/query 200":                typeOf[steward.QueryResult](),
+	"POST /v1/metrics 200":                     typeOf[steward.PushResult](),
+	"POST /v1/metrics request":                 typeOf[steward.PushRequest](),
+}
+
+// TestOpenAPISchemas checks the document's schemas against the wire types
+// by reflection, both ways: each property is a JSON field of the type,
+// each JSON field a property, of the same JSON type; a required property
+// is never left out of the JSON.
+func TestOpenAPISchemas(t *testing.T) {
+	doc := readOpenAPI(t)
+	for name, s := range doc.Components.Schemas {
+		typ, ok := schemaTypes[name]
+		if !ok {
+			t.Errorf("schema %s names no wire type: add it to schemaTypes", name)
+			continue
+		}
+		for _, p := range doc.compare(s, typ, name) {
+			t.Error(p)
+		}
+	}
+	for name := range schemaTypes {
+		if doc.Components.Schemas[name] == nil {
+			t.Errorf("schemaTypes names %s, which openapi.json lacks", name)
+		}
+	}
+}
+
+// TestOpenAPIBodies checks every JSON body of every operation against the
+// wire type the handler sends or takes, and that every error answer is
+// the Error schema.
+func TestOpenAPIBodies(t *testing.T) {
+	doc := readOpenAPI(t)
+	seen := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				RequestBody *media            `json:"requestBody"`
+				Responses   map[string]*media `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			prefix := strings.ToUpper(method) + " " + path + " "
+			bodies := map[string]*media{}
+			if op.RequestBody != nil {
+				bodies["request"] = op.RequestBody
+			}
+			for status, m := range op.Responses {
+				bodies[status] = m
+			}
+			for what, m := range bodies {
+				key := prefix + what
+				if !strings.HasPrefix(what, "2") && what != "request" {
+					if m.Ref != "#/components/responses/Error" {
+						t.Errorf("%s: an error answer is %q, want the Error response", key, m.Ref)
+					}
+					continue
+				}
+				m = doc.media(m)
+				for ct, c := range m.Content {
+					if ct != "application/json" && ct != "application/x-ndjson" {
+						continue
+					}
+					typ, ok := bodyTypes[key]
+					if !ok {
+						t.Errorf("%s: a JSON body bodyTypes does not name", key)
+						continue
+					}
+					seen[key] = true
+					if typ == nil {
+						continue
+					}
+					for _, p := range doc.compare(c.Schema, typ, key) {
+						t.Error(p)
+					}
+				}
+			}
+		}
+	}
+	for key := range bodyTypes {
+		if !seen[key] {
+			t.Errorf("bodyTypes names %s, which openapi.json does not document as JSON", key)
+		}
+	}
+}
+
+// TestOpenAPICompareFails proves the checks can fail: copies of a wire type
+// with a field renamed, of another type, encoded as a string, left out, or
+// optional where the schema requires it each disagree with the schema.
+func TestOpenAPICompareFails(t *testing.T) {
+	doc := readOpenAPI(t)
+	type renamed struct {
+		Version       string    `json:"version"`
+		Node          string    `json:"node_name"`
+		PID           int       `json:"pid"`
+		Started       time.Time `json:"started"`
+		ConfigVersion int       `json:"config_version"`
+	}
+	type retyped struct {
+		Version       string    `json:"version"`
+		Node          string    `json:"node"`
+		PID           string    `json:"pid"`
+		Started       time.Time `json:"started"`
+		ConfigVersion int       `json:"config_version"`
+	}
+	type missing struct {
+		Version string    `json:"version"`
+		Node    string    `json:"node"`
+		PID     int       `json:"pid"`
+		Started time.Time `json:"started"`
+	}
+	type quoted struct {
+		Version       string    `json:"version"`
+		Node          string    `json:"node"`
+		PID           int       `json:"pid,string"`
+		Started       time.Time `json:"started"`
+		ConfigVersion int       `json:"config_version"`
+	}
+	type optional struct {
+		Version       string    `json:"version,omitempty"`
+		Node          string    `json:"node"`
+		PID           int       `json:"pid"`
+		Started       time.Time `json:"started"`
+		ConfigVersion int       `json:"config_version"`
+	}
+	info := doc.Components.Schemas["Info"]
+	if p := doc.compare(info, typeOf[steward.Info](), "Info"); len(p) != 0 {
+		t.Fatalf("Info disagrees with its schema: %q", p)
+	}
+	for _, tt := range []struct {
+		typ  reflect.Type
+		want string
+	}{
+		{typeOf[renamed](), "node_name"},
+		{typeOf[retyped](), "pid"},
+		{typeOf[missing](), "config_version"},
+		{typeOf[quoted](), "pid"},
+		{typeOf[optional](), "version"},
+		{typeOf[[]steward.Info](), "array"},
+	} {
+		p := doc.compare(info, tt.typ, "Info")
+		if len(p) == 0 || !strings.Contains(strings.Join(p, "\n"), tt.want) {
+			t.Errorf("%v against Info: %q, want a problem about %s", tt.typ, p, tt.want)
+		}
+	}
+}
+
+// TestOpenAPIQueries checks that the query parameters of the wire query
+// types, all set, are the ones the document gives their routes, besides
+// those the types leave to other calls (follow).
+func TestOpenAPIQueries(t *testing.T) {
+	doc := readOpenAPI(t)
+	now := time.Now()
+	for _, tt := range []struct {
+		path   string
+		values url.Values
+		extra  []string
+	}{
+		{"/v1/events", steward.EventQuery{Since: now, After: 1, Service: "web", Limit: 1}.Values(), []string{"follow"}},
+		{"/v1/alerts", steward.AlertQuery{All: true, Limit: 1}.Values(), nil},
+		{"/v1/notifications", steward.NotificationQuery{States: []string{"failed"}, Notifier: "hook", Limit: 1}.Values(), nil},
+		{"/v1/metrics/query", steward.MetricQuery{Name: "cpu", Labels: map[string]string{"service": "web"}, From: now, To: now, Step: time.Minute}.Values(), nil},
+	} {
+		var op struct {
+			Parameters []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		}
+		if err := json.Unmarshal(doc.Paths[tt.path]["get"], &op); err != nil {
+			t.Fatalf("GET %s: %v", tt.path, err)
+		}
+		var documented []string
+		for _, p := range op.Parameters {
+			if p.In == "query" {
+				documented = append(documented, p.Name)
+			}
+		}
+		sent := append(slices.Collect(maps.Keys(tt.values)), tt.extra...)
+		slices.Sort(documented)
+		slices.Sort(sent)
+		if !slices.Equal(sent, documented) {
+			t.Errorf("GET %s: the query type sends %q, the document has %q", tt.path, sent, documented)
+		}
+	}
+}
+
+// media resolves a reference to a shared request body or response.
+func (d *openAPIDoc) media(m *media) *media {
+	if name, ok := strings.CutPrefix(m.Ref, "#/components/responses/"); ok {
+		return d.Components.Responses[name]
+	}
+	if name, ok := strings.CutPrefix(m.Ref, "#/components/requestBodies/"); ok {
+		return d.Components.RequestBodies[name]
+	}
+	return m
+}
+
+// compare returns how schema s and the JSON encoding of typ disagree; at
+// names the place for the messages.
+func (d *openAPIDoc) compare(s *schema, typ reflect.Type, at string) []string {
+	if s == nil {
+		return []string{at + ": no schema"}
+	}
+	if name, ok := strings.CutPrefix(s.Ref, "#/components/schemas/"); ok {
+		ref := d.Components.Schemas[name]
+		if ref == nil {
+			return []string{at + ": $ref to a missing schema " + name}
+		}
+		return d.compare(ref, typ, at)
+	}
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	want := jsonType(typ)
+	if s.Type != want {
+		return []string{fmt.Sprintf("%s: schema type %q, Go type %v is %q in JSON", at, s.Type, typ, want)}
+	}
+	if typ == reflect.TypeFor[time.Time]() && s.Format != "date-time" {
+		return []string{fmt.Sprintf("%s: a time has format %q, want date-time", at, s.Format)}
+	}
+	switch want {
+	case "array":
+		if s.Items == nil {
+			return []string{at + ": an array without items"}
+		}
+		return d.compare(s.Items, typ.Elem(), at+"[]")
+	case "object":
+		if typ.Kind() == reflect.Map {
+			var add schema
+			if err := json.Unmarshal(s.AdditionalProperties, &add); err != nil || add.Type == "" && add.Ref == "" {
+				return []string{at + ": a map without an additionalProperties schema"}
+			}
+			return d.compare(&add, typ.Elem(), at+"{}")
+		}
+		return d.compareStruct(s, typ, at)
+	}
+	return nil
+}
+
+// compareStruct compares the properties of s with the JSON fields of the
+// struct type typ.
+func (d *openAPIDoc) compareStruct(s *schema, typ reflect.Type, at string) []string {
+	var problems []string
+	fields := map[string]bool{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = true
+		omit := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+		p, ok := s.Properties[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s: field %s (%s) is not in the schema", at, f.Name, name))
+			continue
+		case omit && slices.Contains(s.Required, name):
+			problems = append(problems, fmt.Sprintf("%s.%s: required, but the JSON leaves it out when empty", at, name))
+		}
+		if slices.Contains(strings.Split(opts, ","), "string") && jsonType(f.Type) != "object" && jsonType(f.Type) != "array" {
+			if p.Type != "string" {
+				problems = append(problems, fmt.Sprintf("%s.%s: schema type %q, the field is a JSON string", at, name, p.Type))
+			}
+			continue
+		}
+		problems = append(problems, d.compare(p, f.Type, at+"."+name)...)
+	}
+	for name := range s.Properties {
+		if !fields[name] {
+			problems = append(problems, fmt.Sprintf("%s: property %s is no JSON field of %v", at, name, typ))
+		}
+	}
+	for _, name := range s.Required {
+		if !fields[name] {
+			problems = append(problems, fmt.Sprintf("%s: required property %s is no JSON field of %v", at, name, typ))
+		}
+	}
+	return problems
+}
+
+// jsonType is the JSON type encoding/json writes a value of typ as.
+func jsonType(typ reflect.Type) string {
+	if typ == reflect.TypeFor[time.Time]() {
+		return "string"
+	}
+	switch typ.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return typ.Kind().String()
+}

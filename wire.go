@@ -1,0 +1,147 @@
+package steward
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// The wire types: the bodies and queries of the API, the contract between
+// steward versions, nodes, the CLI and the dashboard. The api package
+// converts its internal types to them; clients use nothing else. A test
+// checks them against the schemas of the API's OpenAPI document.
+
+// Info describes the running steward: GET /v1/info.
+type Info struct {
+	Version       string    `json:"version"`
+	Node          string    `json:"node"`
+	PID           int       `json:"pid"`
+	Started       time.Time `json:"started"`
+	ConfigVersion int       `json:"config_version"` // 0 when none is stored
+}
+
+// ActionRequest is the optional body of POST /v1/services/-/ACTION: the
+// services to act on. No body, or no names, means every service.
+type ActionRequest struct {
+	Names []string `json:"names"`
+}
+
+// LogLine is one line of a service's output, as GET
+// /v1/services/{name}/logs streams it: one JSON object per line (NDJSON).
+type LogLine struct {
+	Time   time.Time `json:"time"`
+	Stream string    `json:"stream"` // "stdout" or "stderr"
+	Text   string    `json:"text"`
+	// Missed counts the lines dropped just before this one because the
+	// client fell behind.
+	Missed int `json:"missed,omitempty"`
+}
+
+// EventQuery selects events: the query of GET /v1/events.
+type EventQuery struct {
+	Since   time.Time // at or after
+	After   int64     // with a greater ID
+	Service string    // of one service
+	Limit   int       // at most; 0 for the server's default
+}
+
+// Values returns q as URL query parameters.
+func (q EventQuery) Values() url.Values {
+	v := url.Values{}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.Format(time.RFC3339Nano))
+	}
+	if q.After > 0 {
+		v.Set("after", strconv.FormatInt(q.After, 10))
+	}
+	if q.Service != "" {
+		v.Set("service", q.Service)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+// ConfigRequest is the JSON form of a configuration text sent to PUT
+// /v1/config and POST /v1/config/validate; the plain form is the YAML text
+// itself as the body.
+type ConfigRequest struct {
+	Text string `json:"text"`
+}
+
+// ConfigText is the applied configuration as GET /v1/config returns it.
+type ConfigText struct {
+	Version int    `json:"version"` // 0 when none is stored
+	File    string `json:"file"`
+	Text    string `json:"text"`
+}
+
+// ConfigVersion is one stored configuration version. Lists leave Text out.
+type ConfigVersion struct {
+	N      int       `json:"n"`
+	Time   time.Time `json:"time"`
+	Hash   string    `json:"hash"`
+	Source string    `json:"source"`
+	File   string    `json:"file"`
+	Text   string    `json:"text,omitempty"`
+}
+
+// Validation is the answer to a valid configuration text.
+type Validation struct {
+	Valid bool `json:"valid"`
+}
+
+// Applied reports what applying a configuration did: the answer of PUT
+// /v1/config, POST /v1/reload and POST /v1/config/rollback/{n}.
+type Applied struct {
+	Version int        `json:"version"`
+	Diff    ConfigDiff `json:"diff"`
+}
+
+// ConfigDiff is the difference between two configurations, by service name.
+type ConfigDiff struct {
+	Added     []string `json:"added,omitempty"`
+	Removed   []string `json:"removed,omitempty"`
+	Changed   []string `json:"changed,omitempty"`
+	Unchanged []string `json:"unchanged,omitempty"`
+	// Settings lists the top-level settings that differ and apply only
+	// when steward restarts.
+	Settings []string `json:"settings,omitempty"`
+	// Sections lists the other top-level sections that differ, which
+	// apply at once.
+	Sections []string `json:"sections,omitempty"`
+}
+
+// ErrorResponse is the body of every error answer.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody is what an error answer says: a code (one of the E* codes, or
+// method_not_allowed) and a message for the user.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Details lists the problems of an invalid configuration.
+	Details []Problem `json:"details,omitempty"`
+}
+
+// Problem is one problem in a configuration text, at a 1-based line and
+// column of file.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+}
+
+// String returns "FILE:LINE:COL: message", or "LINE:COL: message" without
+// a file.
+func (p Problem) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Message)
+}
