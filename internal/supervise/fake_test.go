@@ -224,6 +224,19 @@ func (r *memRecorder) find(svc string, from, to steward.State, after int64) int6
 	return 0
 }
 
+// reasons returns the reasons of the events of type typ of svc.
+func (r *memRecorder) reasons(svc, typ string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.evs {
+		if ev.Type == typ && ev.Service == svc {
+			out = append(out, ev.Reason)
+		}
+	}
+	return out
+}
+
 // transitions returns the state changes of svc as "from>to".
 func (r *memRecorder) transitions(svc string) []string {
 	r.mu.Lock()
