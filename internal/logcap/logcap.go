@@ -23,7 +23,8 @@
 // the file cannot take is dropped from it. The owner hears of it at once,
 // and once per outage rather than per line, through Options.OnFile. A
 // partial write is rolled back to the end of the file's last whole line, so
-// a line is never glued to the next; when even the rollback fails, the next
+// a line is never glued to the next; when even the rollback fails (as on
+// Windows, where a file opened for appending cannot be truncated), the next
 // write starts with a newline, which ends the cut line. When writing works
 // again, a marker line on stderr says how many lines and bytes were dropped
 // since when and why, before the output resumes:
