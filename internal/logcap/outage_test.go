@@ -15,8 +15,9 @@ import (
 
 // quotaFile is a log file on a file system with free bytes left: a write
 // beyond them writes what fits and fails with ENOSPC, as on a full disk,
-// and Truncate gives the space back, or fails with noTruncate. The Log's
-// lock guards it.
+// and Truncate gives the space back, or fails with noTruncate. It truncates
+// by path, which works on every OS (on Windows, a file opened for appending
+// cannot be truncated through its handle). The Log's lock guards it.
 type quotaFile struct {
 	*os.File
 	free       int64
@@ -41,7 +42,7 @@ func (f *quotaFile) Truncate(size int64) error {
 		return err
 	}
 	f.free += st.Size() - size
-	return f.File.Truncate(size)
+	return os.Truncate(f.Name(), size)
 }
 
 // onQuota makes l write through a quotaFile with free bytes and returns a

@@ -127,7 +127,7 @@ func TestStartFailsOnTheFake(t *testing.T) {
 		t.Fatal("start of a missing program succeeded")
 	}
 	st := f.waitState("a", steward.StateFailed)
-	if want := "start: look up missing in PATH: executable file not found in $PATH; not retried"; st.Reason != want {
+	if want := "start: look up missing in PATH: " + exec.ErrNotFound.Error() + "; not retried"; st.Reason != want {
 		t.Errorf("reason = %q, want %q", st.Reason, want)
 	}
 	if st.Restarts != 0 {
