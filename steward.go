@@ -55,7 +55,7 @@ const (
 	EventSystem       = "system"       // steward itself started or stopped
 	EventHealth       = "health"       // a service's health changed
 	EventAlert        = "alert"        // an alert changed: opened, fired, resolved, acknowledged, reminded
-	EventLog          = "log"          // a log watch rule matched, or its condition stopped holding
+	EventLog          = "log"          // a log watch rule matched or stopped holding, or a log file stopped or resumed being written
 	EventNotification = "notification" // a notification was given up: not delivered within its max age
 )
 

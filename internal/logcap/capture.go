@@ -71,7 +71,8 @@ func (s readerSource) close() error {
 // Capture reads r until EOF or a read error, writing each line it reads
 // from the stream (Stdout or Stderr) to the log; a last line without a
 // newline is written too. It keeps reading when the file cannot be written,
-// so the child is never blocked, and then returns the first write error.
+// so the child is never blocked, and then returns the first write error;
+// Options.OnFile hears of it at once (see Write errors in the package doc).
 //
 // When r is an *os.File, Capture owns it and closes it. On Unix it reads a
 // duplicate of the descriptor without the runtime's poller while the stream

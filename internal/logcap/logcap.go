@@ -15,6 +15,24 @@
 // read batch, so lines read together share it. A line longer than MaxLine
 // bytes is split into lines of MaxLine bytes; a last line without a newline
 // is written when its stream ends.
+//
+// # Write errors
+//
+// A file that cannot be written (a full disk, say) never stops the capture:
+// the ring and the subscribers get every line all the same, and the output
+// the file cannot take is dropped from it. The owner hears of it at once,
+// and once per outage rather than per line, through Options.OnFile. A
+// partial write is rolled back to the end of the file's last whole line, so
+// a line is never glued to the next; when even the rollback fails (as on
+// Windows, where a file opened for appending cannot be truncated), the next
+// write starts with a newline, which ends the cut line. When writing works
+// again, a marker line on stderr says how many lines and bytes were dropped
+// since when and why, before the output resumes:
+//
+//	2006-01-02T15:04:09.000Z stderr [steward] 129012 lines (10838016 bytes) of output since 2006-01-02T15:04:05.000Z were not written to this file: write /var/lib/steward/logs/api.log: no space left on device
+//
+// A file that ends inside a line when it is opened (steward was killed
+// between two writes of a long line) gets the newline too.
 package logcap
 
 import (
@@ -59,6 +77,24 @@ type Options struct {
 	// lines when they do not fit.
 	RingBytes int
 	Now       func() time.Time // clock; nil = time.Now
+	// OnFile, when set, hears when writing the file fails, once per outage,
+	// and when it works again (see FileState). It is called by a Capture
+	// (never by Close), once at a time and in order; the stream of that
+	// Capture is not read until it returns, so it should not block for
+	// long. It may call the Log's methods.
+	OnFile func(FileState)
+}
+
+// FileState is a change in whether a Log's output reaches its file.
+type FileState struct {
+	// Err is what stops the writing, when an outage begins; nil when the
+	// file is written again.
+	Err error
+	// Since is when the outage began.
+	Since time.Time
+	// Lines and Bytes count the output the file did not get during the
+	// outage that ended, as formatted lines; 0 when one begins.
+	Lines, Bytes int64
 }
 
 // Line is one line of output.
@@ -83,15 +119,27 @@ type Log struct {
 	lines int
 	now   func() time.Time
 
+	onFile func(FileState)
+
 	mu      sync.Mutex
 	maxSize int64
 	keep    int
-	f       *os.File // nil after a failed reopen, and after Close
-	size    int64    // bytes in the current file
-	ring    ring
-	pre     [64]byte // the prefix of the batch being written
-	subs    []*subscriber
-	closed  bool
+	f       file  // nil after a failed reopen, and after Close
+	size    int64 // bytes in the current file
+	// open counts the bytes of the file's last line that an aligned
+	// flush wrote without its end, which the next flush writes.
+	open int64
+	// cut tells that the file ends inside a line that no flush will
+	// finish: the next write starts with a newline.
+	cut       bool
+	down      outage      // the current failure to write the file, if any
+	mark      []byte      // the marker line of down
+	states    []FileState // for onFile, oldest first
+	reporting bool        // a goroutine is calling onFile
+	ring      ring
+	pre       [64]byte // the prefix of the batch being written
+	subs      []*subscriber
+	closed    bool
 
 	removing sync.WaitGroup // deletions of rotated files
 }
@@ -146,6 +194,7 @@ func Open(opts Options) (*Log, error) {
 		keep:    opts.Keep,
 		lines:   opts.Ring,
 		now:     opts.Now,
+		onFile:  opts.OnFile,
 		ring:    ring{max: max(ringMax, minRing)},
 	}
 	if l.now == nil {
@@ -153,7 +202,7 @@ func Open(opts Options) (*Log, error) {
 	}
 	os.Remove(l.deleted()) // left by a crash
 	if err := l.openFileLocked(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("logcap: %w", err)
 	}
 	return l, nil
 }

@@ -617,7 +617,8 @@ func TestWriteErrorKeepsCapturing(t *testing.T) {
 	if err := l.Capture(strings.NewReader("c\n"), Stdout); err != nil {
 		t.Fatalf("Capture after reopen: %v", err)
 	}
-	if got, want := fileTexts(t, l.Path()), []string{"c"}; !equal(got, want) {
+	marker := "[steward] 2 lines (68 bytes) of output since 2024-05-01T12:00:00.123Z were not written to this file: write " + l.Path() + ": file already closed"
+	if got, want := fileTexts(t, l.Path()), []string{marker, "c"}; !equal(got, want) {
 		t.Errorf("file: got %q, want %q", got, want)
 	}
 	l.mu.Lock()

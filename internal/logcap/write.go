@@ -24,7 +24,7 @@ const flushAlign = 64 << 10
 // is written as a line too.
 func (l *Log) write(stream string, p []byte) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	defer l.unlockReport()
 	if l.closed {
 		return errClosed
 	}
@@ -85,17 +85,18 @@ func nextLine(p []byte) (line, rest []byte) {
 // flush writes all pending output to the file.
 func (l *Log) flush() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	defer l.unlockReport()
 	return l.flushLocked(true)
 }
 
 // flushLocked writes the pending bytes of the ring to the file: all of them,
-// or, unless full, those up to the last flushAlign boundary of the file.
-// Output that cannot be written is dropped from the file (it stays in the
-// ring), so that a full disk never stops the capture.
+// or, unless full or during an outage, those up to the last flushAlign
+// boundary of the file. Output that cannot be written is dropped from the
+// file (it stays in the ring), so that a full disk never stops the
+// capture; see failLocked.
 func (l *Log) flushLocked(full bool) error {
 	n := l.ring.pend
-	if !full {
+	if !full && l.down.err == nil {
 		n -= int((l.size + int64(n)) % flushAlign)
 	}
 	if n <= 0 {
@@ -113,20 +114,59 @@ func (l *Log) flushLocked(full bool) error {
 			return errClosed
 		}
 		if err := l.openFileLocked(); err != nil {
-			return err
+			l.failLocked(err, l.size, 0, nil, a, b)
+			return fmt.Errorf("logcap: %w", err)
 		}
 	}
-	n, err := l.f.Write(a)
-	if err == nil && len(b) > 0 {
-		var m int
-		m, err = l.f.Write(b)
-		n += m
+	var pre []byte
+	if l.cut || l.down.err != nil {
+		pre = l.markerLocked()
 	}
-	l.size += int64(n)
+	start := l.size
+	w, err := writeAll(l.f, pre, a, b)
 	if err != nil {
-		return fmt.Errorf("logcap: write %s: %w", l.path, err)
+		l.failLocked(err, start, w, pre, a, b)
+		return fmt.Errorf("logcap: %w", err)
+	}
+	l.size = start + w
+	l.cut = false
+	if l.down.err != nil {
+		l.resumeLocked()
+	}
+	if full {
+		l.open = 0
+	} else {
+		l.open = trailing(a, b, l.open)
 	}
 	return nil
+}
+
+// writeAll writes pre, a and b to f and returns the bytes written.
+func writeAll(f file, pre, a, b []byte) (int64, error) {
+	var w int64
+	for _, p := range [...][]byte{pre, a, b} {
+		if len(p) == 0 {
+			continue
+		}
+		n, err := f.Write(p)
+		w += int64(n)
+		if err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+// trailing returns the bytes after the last newline of a|b, or open plus
+// all of them when there is none.
+func trailing(a, b []byte, open int64) int64 {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return int64(len(b) - i - 1)
+	}
+	if i := bytes.LastIndexByte(a, '\n'); i >= 0 {
+		return int64(len(a) - i - 1 + len(b))
+	}
+	return open + int64(len(a)+len(b))
 }
 
 // rotateLocked shifts Name.log to Name.log.1, Name.log.1 to Name.log.2 and
@@ -180,18 +220,25 @@ func (l *Log) rotated(i int) string { return l.path + "." + strconv.Itoa(i) }
 // deleted returns the path a file is renamed to while it is deleted.
 func (l *Log) deleted() string { return filepath.Join(l.dir, "."+l.name+".log.deleted") }
 
-// openFileLocked opens the log file for appending and learns its size.
+// openFileLocked opens the log file for appending and learns its size and
+// whether it ends inside a line.
 func (l *Log) openFileLocked() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		return fmt.Errorf("logcap: open %s: %w", l.path, err)
+		return err
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("logcap: open %s: %w", l.path, err)
+		return err
 	}
-	l.f, l.size = f, st.Size()
+	cut := false
+	if size := st.Size(); size > 0 {
+		var last [1]byte
+		_, err := f.ReadAt(last[:], size-1)
+		cut = err == nil && last[0] != '\n'
+	}
+	l.f, l.size, l.open, l.cut = f, st.Size(), 0, cut
 	return nil
 }
 

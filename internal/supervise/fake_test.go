@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -148,10 +149,12 @@ func (p *fakeProcess) KillTree() error {
 func (p *fakeProcess) Wait() (ExitStatus, error) { return <-p.exit, nil }
 
 // fakeStarter is a Starter of fakeProcesses; a command "missing" fails to
-// start. It is safe for concurrent use.
+// start as a program not found does, and failNext makes the next starts of
+// a service fail. It is safe for concurrent use.
 type fakeStarter struct {
 	mu    sync.Mutex
 	procs map[string][]*fakeProcess
+	fails map[string][]error // the errors of the next starts, by service
 	pids  int
 }
 
@@ -159,7 +162,7 @@ var _ Starter = (*fakeStarter)(nil)
 
 func (f *fakeStarter) Start(spec proc.Spec) (Process, error) {
 	if spec.Path == "missing" {
-		return nil, fmt.Errorf("exec: %q: executable file not found", spec.Path)
+		return nil, fmt.Errorf("look up %s in PATH: %w", spec.Path, exec.ErrNotFound)
 	}
 	svc := ""
 	for _, kv := range spec.Env {
@@ -169,10 +172,21 @@ func (f *fakeStarter) Start(spec proc.Spec) (Process, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if errs := f.fails[svc]; len(errs) > 0 {
+		f.fails[svc] = errs[1:]
+		return nil, errs[0]
+	}
 	f.pids++
 	p := &fakeProcess{pid: 1000 + f.pids, ignoreTerm: slices.Contains(spec.Args, "ignore-term"), exit: make(chan fakeExit, 1)}
 	f.procs[svc] = append(f.procs[svc], p)
 	return p, nil
+}
+
+// failNext makes the next len(errs) starts of svc fail with errs, in order.
+func (f *fakeStarter) failNext(svc string, errs ...error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fails[svc] = append(f.fails[svc], errs...)
 }
 
 // count returns how many processes of svc were started.
@@ -208,6 +222,19 @@ func (r *memRecorder) find(svc string, from, to steward.State, after int64) int6
 		}
 	}
 	return 0
+}
+
+// reasons returns the reasons of the events of type typ of svc.
+func (r *memRecorder) reasons(svc, typ string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.evs {
+		if ev.Type == typ && ev.Service == svc {
+			out = append(out, ev.Reason)
+		}
+	}
+	return out
 }
 
 // transitions returns the state changes of svc as "from>to".
@@ -285,7 +312,7 @@ func startFakes(t *testing.T, yaml string) *fakes {
 	if err != nil {
 		t.Fatalf("parse config: %v", err)
 	}
-	f := &fakes{t: t, clock: newFakeClock(), procs: &fakeStarter{procs: map[string][]*fakeProcess{}}, events: &memRecorder{}, mon: &conditions{}}
+	f := &fakes{t: t, clock: newFakeClock(), procs: &fakeStarter{procs: map[string][]*fakeProcess{}, fails: map[string][]error{}}, events: &memRecorder{}, mon: &conditions{}}
 	f.sup, err = New(cfg, Options{Events: f.events, LogDir: filepath.Join(dir, "logs"), Clock: f.clock, Starter: f.procs, Monitor: f.mon})
 	if err != nil {
 		t.Fatal(err)

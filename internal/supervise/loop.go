@@ -159,19 +159,24 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 
 	state := s.status().State
 	switch {
-	case inst.failReason != "":
-		s.set(ctx, steward.StateFailed, 0, inst.failReason)
-		return
+	case inst.notReady != "" && ls.want:
+		s.afterRun(ctx, ls, inst.notReady, false, inst.started)
 	case state == steward.StateStopping:
 		s.set(ctx, steward.StateStopped, 0, "stopped ("+how+")")
 		if ls.want {
 			s.begin(ctx, ls)
 		}
-		return
+	default:
+		s.afterRun(ctx, ls, how, e.clean(), inst.started)
 	}
+}
 
+// afterRun applies the restart policy to a run that ended as how says,
+// successfully or not: the service exits, fails, or is restarted after its
+// backoff unless the restart intensity is exceeded. started is when the run
+// began; zero for a process that could not be started.
+func (s *service) afterRun(ctx context.Context, ls *loopState, how string, clean bool, started time.Time) {
 	cfg := s.config()
-	clean := e.clean()
 	switch {
 	case cfg.Restart.Policy == config.RestartNever || (clean && cfg.Restart.Policy == config.RestartOnFailure):
 		ls.want = false
@@ -184,7 +189,7 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	}
 
 	now := s.sup.opts.Clock.Now()
-	if now.Sub(inst.started) >= cfg.Restart.Stable {
+	if !started.IsZero() && now.Sub(started) >= cfg.Restart.Stable {
 		ls.failures = 0
 	}
 	ls.failures++
@@ -204,10 +209,12 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	s.crashed(how, restarts)
 
 	delay := backoff.Policy{Min: cfg.Restart.Backoff, Max: cfg.Restart.MaxBackoff}.Delay(ls.failures)
-	if delay <= 0 {
+	if delay <= 0 && !started.IsZero() {
 		s.spawn(ctx, ls, how+"; restarting")
 		return
 	}
+	// A start that failed waits for a timer even without a backoff, so
+	// that failing starts never recurse.
 	s.set(ctx, steward.StateBackoff, 0, fmt.Sprintf("%s; restarting in %s", how, delay.Round(time.Millisecond)))
 	ls.backoff = s.sup.opts.Clock.NewTimer(delay)
 }

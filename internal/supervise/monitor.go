@@ -3,8 +3,11 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/logcap"
 )
 
 // Conditions of a service that Monitor hears of.
@@ -12,6 +15,7 @@ const (
 	CondFailed     = "failed"     // the service is failed
 	CondRestarting = "restarting" // it crashed and is restarted; clears once it ran stably
 	CondUnhealthy  = "unhealthy"  // its health check fails
+	CondLogFile    = "logfile"    // its log file is not being written: its output is dropped from it
 	CondMemory     = "limit:memory"
 	CondCPU        = "limit:cpu"
 )
@@ -106,4 +110,25 @@ func (s *service) ranStably() {
 	if ok {
 		s.sup.report(s.name, CondRestarting, false, fmt.Sprintf("running stably for %s", stable))
 	}
+}
+
+// logFileChanged hears from the service's log that its file stopped being
+// written, or is written again: it records a log event, tells steward's own
+// log, and reports the logfile condition. A Capture of the log calls it.
+func (s *service) logFileChanged(fs logcap.FileState) {
+	reason := "log of " + s.name + " is being written again: " + strconv.FormatInt(fs.Lines, 10) + " lines (" +
+		strconv.FormatInt(fs.Bytes, 10) + " bytes) of output since " + fs.Since.UTC().Format(time.RFC3339) + " are missing from it"
+	if fs.Err != nil {
+		reason = "log of " + s.name + " is not being written: " + fs.Err.Error()
+		s.sup.opts.Logger.Warn(reason, "service", s.name)
+	} else {
+		s.sup.opts.Logger.Info(reason, "service", s.name)
+	}
+	ev := steward.Event{Time: s.sup.opts.Clock.Now().UTC(), Type: steward.EventLog, Service: s.name, Reason: reason}
+	if s.sup.opts.Events != nil {
+		if _, err := s.sup.opts.Events.Record(context.WithoutCancel(s.sup.ctx), ev); err != nil {
+			s.sup.opts.Logger.Error("record event", "service", s.name, "err", err)
+		}
+	}
+	s.sup.report(s.name, CondLogFile, fs.Err != nil, reason)
 }

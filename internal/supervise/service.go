@@ -46,11 +46,12 @@ type request struct {
 	done chan struct{} // closed once the loop has acted on the request
 }
 
-func newService(sup *Supervisor, cfg *config.Service, lg *logcap.Log, baseDir string) *service {
+// newService returns the service of cfg; its log is to be set before its
+// loop starts.
+func newService(sup *Supervisor, cfg *config.Service, baseDir string) *service {
 	return &service{
 		name:    cfg.Name,
 		sup:     sup,
-		log:     lg,
 		reqs:    make(chan request),
 		cfg:     cfg,
 		baseDir: baseDir,

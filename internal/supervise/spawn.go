@@ -2,6 +2,9 @@ package supervise
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,9 +23,9 @@ type instance struct {
 	cancel  context.CancelFunc // ends its readiness check
 	done    chan exitResult    // receives the exit of the main process
 	ready   chan error         // receives the outcome of the readiness check
-	// failReason, when set, makes the instance's exit final: the service
-	// becomes failed with this reason instead of following its policy.
-	failReason string
+	// notReady, when set, says why the instance was killed as not ready;
+	// its exit then counts as a failed run with this reason.
+	notReady   string
 	healthStop context.CancelFunc // ends its health checks
 }
 
@@ -53,7 +56,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 
 	env, err := buildEnv(cfg)
 	if err != nil {
-		s.giveUp(ctx, ls, "start: "+err.Error())
+		s.startFailed(ctx, ls, err)
 		return
 	}
 	dir := cfg.WorkingDir
@@ -66,14 +69,14 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	}
 	outR, outW, err := logcap.Pipe()
 	if err != nil {
-		s.giveUp(ctx, ls, "start: "+err.Error())
+		s.startFailed(ctx, ls, err)
 		return
 	}
 	errR, errW, err := logcap.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		s.giveUp(ctx, ls, "start: "+err.Error())
+		s.startFailed(ctx, ls, err)
 		return
 	}
 	var lines <-chan logcap.Line
@@ -100,7 +103,13 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		if unsubscribe != nil {
 			unsubscribe()
 		}
-		s.giveUp(ctx, ls, "start: "+err.Error())
+		if errors.Is(err, fs.ErrNotExist) {
+			// The kernel says ENOENT for a missing working_dir too.
+			if _, serr := os.Stat(dir); serr != nil {
+				err = fmt.Errorf("working_dir: %w", serr)
+			}
+		}
+		s.startFailed(ctx, ls, err)
 		return
 	}
 	inst.p, inst.started = p, s.sup.opts.Clock.Now()
@@ -123,7 +132,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		return
 	}
 	s.set(ctx, steward.StateStarting, p.Pid(), why+"; waiting until ready ("+desc+")")
-	rctx, cancel := context.WithTimeout(ctx, cfg.Ready.Timeout)
+	rctx, cancel := withClockTimeout(ctx, s.sup.opts.Clock, cfg.Ready.Timeout)
 	inst.cancel = cancel
 	go func() {
 		if unsubscribe != nil {
@@ -131,6 +140,20 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		}
 		inst.ready <- checkReady(rctx, cfg, env, dir, s.sup.opts.Tag+"."+s.name+".ready", output{lines: lines, tail: s.log.Tail, since: inst.started})
 	}()
+}
+
+// startFailed handles an instance that could not be started: a final
+// error fails the service, any other counts as a failed run.
+func (s *service) startFailed(ctx context.Context, ls *loopState, err error) {
+	s.mu.Lock()
+	s.st.ExitCode = nil
+	s.mu.Unlock()
+	how := "start: " + err.Error()
+	if finalStartError(err) {
+		s.giveUp(ctx, ls, how+"; not retried")
+		return
+	}
+	s.afterRun(ctx, ls, how, false, time.Time{})
 }
 
 // readied handles the outcome of the current instance's readiness check.
@@ -143,9 +166,8 @@ func (s *service) readied(ctx context.Context, ls *loopState, err error) {
 		s.running(ctx, ls, "ready")
 		return
 	}
-	ls.inst.failReason = "not ready: " + err.Error()
-	ls.want = false
-	s.set(ctx, steward.StateStopping, ls.inst.p.Pid(), ls.inst.failReason)
+	ls.inst.notReady = "not ready: " + err.Error()
+	s.set(ctx, steward.StateStopping, ls.inst.p.Pid(), ls.inst.notReady)
 	s.killTree(ls.inst)
 }
 

@@ -115,18 +115,6 @@ services:
 	}
 }
 
-// TestStartFailsOnTheFake: a process that cannot start fails the service
-// for good, whatever its policy.
-func TestStartFailsOnTheFake(t *testing.T) {
-	f := startFakes(t, "services:\n  a: {command: [missing], restart: {policy: always}}\n")
-	if err := f.sup.Start(f.ctx(), nil); err == nil {
-		t.Fatal("start of a missing program succeeded")
-	}
-	if st := f.waitState("a", steward.StateFailed); !strings.HasPrefix(st.Reason, "start: ") {
-		t.Errorf("reason = %q", st.Reason)
-	}
-}
-
 // TestRestartAllStopsDependentsFirst: restart --all stops dependents before
 // their dependencies, as stop --all does, then starts in dependency order.
 func TestRestartAllStopsDependentsFirst(t *testing.T) {

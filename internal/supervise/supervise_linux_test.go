@@ -392,11 +392,11 @@ func TestReadiness(t *testing.T) {
 		{"tcp", fmt.Sprintf(`{command: ["{{prog}}", "-listen", "127.0.0.1:%d", "-listen-after", "100ms"], ready: {tcp: "127.0.0.1:%d", timeout: 5s}}`, port, port), true},
 		{"http", fmt.Sprintf(`{command: ["{{prog}}", "-http", "127.0.0.1:%d"], ready: {http: "http://127.0.0.1:%d/health", timeout: 5s}}`, httpPort, httpPort), true},
 		{"exec", `{command: ["{{prog}}"], ready: {exec: ["{{prog}}", "-exit", "0"], timeout: 5s}}`, true},
-		{"exec fails", `{command: ["{{prog}}"], ready: {exec: ["{{prog}}", "-exit", "1"], timeout: 300ms}}`, false},
+		{"exec fails", `{command: ["{{prog}}"], ready: {exec: ["{{prog}}", "-exit", "1"], timeout: 300ms}, restart: {policy: never}}`, false},
 		{"log", `{command: ["{{prog}}", "-ready-line", "listening now", "-ready-after", "50ms"], ready: {log: "listening \\w+", timeout: 5s}}`, true},
 		{"log after a burst", `{command: ["{{prog}}", "-print", "20000", "-ready-line", "burst over"], ready: {log: "burst over", timeout: 10s}}`, true},
-		{"log timeout", `{command: ["{{prog}}"], ready: {log: "never", timeout: 200ms}}`, false},
-		{"tcp timeout", `{command: ["{{prog}}"], ready: {tcp: "127.0.0.1:1", timeout: 200ms}}`, false},
+		{"log timeout", `{command: ["{{prog}}"], ready: {log: "never", timeout: 200ms}, restart: {policy: never}}`, false},
+		{"tcp timeout", `{command: ["{{prog}}"], ready: {tcp: "127.0.0.1:1", timeout: 200ms}, restart: {policy: never}}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,7 +416,7 @@ func TestReadiness(t *testing.T) {
 				t.Fatal("start succeeded, want not ready")
 			}
 			st := h.waitState("a", steward.StateFailed)
-			if !strings.Contains(st.Reason, "not ready within") {
+			if !strings.Contains(st.Reason, "not ready within") || !strings.HasSuffix(st.Reason, "; restart policy never") {
 				t.Errorf("reason = %q", st.Reason)
 			}
 		})
@@ -442,7 +442,7 @@ services:
 		t.Fatal("start of a missing program succeeded")
 	}
 	st := h.waitState("a", steward.StateFailed)
-	if !strings.HasPrefix(st.Reason, "start: ") {
+	if !strings.HasPrefix(st.Reason, "start: ") || !strings.HasSuffix(st.Reason, "no such file or directory; not retried") {
 		t.Errorf("reason = %q", st.Reason)
 	}
 }

@@ -98,17 +98,19 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 // have not shared s yet.
 func (s *Supervisor) add(cfg *config.Config, name string) error {
 	sc := cfg.Services[name]
+	svc := newService(s, sc, filepath.Dir(cfg.File))
 	lg, err := logcap.Open(logcap.Options{
 		Dir:     s.opts.LogDir,
 		Name:    name,
 		MaxSize: sc.Logs.MaxSize,
 		Keep:    sc.Logs.Keep,
 		Ring:    config.DefaultLogRing,
+		OnFile:  svc.logFileChanged,
 	})
 	if err != nil {
 		return fmt.Errorf("open log of %s: %w", name, err)
 	}
-	svc := newService(s, sc, lg, filepath.Dir(cfg.File))
+	svc.log = lg
 	s.services[name] = svc
 	s.wg.Add(1)
 	go func() {
