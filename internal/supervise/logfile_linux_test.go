@@ -53,7 +53,7 @@ func TestFullDiskIsLoud(t *testing.T) {
 	dir := t.TempDir()
 	script := `i=0; while [ $i -lt 2000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; ` +
 		`while [ ! -f ` + dir + `/go ]; do sleep 0.02; done; echo after-0; echo after-1; exec sleep 1000`
-	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: "+dir+"\nservices:\n  a: {command: [sh, -c, '"+script+"']}\n"))
+	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: "+dir+"\nservices:\n  a: {command: [sh, -c, '"+script+"']}\n"), config.Registry{})
 	if err != nil {
 		t.Fatal(err)
 	}
