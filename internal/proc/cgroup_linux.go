@@ -286,8 +286,8 @@ func (c *cgroup) remove() error {
 
 // killAll kills and removes every cgroup in dir, a steward process's
 // directory, whose tag satisfies match (every one when match is nil), then
-// dir itself when it is left empty. It returns how many processes it
-// killed.
+// dir itself when it is left empty; the other cgroups in dir it removes
+// when they are empty. It returns how many processes it killed.
 func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline time.Time) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -301,11 +301,11 @@ func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline ti
 		if !e.IsDir() {
 			continue
 		}
-		_, tag, _ := strings.Cut(e.Name(), ".")
-		if match != nil && !match(tag) {
+		c := &cgroup{h: h, dir: filepath.Join(dir, e.Name())}
+		if _, tag, _ := strings.Cut(e.Name(), "."); match != nil && !match(tag) {
+			_ = unix.Rmdir(c.dir) // fails unless empty
 			continue
 		}
-		c := &cgroup{h: h, dir: filepath.Join(dir, e.Name())}
 		n, err := c.kill(deadline)
 		killed += n
 		if err == nil {
