@@ -205,3 +205,22 @@ func TestSweepKillsCgroupsOfGoneStewards(t *testing.T) {
 		t.Error("Sweep killed the daemon of a tag it did not match")
 	}
 }
+
+func TestFailedStartLeavesNoCgroup(t *testing.T) {
+	requireCgroups(t)
+	h := cgroupHierarchy()
+	before, err := os.ReadDir(h.own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(Spec{Path: testprog, Dir: filepath.Join(t.TempDir(), "missing"), Tag: uniqueTag(t)}); err == nil {
+		t.Fatal("Start in a missing directory: got no error")
+	}
+	after, err := os.ReadDir(h.own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("cgroups in %s: %d after a failed Start, want %d as before", h.own, len(after), len(before))
+	}
+}

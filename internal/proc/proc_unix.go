@@ -80,8 +80,8 @@ func start(spec Spec) (*Process, error) {
 	attr := &os.ProcAttr{Dir: spec.Dir, Env: env, Files: files, Sys: sysProcAttr(cred)}
 	cg := newCgroup(spec.Tag)
 	proc, in, err := startProcess(path, argv, attr, cg)
-	if in == nil {
-		_ = cg.remove() // empty: the child is not in it
+	if in == nil || err != nil {
+		_ = cg.remove() // empty: no child is in it
 	}
 	if err != nil {
 		return nil, err
