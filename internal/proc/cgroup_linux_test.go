@@ -1,10 +1,12 @@
 package proc
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -223,4 +225,57 @@ func TestFailedStartLeavesNoCgroup(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("cgroups in %s: %d after a failed Start, want %d as before", h.own, len(after), len(before))
 	}
+}
+
+// escapeHelper starts the script in PROC_TEST_SCRIPT, prints "own <this
+// process's cgroup directory>" and sleeps until killed.
+func escapeHelper() {
+	if _, err := Start(Spec{Path: "/bin/sh", Args: []string{"sh", "-c", os.Getenv("PROC_TEST_SCRIPT")}}); err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	h := cgroupHierarchy()
+	if h == nil {
+		fmt.Println("error no cgroups")
+		os.Exit(1)
+	}
+	fmt.Println("own", h.own)
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+func TestReaperKillsTreesOfKilledProcess(t *testing.T) {
+	requireCgroups(t)
+	script, daemons := escapingScript(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=escape", "PROC_TEST_SCRIPT="+script)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	own, ok := strings.CutPrefix(strings.TrimSpace(line), "own ")
+	if err != nil || !ok {
+		t.Fatalf("helper: %q, %v", line, err)
+	}
+	testwait.For(t, 10*time.Second, "the daemon to start", func() bool { return len(daemons()) == 1 })
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.NoError(t, 3*time.Second, func() error {
+		if pids := daemons(); len(pids) > 0 {
+			return fmt.Errorf("daemon %v outlived the SIGKILL of the process that started it", pids)
+		}
+		if _, err := os.Stat(own); !os.IsNotExist(err) {
+			return fmt.Errorf("cgroup directory %s of the killed process: %v, want it removed", own, err)
+		}
+		return nil
+	})
 }
