@@ -89,7 +89,7 @@ func cgroupHierarchy() *hierarchy {
 			return
 		}
 		trees.h = h
-		trees.lifeline, _ = startReaper(h) // without it, the next start-up Sweep ends what a killed steward left
+		trees.lifeline, _ = startCgroupReaper(h) // without it, the next start-up Sweep ends what a killed steward left
 	})
 	return trees.h
 }

@@ -109,7 +109,8 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 // and moves back. Writing the child's pid into cg after the fork would not
 // do: by the time os.StartProcess returns the child has exec'ed and may
 // have forked already. When the thread cannot enter cg, the child starts
-// outside it and the cgroup it returns is nil.
+// outside it and the cgroup it returns is nil; so on v2 when cg cannot be
+// opened.
 func startProcess(path string, argv []string, attr *os.ProcAttr, cg *cgroup) (*os.Process, *cgroup, error) {
 	spawnOnce.Do(func() {
 		spawnReqs = make(chan spawnRequest)
@@ -118,12 +119,12 @@ func startProcess(path string, argv []string, attr *os.ProcAttr, cg *cgroup) (*o
 		}
 	})
 	if cg != nil && cg.h.version == cgroupV2 {
-		fd, err := unix.Open(cg.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open cgroup %s: %w", cg.dir, err)
+		if fd, err := unix.Open(cg.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			cg = nil
+		} else {
+			defer unix.Close(fd)
+			attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
 		}
-		defer unix.Close(fd)
-		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
 	}
 	done := make(chan spawnResult, 1)
 	spawnReqs <- spawnRequest{path: path, argv: argv, attr: attr, cg: cg, done: done}
@@ -404,8 +405,9 @@ func ignoreESRCH(err error) error {
 // it starts are reparented to it rather than to init, where KillTree can
 // still find them through parent links and reap them, and starts a reaper
 // for orphans that die on their own. It also sets up the cgroups that hold
-// the trees, where they can be used (TreeMechanism), and the reaper that
-// kills them should steward be killed. Call it once at start-up.
+// the trees, where they can be used (TreeMechanism), and the cgroup reaper,
+// a process that kills them should steward be killed. Call it once at
+// start-up.
 //
 // The reaper reaps, on SIGCHLD, only zombie children that Start did not start
 // and that are not in steward's own process group; it never calls

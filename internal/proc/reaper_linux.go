@@ -13,7 +13,7 @@ import (
 )
 
 // reaperName is argv[0] of the reaper: this program run again by
-// startReaper.
+// startCgroupReaper.
 const reaperName = "steward-reaper"
 
 // init runs the reaper when this program was started as one. It lives in
@@ -22,11 +22,11 @@ const reaperName = "steward-reaper"
 // one: it is this package's executable.
 func init() {
 	if len(os.Args) == 4 && os.Args[0] == reaperName {
-		os.Exit(reaperMain(os.Args[1], os.Args[2], os.Args[3]))
+		os.Exit(cgroupReaperMain(os.Args[1], os.Args[2], os.Args[3]))
 	}
 }
 
-// startReaper starts the reaper of this process's cgroups: this program
+// startCgroupReaper starts the reaper of this process's cgroups: this program
 // again, in a session of its own and without a parent-death signal, holding
 // the read end of a pipe whose write end it returns. When this process ends
 // (exits, or is killed with SIGKILL), the kernel closes the write end; the
@@ -34,7 +34,7 @@ func init() {
 // process, removes them and exits. So what a killed steward leaves behind
 // (the grandchildren and daemons its parent-death signal does not reach)
 // dies at once, not at the next start-up.
-func startReaper(h *hierarchy) (*os.File, error) {
+func startCgroupReaper(h *hierarchy) (*os.File, error) {
 	r, w, err := os.Pipe() // close-on-exec: no tree inherits the write end
 	if err != nil {
 		return nil, fmt.Errorf("start reaper: %w", err)
@@ -57,13 +57,13 @@ func startReaper(h *hierarchy) (*os.File, error) {
 	return w, nil
 }
 
-// reaperMain waits until the pipe on descriptor 3 reaches end-of-file,
+// cgroupReaperMain waits until the pipe on descriptor 3 reaches end-of-file,
 // then kills and removes the cgroups in own, the directory of the steward
 // process that started it. Signals that end a process by default are
 // ignored: a service manager stopping steward's own group must not end the
 // reaper before steward.
-func reaperMain(version, mount, own string) int {
-	signal.Ignore(unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGPIPE)
+func cgroupReaperMain(version, mount, own string) int {
+	signal.Ignore(unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
 	v, err := strconv.Atoi(version)
 	if err != nil {
 		return 2
