@@ -290,6 +290,9 @@ func (c *cgroup) remove() error {
 // when they are empty. It returns how many processes it killed.
 func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline time.Time) (int, error) {
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil // another process (a reaper, a sweep) removed it
+	}
 	if err != nil {
 		return 0, fmt.Errorf("list cgroups in %s: %w", dir, err)
 	}
@@ -313,7 +316,7 @@ func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline ti
 		}
 		errs = append(errs, err)
 	}
-	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EBUSY) {
+	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOENT) {
 		errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
 	}
 	return killed, errors.Join(errs...)
