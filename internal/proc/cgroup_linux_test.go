@@ -279,3 +279,31 @@ func TestReaperKillsTreesOfKilledProcess(t *testing.T) {
 		return nil
 	})
 }
+
+func TestStartPutsChildInItsCgroup(t *testing.T) {
+	c := launch(t, spec(t))
+	switch m := TreeMechanism(); m {
+	case "marker":
+		if c.cg != nil {
+			t.Errorf("TreeMechanism %q, but the child is in cgroup %s", m, c.cg.dir)
+		}
+	case "cgroup v2", "cgroup v1 (pids)":
+		if c.cg == nil {
+			t.Fatalf("TreeMechanism %q, but the child is in no cgroup of its own", m)
+		}
+		got, err := c.cg.h.cgroupOf(strconv.Itoa(c.Pid()))
+		if want := strings.TrimPrefix(c.cg.dir, c.cg.h.mount); err != nil || got != want {
+			t.Errorf("child's cgroup: got %q, %v, want %q", got, err, want)
+		}
+		// The thread that forked the child left its cgroup (v1).
+		tasks, _ := filepath.Glob("/proc/self/task/*")
+		for _, task := range tasks {
+			tid := "self/task/" + filepath.Base(task)
+			if cg, err := c.cg.h.cgroupOf(tid); err == nil && strings.HasPrefix(cg, "/"+cgroupDir+"/") {
+				t.Errorf("thread %s of this process is in cgroup %s, want it outside steward's", tid, cg)
+			}
+		}
+	default:
+		t.Errorf("TreeMechanism: got %q", m)
+	}
+}
