@@ -1,11 +1,13 @@
 // Package proc starts the processes steward supervises and runs its one-shot
 // commands (Run: probes, checks, collectors, notifier programs), and ends
 // them together with every process they leave behind, using what each OS
-// offers for that: process groups, the parent-death signal, a child
-// subreaper and /proc on Linux; process groups and the kernel process table
-// on macOS; job objects and console control events on Windows. Children carry a tag in their
-// environment (STEWARD_TAG) so that processes which left their tree, and those
-// a killed steward left behind, can still be found.
+// offers for that: a cgroup per tree (where steward may create them),
+// process groups, the parent-death signal, a child subreaper, /proc and a
+// reaper process that outlives steward on Linux; process groups and the
+// kernel process table on macOS; job objects and console control events on
+// Windows. Children carry a tag in their environment (STEWARD_TAG) so that
+// processes which left their tree, and those a killed steward left behind,
+// can still be found where there are no cgroups or job objects.
 //
 // It sits at the bottom of the import graph: it imports nothing of steward,
 // and any package that runs processes (supervise, check, metrics, notify)

@@ -23,8 +23,9 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 // startProcess starts a process. macOS has no parent-death signal, so the
 // children of a steward killed with SIGKILL live on until the start-up Sweep
 // of the next run ends them.
-func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	return os.StartProcess(path, argv, attr)
+func startProcess(path string, argv []string, attr *os.ProcAttr, _ *cgroup) (*os.Process, *cgroup, error) {
+	p, err := os.StartProcess(path, argv, attr)
+	return p, nil, err
 }
 
 func unregister(*Process) {}

@@ -48,11 +48,13 @@ type spawnRequest struct {
 	path string
 	argv []string
 	attr *os.ProcAttr
+	cg   *cgroup // the child's cgroup, or nil
 	done chan<- spawnResult
 }
 
 type spawnResult struct {
 	proc *os.Process
+	cg   *cgroup // the cgroup the child is in, or nil
 	err  error
 }
 
@@ -93,36 +95,65 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 }
 
-// startProcess starts a process from one of a few goroutines that are locked
-// to their OS threads for the life of steward. The kernel sends a child its
-// parent-death signal when the thread that forked it exits, not when the
-// process does: a child forked from an ordinary goroutine would be killed
-// whenever the Go runtime retires that thread. A locked goroutine that never
-// returns keeps its thread, so SIGKILL reaches the child only when steward
-// dies.
-func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+// startProcess starts a process in cg (when not nil) from one of a few
+// goroutines that are locked to their OS threads for the life of steward.
+// The kernel sends a child its parent-death signal when the thread that
+// forked it exits, not when the process does: a child forked from an
+// ordinary goroutine would be killed whenever the Go runtime retires that
+// thread. A locked goroutine that never returns keeps its thread, so SIGKILL
+// reaches the child only when steward dies.
+//
+// The child is in cg from its first instruction, before it can fork: on v2
+// the kernel clones it into the cgroup (CLONE_INTO_CGROUP); on v1, whose
+// cgroups hold threads, the spawning thread moves itself into cg, forks,
+// and moves back. Writing the child's pid into cg after the fork would not
+// do: by the time os.StartProcess returns the child has exec'ed and may
+// have forked already. When the thread cannot enter cg, the child starts
+// outside it and the cgroup it returns is nil; so on v2 when cg cannot be
+// opened.
+func startProcess(path string, argv []string, attr *os.ProcAttr, cg *cgroup) (*os.Process, *cgroup, error) {
 	spawnOnce.Do(func() {
 		spawnReqs = make(chan spawnRequest)
 		for range spawnThreads {
 			go spawnLoop(spawnReqs)
 		}
 	})
+	if cg != nil && cg.h.version == cgroupV2 {
+		if fd, err := unix.Open(cg.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			cg = nil
+		} else {
+			defer unix.Close(fd)
+			attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
+		}
+	}
 	done := make(chan spawnResult, 1)
-	spawnReqs <- spawnRequest{path: path, argv: argv, attr: attr, done: done}
+	spawnReqs <- spawnRequest{path: path, argv: argv, attr: attr, cg: cg, done: done}
 	r := <-done
-	return r.proc, r.err
+	return r.proc, r.cg, r.err
 }
 
 func spawnLoop(reqs <-chan spawnRequest) {
 	runtime.LockOSThread() // never unlocked: see startProcess
+	tid := unix.Gettid()
 	for r := range reqs {
+		cg := r.cg
+		moved := cg != nil && cg.h.version == cgroupV1
+		if moved && cg.enter(tid) != nil {
+			cg, moved = nil, false
+		}
 		children.forkMu.RLock()
 		proc, err := os.StartProcess(r.path, r.argv, r.attr)
 		if err == nil {
 			children.add(proc.Pid)
 		}
 		children.forkMu.RUnlock()
-		r.done <- spawnResult{proc: proc, err: err}
+		if moved {
+			// Should this fail, the thread stays in cg until it enters the
+			// next one: KillTree spares this process, but cannot remove
+			// cg and says so.
+			_ = cg.leave(tid)
+		}
+		r.done <- spawnResult{proc: proc, cg: cg, err: err}
 	}
 }
 
@@ -373,7 +404,10 @@ func ignoreESRCH(err error) error {
 // Prepare makes steward a child subreaper, so that the orphans of the trees
 // it starts are reparented to it rather than to init, where KillTree can
 // still find them through parent links and reap them, and starts a reaper
-// for orphans that die on their own. Call it once at start-up.
+// for orphans that die on their own. It also sets up the cgroups that hold
+// the trees, where they can be used (TreeMechanism), and the cgroup reaper,
+// a process that kills them should steward be killed. Call it once at
+// start-up.
 //
 // The reaper reaps, on SIGCHLD, only zombie children that Start did not start
 // and that are not in steward's own process group; it never calls
@@ -384,6 +418,7 @@ func Prepare() error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become child subreaper: %w", err)
 	}
+	cgroupHierarchy()
 	reaper.once.Do(func() {
 		reaper.on.Store(true)
 		sigs := make(chan os.Signal, 1)

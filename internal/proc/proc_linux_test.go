@@ -24,7 +24,12 @@ import (
 // "pdeathsig": start testprog from a goroutine locked to a thread that then
 // exits, check that the child outlived that thread, print "child <pid>" and
 // sleep until killed.
+//
+// "escape": see escapeHelper.
 func runHelper(name string) {
+	if name == "escape" {
+		escapeHelper()
+	}
 	if name != "pdeathsig" {
 		fmt.Println("error unknown helper", name)
 		os.Exit(1)

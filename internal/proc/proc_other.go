@@ -31,3 +31,6 @@ func Sweep(match func(tag string) bool) (int, error) {
 
 // Prepare does nothing.
 func Prepare() error { return nil }
+
+// TreeMechanism returns "none": this OS has no implementation.
+func TreeMechanism() string { return "none" }

@@ -28,6 +28,7 @@ type Process struct {
 	tag   string
 	start uint64 // when the process started, in the units of procInfo.start
 	proc  *os.Process
+	cg    *cgroup // the tree's cgroup; nil where cgroups are not in use
 
 	mu sync.Mutex // serialises group signals with the reap in Wait
 	// reaped is set once Wait has reaped the main process. Until then its pid
@@ -77,11 +78,15 @@ func start(spec Spec) (*Process, error) {
 		argv = []string{spec.Path}
 	}
 	attr := &os.ProcAttr{Dir: spec.Dir, Env: env, Files: files, Sys: sysProcAttr(cred)}
-	proc, err := startProcess(path, argv, attr)
+	cg := newCgroup(spec.Tag)
+	proc, in, err := startProcess(path, argv, attr, cg)
+	if in == nil || err != nil {
+		_ = cg.remove() // empty: no child is in it
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Process{pid: proc.Pid, tag: spec.Tag, start: startTime(proc.Pid), proc: proc}, nil
+	return &Process{pid: proc.Pid, tag: spec.Tag, start: startTime(proc.Pid), proc: proc, cg: in}, nil
 }
 
 // Pid returns the process id of the main process.
@@ -142,29 +147,45 @@ func (p *Process) Signal(sig string) error {
 	return nil
 }
 
-// KillTree kills the whole tree with SIGKILL: the main process, its process
-// group, its descendants through parent links, and every process started at
-// or after it whose environment carries STEWARD_TAG=<Tag>, which finds
-// daemons that left the group with setsid and were reparented. It repeats
-// until none of them is left, since members may fork while it kills, and
-// gives up with an error after two seconds. It may be called before or after
+// KillTree kills the whole tree with SIGKILL: on Linux every process in the
+// tree's cgroup, where cgroups are in use (TreeMechanism), which no process
+// leaves by changing its environment, group or session; and on every Unix
+// the main process, its process group, its descendants through parent
+// links, and every process started at or after it whose environment
+// carries STEWARD_TAG=<Tag>, which finds daemons that left the group with
+// setsid and were reparented. It repeats until none of them is left, since
+// members may fork while it kills, and gives up with an error after two
+// seconds; then it removes the cgroup. It may be called before or after
 // Wait; the main process itself is left for Wait to reap.
 func (p *Process) KillTree() error {
 	deadline := time.Now().Add(killTimeout)
+	_, cgErr := p.cg.kill(deadline)
+	err := p.killMembers(deadline)
+	if cgErr == nil && err == nil {
+		cgErr = p.cg.remove()
+	}
+	if err := errors.Join(cgErr, err); err != nil {
+		return fmt.Errorf("kill tree of process %d: %w", p.pid, err)
+	}
+	return nil
+}
+
+// killMembers kills the processes members finds until none is left.
+func (p *Process) killMembers(deadline time.Time) error {
 	for {
 		victims, procs, err := p.members()
 		if err != nil {
-			return fmt.Errorf("kill tree of process %d: %w", p.pid, err)
+			return err
 		}
 		if len(victims) == 0 {
 			reapOrphans(procs)
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kill tree of process %d: %d processes still alive after %v", p.pid, len(victims), killTimeout)
+			return fmt.Errorf("%d processes still alive after %v", len(victims), killTimeout)
 		}
 		if _, err := killAndWait(victims, deadline); err != nil {
-			return fmt.Errorf("kill tree of process %d: %w", p.pid, err)
+			return err
 		}
 	}
 }
@@ -204,14 +225,26 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 }
 
 // Sweep kills with SIGKILL every process, other than this one and its
-// ancestors, whose STEWARD_TAG satisfies match, and their descendants. It
-// returns how many processes it killed. Steward calls it at start-up to
+// ancestors, whose STEWARD_TAG satisfies match, and their descendants; and
+// on Linux every process in a cgroup that a steward process that is gone
+// made for a tree whose tag satisfies match, then removes those cgroups.
+// It returns how many processes it killed. Steward calls it at start-up to
 // remove what a previous run that was killed with SIGKILL left behind; it
 // spares nothing else, so a match that accepts the tags of this run's own
 // children kills them too.
 func Sweep(match func(tag string) bool) (killed int, err error) {
-	seen := make(map[procKey]bool)
 	deadline := time.Now().Add(killTimeout)
+	n, cgErr := sweepCgroups(match, deadline)
+	killed, err = sweepTagged(match, deadline)
+	if cgErr != nil {
+		err = errors.Join(fmt.Errorf("sweep: %w", cgErr), err)
+	}
+	return n + killed, err
+}
+
+// sweepTagged is Sweep for tagged processes.
+func sweepTagged(match func(tag string) bool, deadline time.Time) (killed int, err error) {
+	seen := make(map[procKey]bool)
 	for {
 		procs, err := freshProcs()
 		if err != nil {

@@ -350,3 +350,7 @@ func findExecutable(path string, exts []string) (string, error) {
 	}
 	return "", os.ErrNotExist
 }
+
+// TreeMechanism names what KillTree uses to find every process of a tree:
+// on Windows "job object".
+func TreeMechanism() string { return "job object" }
