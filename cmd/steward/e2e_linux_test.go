@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,12 +32,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	exe := ""
-	if runtime.GOOS == "windows" {
-		exe = ".exe"
-	}
-	stewardBin = filepath.Join(dir, "steward"+exe)
-	testprog = filepath.Join(dir, "testprog"+exe)
+	stewardBin = filepath.Join(dir, "steward")
+	testprog = filepath.Join(dir, "testprog")
 	args := []string{"build", "-o", stewardBin}
 	if raceEnabled {
 		args = append(args, "-race")

@@ -83,14 +83,13 @@ func appendLines(t *testing.T, path string, from, to int) {
 }
 
 type watchEnv struct {
-	t     *testing.T
-	dir   string
-	st    *store.Store
-	seen  *seen
-	opts  Options
-	cfg   Config
-	w     *Watcher
-	dbDir string
+	t    *testing.T
+	dir  string
+	st   *store.Store
+	seen *seen
+	opts Options
+	cfg  Config
+	w    *Watcher
 }
 
 func newEnv(t *testing.T, files ...string) *watchEnv {

@@ -68,3 +68,19 @@ func (s *Syslog) Notify(ctx context.Context, m Message) error {
 	}
 	return nil
 }
+
+// syslogLines returns m as one line per alert, each with the message key.
+func syslogLines(m Message) []string {
+	lines := make([]string, 0, len(m.Alerts))
+	for _, a := range m.Alerts {
+		s := a.Line()
+		if a.Service != "" {
+			s += fmt.Sprintf(" service=%s", a.Service)
+		}
+		lines = append(lines, s+" key="+m.Key)
+	}
+	if len(lines) == 0 {
+		lines = append(lines, m.Title()+" key="+m.Key)
+	}
+	return lines
+}

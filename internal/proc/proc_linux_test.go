@@ -546,3 +546,24 @@ func TestKillChecksIdentity(t *testing.T) {
 	}
 	signaled(t, c.wait(t), syscall.SIGKILL)
 }
+
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// readFileWhenThere waits for path to exist and returns its contents.
+func readFileWhenThere(t *testing.T, path string) string {
+	t.Helper()
+	var b []byte
+	testwait.For(t, 10*time.Second, path, func() bool {
+		var err error
+		b, err = os.ReadFile(path)
+		return err == nil
+	})
+	return string(b)
+}

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // testprog is the path of the helper program TestMain builds.
@@ -116,27 +114,6 @@ func (c *child) wait(t *testing.T) *os.ProcessState {
 		t.Fatalf("Wait: %v", c.err)
 	}
 	return c.state
-}
-
-func (c *child) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// readFileWhenThere waits for path to exist and returns its contents.
-func readFileWhenThere(t *testing.T, path string) string {
-	t.Helper()
-	var b []byte
-	testwait.For(t, 10*time.Second, path, func() bool {
-		var err error
-		b, err = os.ReadFile(path)
-		return err == nil
-	})
-	return string(b)
 }
 
 func TestExitCodes(t *testing.T) {

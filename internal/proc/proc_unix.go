@@ -347,14 +347,6 @@ func tagIn(env []byte) (string, bool) {
 	return "", false
 }
 
-func ignoringEINTR(f func() error) error {
-	for {
-		if err := f(); !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
-
 // lookPath resolves file as exec.LookPath would, but against the PATH in env.
 // A name with a slash is returned as it is: relative to the child's Dir.
 func lookPath(file string, env []string) (string, error) {

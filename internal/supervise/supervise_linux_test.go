@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,9 +30,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	testprog = filepath.Join(dir, "testprog")
-	if runtime.GOOS == "windows" {
-		testprog += ".exe"
-	}
 	out, err := exec.Command("go", "build", "-o", testprog, "github.com/stewardhq/steward/internal/testprog").CombinedOutput()
 	if err != nil {
 		panic(fmt.Sprintf("build testprog: %v\n%s", err, out))
