@@ -6,9 +6,7 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
+	"github.com/stewardhq/steward/internal/lockfile"
 	"github.com/stewardhq/steward/internal/proc"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
@@ -50,6 +48,7 @@ type Daemon struct {
 	api     *api.Server
 	mon     *monitoring
 	notes   *notifications
+	lock    *lockfile.File // the data dir's; held until Close
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
@@ -60,10 +59,11 @@ type Daemon struct {
 	version int
 }
 
-// New opens the store, removes what a previous run killed with SIGKILL
-// left behind, records cfg as a config version when it differs from the
-// last one, and prepares the supervisor. Nothing runs until Run; Close
-// releases a Daemon that is never run.
+// New locks the data dir — a steward already running on it is an error
+// naming its PID —, removes what an earlier steward on it killed with
+// SIGKILL left behind, opens the store, records the sweep and, when cfg
+// differs from the last config version, cfg, and prepares the supervisor.
+// Nothing runs until Run; Close releases a Daemon that is never run.
 func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -72,23 +72,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err := makeDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if err := proc.Prepare(); err != nil {
-		return nil, fmt.Errorf("prepare process control: %w", err)
-	}
-	tag := dataDirTag(cfg.DataDir)
-	run := fmt.Sprintf("%s.%x", tag, time.Now().UnixNano())
-	n, err := proc.Sweep(func(t string) bool {
-		return strings.HasPrefix(t, tag+".") && !strings.HasPrefix(t, run+".")
-	})
-	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		opts.Logger.Warn("sweep leftovers of a previous run", "err", err)
-	}
-	if n > 0 {
-		opts.Logger.Warn("killed processes left by a previous run", "count", n)
-	}
-
-	d.store, err = store.Open(ctx, filepath.Join(cfg.DataDir, "steward.db"))
-	if err != nil {
+	if d.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -96,7 +80,23 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 			d.Close()
 		}
 	}()
+	if err := proc.Prepare(); err != nil {
+		return nil, fmt.Errorf("prepare process control: %w", err)
+	}
+	run := runTag(cfg.DataDir)
+	swept := sweep(cfg.DataDir, run, opts.Logger)
+	if swept.count > 0 {
+		opts.Logger.Warn(swept.reason())
+	}
+
+	d.store, err = store.Open(ctx, filepath.Join(cfg.DataDir, "steward.db"))
+	if err != nil {
+		return nil, err
+	}
 	d.events = events.NewRecorder(d.store)
+	if swept.count > 0 {
+		d.record(ctx, swept.reason())
+	}
 	d.version, err = d.recordVersion(ctx, cfg, "startup")
 	if err != nil {
 		return nil, err
@@ -137,12 +137,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Logger:        opts.Logger,
 	})
 	return d, nil
-}
-
-// dataDirTag names the runs of one data dir in process markers.
-func dataDirTag(dataDir string) string {
-	sum := sha256.Sum256([]byte(dataDir))
-	return "s" + hex.EncodeToString(sum[:4])
 }
 
 // Run serves the API, starts the services and blocks until ctx ends; then
