@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,6 +34,9 @@ type Options struct {
 	// been asked to start: the moment to report "running" to an OS service
 	// manager.
 	Ready func()
+	// IdleTimeout closes a connection of the API that has gone that long
+	// without a request; zero means 60 s.
+	IdleTimeout time.Duration
 }
 
 // Daemon is one running steward. Its methods are safe for concurrent use.
@@ -183,20 +184,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
-// served is one listener of the API and its server.
-type served struct {
-	l   net.Listener
-	srv *http.Server
-}
-
-// close stops s at once. It closes the listener itself, for its server
-// may not have begun to serve it yet, and its address is to be free when
-// close returns.
-func (s served) close() {
-	s.l.Close()
-	s.srv.Close()
-}
-
 // serve starts the API on the socket and, when configured, on TCP: at
 // api.listen, and at the dashboard's own web.listen.
 func (d *Daemon) serve(cfg *config.Config) ([]served, error) {
@@ -204,7 +191,7 @@ func (d *Daemon) serve(cfg *config.Config) ([]served, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Socket, err)
 	}
-	all := []served{d.httpServer(d.api.Handler(), l)}
+	all := []served{d.httpServer(d.api.Handler(), l, nil)}
 	if err := d.serveTCP(cfg, &all); err != nil {
 		for _, s := range all {
 			s.close()
@@ -245,22 +232,6 @@ func (d *Daemon) relisten(old, cfg *config.Config) error {
 // reload closed may take to finish; streams (logs -f, events -f) are cut
 // then.
 const drainTimeout = 10 * time.Second
-
-func (d *Daemon) httpServer(h http.Handler, l net.Listener) served {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(d.opts.Logger.Handler(), slog.LevelWarn),
-		ConnContext:       api.ConnContext,
-	}
-	go func() {
-		// A listener closed by relisten ends Serve with net.ErrClosed.
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			d.opts.Logger.Error("serve API", "addr", l.Addr().String(), "err", err)
-		}
-	}()
-	return served{l: l, srv: srv}
-}
 
 // record stores a system event; failures are logged.
 func (d *Daemon) record(ctx context.Context, reason string) {
@@ -315,7 +286,7 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 		if err != nil {
 			return err
 		}
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l))
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l, api.StaticToken(token)))
 	}
 	return nil
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // ListenTCP listens on the TCP address addr, serving TLS when tlsConf is
-// not nil. Without TLS it refuses any address but a loopback IP address or
+// not nil, and keeps at most MaxConns connections open (see LimitConns).
+// Without TLS it refuses any address but a loopback IP address or
 // "localhost", so a token never crosses a network in clear text.
 func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
@@ -30,6 +31,7 @@ func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	l = LimitConns(l, connBudget()) // under TLS, so http.Server sees a *tls.Conn
 	if tlsConf != nil {
 		l = tls.NewListener(l, tlsConf)
 	}
