@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,11 +86,19 @@ services:
 	if err := json.Unmarshal([]byte(out), &evs); err != nil {
 		t.Fatalf("events -o json: %v\n%s", err, out)
 	}
-	want := fmt.Sprintf("left by a previous run of steward (pid %d): services tree", d.cmd.Process.Pid)
+	re := regexp.MustCompile(fmt.Sprintf(`^killed \d+ processes \(pid ([\d, ]+)\) left by a previous run of steward \(pid %d\): services tree$`, d.cmd.Process.Pid))
 	for _, ev := range evs {
-		if ev.Type == steward.EventSystem && strings.HasPrefix(ev.Reason, "killed ") && strings.Contains(ev.Reason, want) {
-			return
+		m := re.FindStringSubmatch(ev.Reason)
+		if ev.Type != steward.EventSystem || m == nil {
+			continue
 		}
+		killed := strings.Split(m[1], ", ")
+		for _, p := range pids {
+			if !slices.Contains(killed, strconv.Itoa(p)) {
+				t.Errorf("the sweep's event %q does not name pid %d, which it killed", ev.Reason, p)
+			}
+		}
+		return
 	}
-	t.Errorf("no system event saying %q in:\n%s", want, out)
+	t.Errorf("no system event matching %s in:\n%s", re, out)
 }

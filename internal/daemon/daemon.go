@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	}
 	run := runTag(cfg.DataDir)
 	swept := sweep(cfg.DataDir, run, opts.Logger)
-	if swept.count > 0 {
+	if len(swept.pids) > 0 {
 		opts.Logger.Warn(swept.reason())
 	}
 
@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		return nil, err
 	}
 	d.events = events.NewRecorder(d.store)
-	if swept.count > 0 {
+	if len(swept.pids) > 0 {
 		d.record(ctx, swept.reason())
 	}
 	d.version, err = d.recordVersion(ctx, cfg, "startup")

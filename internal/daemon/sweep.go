@@ -79,22 +79,24 @@ func parseMarker(dir, tag string) (marker, bool) {
 
 // swept is what a start-up sweep killed.
 type swept struct {
-	count    int
+	pids     []int    // the processes killed
 	stewards []int    // the PIDs of the stewards that left them, where known
 	services []string // the services they belonged to
 }
 
 // sweep kills the processes of the runs of steward on dataDir other than
 // run whose steward is gone. Called with the data dir's lock held, every
-// earlier run's steward is gone; the one check of the PID a marker names
+// earlier run's steward is gone; the one look at the PID a marker names
 // still spares the children of a live steward, should one run without the
-// lock. A marker that names this process's PID is of an earlier steward
-// that had it. Markers of other data dirs are never touched.
+// lock (a PID reused since errs on the side of sparing). A marker that
+// names this process's PID is of an earlier steward that had it; one that
+// names none, of a steward from before markers did, is swept. Markers of
+// other data dirs are never touched.
 func sweep(dataDir, run string, log *slog.Logger) swept {
 	dir := dataDirTag(dataDir)
 	alive := map[int]bool{}
 	var s swept
-	n, err := proc.Sweep(func(tag string) bool {
+	pids, err := proc.Sweep(func(tag string) bool {
 		if strings.HasPrefix(tag, run+".") {
 			return false
 		}
@@ -123,13 +125,14 @@ func sweep(dataDir, run string, log *slog.Logger) swept {
 	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		log.Warn("sweep leftovers of a previous run", "err", err)
 	}
-	s.count = n
+	s.pids = pids
 	slices.Sort(s.stewards)
 	slices.Sort(s.services)
 	return s
 }
 
-// processAlive reports whether a process with id pid exists. A zombie does.
+// processAlive reports whether a process with id pid exists; a zombie
+// does. It is asked once per PID and sweep, not polled.
 func processAlive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {
@@ -142,16 +145,20 @@ func processAlive(pid int) bool {
 // reason says what s killed, for a system event.
 func (s swept) reason() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "killed %d processes left by a previous run", s.count)
+	fmt.Fprintf(&b, "killed %d processes (pid %s) left by a previous run", len(s.pids), joinPids(s.pids))
 	if len(s.stewards) > 0 {
-		pids := make([]string, len(s.stewards))
-		for i, pid := range s.stewards {
-			pids[i] = strconv.Itoa(pid)
-		}
-		fmt.Fprintf(&b, " of steward (pid %s)", strings.Join(pids, ", "))
+		fmt.Fprintf(&b, " of steward (pid %s)", joinPids(s.stewards))
 	}
 	if len(s.services) > 0 {
 		fmt.Fprintf(&b, ": services %s", strings.Join(s.services, ", "))
 	}
 	return b.String()
+}
+
+func joinPids(pids []int) string {
+	s := make([]string, len(pids))
+	for i, pid := range pids {
+		s[i] = strconv.Itoa(pid)
+	}
+	return strings.Join(s, ", ")
 }

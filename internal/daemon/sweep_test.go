@@ -36,8 +36,8 @@ func TestParseMarker(t *testing.T) {
 }
 
 func TestSweptReason(t *testing.T) {
-	s := swept{count: 3, stewards: []int{7, 9}, services: []string{"api", "db"}}
-	if got, want := s.reason(), "killed 3 processes left by a previous run of steward (pid 7, 9): services api, db"; got != want {
+	s := swept{pids: []int{11, 12, 13}, stewards: []int{7, 9}, services: []string{"api", "db"}}
+	if got, want := s.reason(), "killed 3 processes (pid 11, 12, 13) left by a previous run of steward (pid 7, 9): services api, db"; got != want {
 		t.Errorf("reason() = %q, want %q", got, want)
 	}
 }

@@ -36,7 +36,10 @@ func Listen(address, group string) (net.Listener, error) {
 	return LimitConns(l, connBudget()), nil
 }
 
-// openFileLimit returns the soft RLIMIT_NOFILE, or 0 when unknown.
+// openFileLimit returns the soft RLIMIT_NOFILE, or 0 when unknown. Go's
+// runtime has raised it to the hard limit at start, and gives the children
+// steward starts the soft limit it found (go.dev/issue/46279); a call of
+// syscall.Setrlimit on RLIMIT_NOFILE would end that restoring.
 func openFileLimit() int {
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,17 +209,17 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 
 // Sweep kills with SIGKILL every process, other than this one and its
 // ancestors, whose STEWARD_TAG satisfies match, and their descendants. It
-// returns how many processes it killed. Steward calls it at start-up to
+// returns the pids of the processes it killed, in ascending order. Steward calls it at start-up to
 // remove what a previous run that was killed with SIGKILL left behind; it
 // spares nothing else, so a match that accepts the tags of this run's own
 // children kills them too.
-func Sweep(match func(tag string) bool) (killed int, err error) {
+func Sweep(match func(tag string) bool) (killed []int, err error) {
 	seen := make(map[procKey]bool)
 	deadline := time.Now().Add(killTimeout)
 	for {
 		procs, err := freshProcs()
 		if err != nil {
-			return len(seen), fmt.Errorf("sweep: %w", err)
+			return sweptPids(seen), fmt.Errorf("sweep: %w", err)
 		}
 		spare := ancestors(procs, os.Getpid())
 		victims := liveTree(procs, func(pi procInfo) bool {
@@ -230,19 +231,29 @@ func Sweep(match func(tag string) bool) (killed int, err error) {
 		})
 		if len(victims) == 0 {
 			reapOrphans(procs)
-			return len(seen), nil
+			return sweptPids(seen), nil
 		}
 		if time.Now().After(deadline) {
-			return len(seen), fmt.Errorf("sweep: %d processes still alive after %v", len(victims), killTimeout)
+			return sweptPids(seen), fmt.Errorf("sweep: %d processes still alive after %v", len(victims), killTimeout)
 		}
 		done, err := killAndWait(victims, deadline)
 		for _, pi := range done {
 			seen[procKey{pi.pid, pi.start}] = true
 		}
 		if err != nil {
-			return len(seen), fmt.Errorf("sweep: %w", err)
+			return sweptPids(seen), fmt.Errorf("sweep: %w", err)
 		}
 	}
+}
+
+// sweptPids returns the pids of seen in ascending order.
+func sweptPids(seen map[procKey]bool) []int {
+	pids := make([]int, 0, len(seen))
+	for k := range seen {
+		pids = append(pids, k.pid)
+	}
+	slices.Sort(pids)
+	return pids
 }
 
 // procInfo is one entry of the process table.
