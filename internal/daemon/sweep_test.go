@@ -1,12 +1,8 @@
 package daemon
 
 import (
-	"fmt"
 	"os"
-	"strings"
 	"testing"
-
-	"github.com/stewardhq/steward"
 )
 
 func TestParseMarker(t *testing.T) {
@@ -40,25 +36,4 @@ func TestSweptReason(t *testing.T) {
 	if got, want := s.reason(), "killed 3 processes (pid 11, 12, 13) left by a previous run of steward (pid 7, 9): services api, db"; got != want {
 		t.Errorf("reason() = %q, want %q", got, want)
 	}
-}
-
-func TestSecondDaemonOnDataDir(t *testing.T) {
-	dir := t.TempDir()
-	first, err := New(t.Context(), testConfig(t, dir, "services: {}\n"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = New(t.Context(), testConfig(t, dir, "api: {socket: other.sock}\nservices: {}\n"), Options{})
-	want := fmt.Sprintf("steward is already running on %s (pid %d)", dir, os.Getpid())
-	if steward.ErrorCode(err) != steward.ECONFLICT || err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("second New on the data dir: %v; want a conflict saying %q", err, want)
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := New(t.Context(), testConfig(t, dir, "services: {}\n"), Options{})
-	if err != nil {
-		t.Fatalf("New after Close: %v", err)
-	}
-	again.Close()
 }
