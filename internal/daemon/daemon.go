@@ -275,11 +275,11 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 	}
 	var tlsConf *tls.Config
 	if cfg.API.TLS.Cert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.API.TLS.Cert, cfg.API.TLS.Key)
+		certs, err := loadCertFiles(cfg.API.TLS.Cert, cfg.API.TLS.Key, d.opts.Logger)
 		if err != nil {
-			return fmt.Errorf("load TLS key pair: %w", err)
+			return err
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConf = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
 	for _, addr := range addrs {
 		l, err := ipc.ListenTCP(addr, tlsConf)
