@@ -1,8 +1,8 @@
 // Package ipc provides the listeners steward serves its API on — a Unix
 // socket or a Windows named pipe, owned by steward and restricted to its
 // user and an optional group, and an optional TCP listener that refuses a
-// non-loopback address without TLS — and the dialer clients reach the local
-// endpoint with. It is imported by the daemon wiring, the api package (for
+// non-loopback address without TLS, each keeping a bounded number of
+// connections open — and the dialer clients reach the local endpoint with. It is imported by the daemon wiring, the api package (for
 // peer credentials) and the client.
 package ipc
 

@@ -5,6 +5,7 @@ package daemon
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -30,4 +31,17 @@ func TestSecondDaemonOnDataDir(t *testing.T) {
 		t.Fatalf("New after Close: %v", err)
 	}
 	again.Close()
+}
+
+func TestProcessAlive(t *testing.T) {
+	if !processAlive(os.Getpid()) {
+		t.Error("processAlive(own pid) = false")
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(cmd.Process.Pid) {
+		t.Errorf("processAlive(%d), a reaped child, = true", cmd.Process.Pid)
+	}
 }
