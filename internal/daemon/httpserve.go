@@ -13,12 +13,13 @@ import (
 	"github.com/stewardhq/steward/internal/ipc"
 )
 
-// The limits of the API's HTTP servers, those of caddy's admin server. A
-// connection has readTimeout to send a request's header and body, and
-// idleTimeout to begin the next; each write of a response, and so each
-// flush of a stream, has writeTimeout (see deadlines). A request may then
-// take as long as it needs (a reload waits for its services), and a stream
-// (logs -f, events -f) lasts as long as its client reads.
+// The limits of the API's HTTP servers: caddy's admin server's read, idle
+// and header limits, and a deadline per write. A connection has
+// readTimeout to send a request's header and body, and idleTimeout to
+// begin the next; each write of a response, and so each flush of a stream,
+// has writeTimeout (see deadlines). A request may then take as long as it
+// needs (a reload waits for its services), and a stream (logs -f, events
+// -f) lasts as long as its client reads.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 10 * time.Second
