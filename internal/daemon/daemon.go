@@ -6,17 +6,12 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +21,7 @@ import (
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
 	"github.com/stewardhq/steward/internal/kinds"
+	"github.com/stewardhq/steward/internal/lockfile"
 	"github.com/stewardhq/steward/internal/proc"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/supervise"
@@ -43,6 +39,9 @@ type Options struct {
 	// been asked to start: the moment to report "running" to an OS service
 	// manager.
 	Ready func()
+	// IdleTimeout closes a connection of the API that has gone that long
+	// without a request; zero means 60 s.
+	IdleTimeout time.Duration
 }
 
 // Daemon is one running steward. Its methods are safe for concurrent use.
@@ -55,6 +54,7 @@ type Daemon struct {
 	api     *api.Server
 	mon     *monitoring
 	notes   *notifications
+	lock    *lockfile.File // the data dir's; held until Close
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
@@ -65,10 +65,11 @@ type Daemon struct {
 	version int
 }
 
-// New opens the store, removes what a previous run killed with SIGKILL
-// left behind, records cfg as a config version when it differs from the
-// last one, and prepares the supervisor. Nothing runs until Run; Close
-// releases a Daemon that is never run.
+// New locks the data dir — a steward already running on it is an error
+// naming its PID —, removes what an earlier steward on it killed with
+// SIGKILL left behind, opens the store, records the sweep and, when cfg
+// differs from the last config version, cfg, and prepares the supervisor.
+// Nothing runs until Run; Close releases a Daemon that is never run.
 func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -77,23 +78,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err := makeDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if err := proc.Prepare(); err != nil {
-		return nil, fmt.Errorf("prepare process control: %w", err)
-	}
-	tag := dataDirTag(cfg.DataDir)
-	run := fmt.Sprintf("%s.%x", tag, time.Now().UnixNano())
-	n, err := proc.Sweep(func(t string) bool {
-		return strings.HasPrefix(t, tag+".") && !strings.HasPrefix(t, run+".")
-	})
-	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		opts.Logger.Warn("sweep leftovers of a previous run", "err", err)
-	}
-	if n > 0 {
-		opts.Logger.Warn("killed processes left by a previous run", "count", n)
-	}
-
-	d.store, err = store.Open(ctx, filepath.Join(cfg.DataDir, "steward.db"))
-	if err != nil {
+	if d.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -101,7 +86,23 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 			d.Close()
 		}
 	}()
+	if err := proc.Prepare(); err != nil {
+		return nil, fmt.Errorf("prepare process control: %w", err)
+	}
+	run := runTag(cfg.DataDir)
+	swept := sweep(cfg.DataDir, run, opts.Logger)
+	if len(swept.pids) > 0 {
+		opts.Logger.Warn(swept.reason())
+	}
+
+	d.store, err = store.Open(ctx, filepath.Join(cfg.DataDir, "steward.db"))
+	if err != nil {
+		return nil, err
+	}
 	d.events = events.NewRecorder(d.store, events.WithLogger(opts.Logger))
+	if len(swept.pids) > 0 {
+		d.record(ctx, swept.reason())
+	}
 	d.version, err = d.recordVersion(ctx, cfg, "startup")
 	if err != nil {
 		return nil, err
@@ -142,12 +143,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Logger:        opts.Logger,
 	})
 	return d, nil
-}
-
-// dataDirTag names the runs of one data dir in process markers.
-func dataDirTag(dataDir string) string {
-	sum := sha256.Sum256([]byte(dataDir))
-	return "s" + hex.EncodeToString(sum[:4])
 }
 
 // Run serves the API, starts the services and blocks until ctx ends; then
@@ -194,20 +189,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
-// served is one listener of the API and its server.
-type served struct {
-	l   net.Listener
-	srv *http.Server
-}
-
-// close stops s at once. It closes the listener itself, for its server
-// may not have begun to serve it yet, and its address is to be free when
-// close returns.
-func (s served) close() {
-	s.l.Close()
-	s.srv.Close()
-}
-
 // serve starts the API on the socket and, when configured, on TCP: at
 // api.listen, and at the dashboard's own web.listen.
 func (d *Daemon) serve(cfg *config.Config) ([]served, error) {
@@ -215,7 +196,7 @@ func (d *Daemon) serve(cfg *config.Config) ([]served, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Socket, err)
 	}
-	all := []served{d.httpServer(d.api.Handler(), l)}
+	all := []served{d.httpServer(d.api.Handler(), l, nil)}
 	if err := d.serveTCP(cfg, &all); err != nil {
 		for _, s := range all {
 			s.close()
@@ -256,22 +237,6 @@ func (d *Daemon) relisten(old, cfg *config.Config) error {
 // reload closed may take to finish; streams (logs -f, events -f) are cut
 // then.
 const drainTimeout = 10 * time.Second
-
-func (d *Daemon) httpServer(h http.Handler, l net.Listener) served {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(d.opts.Logger.Handler(), slog.LevelWarn),
-		ConnContext:       api.ConnContext,
-	}
-	go func() {
-		// A listener closed by relisten ends Serve with net.ErrClosed.
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			d.opts.Logger.Error("serve API", "addr", l.Addr().String(), "err", err)
-		}
-	}()
-	return served{l: l, srv: srv}
-}
 
 // eventsDrainTimeout bounds how long the events recorded last may take to
 // be stored when steward stops.
@@ -329,18 +294,18 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 	}
 	var tlsConf *tls.Config
 	if cfg.API.TLS.Cert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.API.TLS.Cert, cfg.API.TLS.Key)
+		certs, err := loadCertFiles(cfg.API.TLS.Cert, cfg.API.TLS.Key, d.opts.Logger)
 		if err != nil {
-			return fmt.Errorf("load TLS key pair: %w", err)
+			return err
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConf = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
 	for _, addr := range addrs {
 		l, err := ipc.ListenTCP(addr, tlsConf)
 		if err != nil {
 			return err
 		}
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l))
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l, api.StaticToken(token)))
 	}
 	return nil
 }

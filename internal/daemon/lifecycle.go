@@ -53,10 +53,10 @@ func layered(cfg *config.Config, in func(name string) bool, timeout func(*config
 
 // Close releases what New acquired and Run started: the API's listeners,
 // the monitoring, the notifications, the service loops (services still
-// running are killed; Run stops them in order first) and the store. It is
-// safe after New, after a Run that failed to start, after Run returned, and
-// more than once. A configuration change under way finishes first; none
-// begins after.
+// running are killed; Run stops them in order first), the store and, last,
+// the data dir's lock. It is safe after New, after a Run that failed to
+// start, after Run returned, and more than once. A configuration change
+// under way finishes first; none begins after.
 func (d *Daemon) Close() error {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
@@ -86,6 +86,11 @@ func (d *Daemon) Close() error {
 	if d.store != nil {
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if d.lock != nil {
+		if err := d.lock.Unlock(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -1,8 +1,8 @@
 // Package ipc provides the listeners steward serves its API on — a Unix
 // socket or a Windows named pipe, owned by steward and restricted to its
 // user and an optional group, and an optional TCP listener that refuses a
-// non-loopback address without TLS — and the dialer clients reach the local
-// endpoint with. It is imported by the daemon wiring, the api package (for
+// non-loopback address without TLS, each keeping a bounded number of
+// connections open — and the dialer clients reach the local endpoint with. It is imported by the daemon wiring, the api package (for
 // peer credentials) and the client.
 package ipc
 
@@ -16,7 +16,8 @@ import (
 )
 
 // ListenTCP listens on the TCP address addr, serving TLS when tlsConf is
-// not nil. Without TLS it refuses any address but a loopback IP address or
+// not nil, and keeps at most MaxConns connections open (see LimitConns).
+// Without TLS it refuses any address but a loopback IP address or
 // "localhost", so a token never crosses a network in clear text.
 func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
@@ -30,6 +31,7 @@ func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	l = LimitConns(l, connBudget()) // under TLS, so http.Server sees a *tls.Conn
 	if tlsConf != nil {
 		l = tls.NewListener(l, tlsConf)
 	}

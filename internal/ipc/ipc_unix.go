@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"os/user"
@@ -25,9 +26,26 @@ import (
 // existing socket file.
 const staleProbeTimeout = time.Second
 
-// Listen listens on the local API endpoint at address: a Unix socket here.
+// Listen listens on the local API endpoint at address: a Unix socket here,
+// keeping at most MaxConns connections open (see LimitConns).
 func Listen(address, group string) (net.Listener, error) {
-	return ListenUnix(address, group)
+	l, err := ListenUnix(address, group)
+	if err != nil {
+		return nil, err
+	}
+	return LimitConns(l, connBudget()), nil
+}
+
+// openFileLimit returns the soft RLIMIT_NOFILE, or 0 when unknown. Go's
+// runtime has raised it to the hard limit at start, and gives the children
+// steward starts the soft limit it found (go.dev/issue/46279); a call of
+// syscall.Setrlimit on RLIMIT_NOFILE would end that restoring.
+func openFileLimit() int {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return 0
+	}
+	return int(min(lim.Cur, math.MaxInt32))
 }
 
 // ListenUnix listens on a Unix socket at path, created 0600, or 0660 owned

@@ -21,10 +21,19 @@ const pipePrefix = `\\.\pipe\`
 // probeTimeout bounds the check whether a steward answers on a pipe.
 const probeTimeout = time.Second
 
-// Listen listens on the local API endpoint at address: a named pipe here.
+// Listen listens on the local API endpoint at address: a named pipe here,
+// keeping at most MaxConns connections open (see LimitConns).
 func Listen(address, group string) (net.Listener, error) {
-	return ListenPipe(address, group)
+	l, err := ListenPipe(address, group)
+	if err != nil {
+		return nil, err
+	}
+	return LimitConns(l, connBudget()), nil
 }
+
+// openFileLimit returns 0: Windows has no per-process handle limit that
+// steward could come near.
+func openFileLimit() int { return 0 }
 
 // PipeName returns name as a full pipe path: a bare name gets the
 // \\.\pipe\ prefix.

@@ -12,7 +12,7 @@ import (
 // the local endpoint, as "UID:NAME" (just "UID" when the name is unknown)
 // from the socket's peer credentials. It returns "local" when c carries none.
 func PeerUser(c net.Conn) string {
-	uc, ok := c.(*net.UnixConn)
+	uc, ok := unwrap(c).(*net.UnixConn)
 	if !ok {
 		return "local"
 	}
@@ -34,4 +34,16 @@ func PeerUser(c net.Conn) string {
 		return uid + ":" + u.Username
 	}
 	return uid
+}
+
+// unwrap returns the connection under the wrappers of this package and of
+// crypto/tls.
+func unwrap(c net.Conn) net.Conn {
+	for {
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return c
+		}
+		c = u.NetConn()
+	}
 }

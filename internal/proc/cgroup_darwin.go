@@ -10,7 +10,7 @@ type cgroup struct{}
 func newCgroup(string) *cgroup                               { return nil }
 func (*cgroup) kill(time.Time) (int, error)                  { return 0, nil }
 func (*cgroup) remove() error                                { return nil }
-func sweepCgroups(func(string) bool, time.Time) (int, error) { return 0, nil }
+func sweepCgroups(func(string) bool, time.Time) ([]int, error) { return nil, nil }
 
 // TreeMechanism names what KillTree uses on this machine to find every
 // process of a tree: on macOS "marker", the process group, parent links

@@ -207,9 +207,9 @@ func (c *cgroup) leave(tid int) error {
 // growing: on v2 cgroup.kill kills it all at once (Linux 5.14), else
 // cgroup.freeze freezes it; on v1 a pids.max of 0 makes every fork in it
 // fail. It returns how many processes it signalled.
-func (c *cgroup) kill(deadline time.Time) (int, error) {
+func (c *cgroup) kill(deadline time.Time) ([]int, error) {
 	if c == nil {
-		return 0, nil
+		return nil, nil
 	}
 	var err error
 	if c.h.version == cgroupV2 {
@@ -220,12 +220,12 @@ func (c *cgroup) kill(deadline time.Time) (int, error) {
 		err = writeFile(filepath.Join(c.dir, "pids.max"), "0")
 	}
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil // removed already
+		return nil, nil // removed already
 	}
 	if err != nil {
-		return 0, fmt.Errorf("stop cgroup %s from forking: %w", c.dir, err)
+		return nil, fmt.Errorf("stop cgroup %s from forking: %w", c.dir, err)
 	}
-	killed := 0
+	var killed []int
 	for {
 		victims, err := c.members()
 		if err != nil || len(victims) == 0 {
@@ -235,7 +235,9 @@ func (c *cgroup) kill(deadline time.Time) (int, error) {
 			return killed, fmt.Errorf("cgroup %s: %d processes still alive after %v", c.dir, len(victims), killTimeout)
 		}
 		done, err := killAndWait(victims, deadline)
-		killed += len(done)
+		for _, pi := range done {
+			killed = append(killed, pi.pid)
+		}
 		if err != nil {
 			return killed, err
 		}
@@ -288,16 +290,16 @@ func (c *cgroup) remove() error {
 // directory, whose tag satisfies match (every one when match is nil), then
 // dir itself when it is left empty; the other cgroups in dir it removes
 // when they are empty. It returns how many processes it killed.
-func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline time.Time) (int, error) {
+func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline time.Time) ([]int, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil // another process (a reaper, a sweep) removed it
+		return nil, nil // another process (a reaper, a sweep) removed it
 	}
 	if err != nil {
-		return 0, fmt.Errorf("list cgroups in %s: %w", dir, err)
+		return nil, fmt.Errorf("list cgroups in %s: %w", dir, err)
 	}
 	var (
-		killed int
+		killed []int
 		errs   []error
 	)
 	for _, e := range entries {
@@ -309,8 +311,8 @@ func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline ti
 			_ = unix.Rmdir(c.dir) // fails unless empty
 			continue
 		}
-		n, err := c.kill(deadline)
-		killed += n
+		pids, err := c.kill(deadline)
+		killed = append(killed, pids...)
 		if err == nil {
 			err = c.remove()
 		}
@@ -325,24 +327,24 @@ func (h *hierarchy) killAll(dir string, match func(tag string) bool, deadline ti
 // sweepCgroups kills the cgroups left by steward processes that are gone
 // whose tag satisfies match, as Sweep does with tagged processes, and
 // removes what it emptied.
-func sweepCgroups(match func(tag string) bool, deadline time.Time) (int, error) {
+func sweepCgroups(match func(tag string) bool, deadline time.Time) ([]int, error) {
 	h := cgroupHierarchy()
 	if h == nil {
-		return 0, nil
+		return nil, nil
 	}
 	root := filepath.Dir(h.own)
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return 0, fmt.Errorf("list cgroups in %s: %w", root, err)
+		return nil, fmt.Errorf("list cgroups in %s: %w", root, err)
 	}
 	var (
-		killed int
+		killed []int
 		errs   []error
 	)
 	for _, e := range entries {
 		if dir := filepath.Join(root, e.Name()); e.IsDir() && dir != h.own && !ownerAlive(e.Name()) {
-			n, err := h.killAll(dir, match, deadline)
-			killed += n
+			pids, err := h.killAll(dir, match, deadline)
+			killed = append(killed, pids...)
 			errs = append(errs, err)
 		}
 	}

@@ -141,8 +141,8 @@ func TestCgroupV2(t *testing.T) {
 	if err != nil || len(members) != 2 {
 		t.Errorf("members: %v, %v, want the shell and the daemon", members, err)
 	}
-	if n, err := c.kill(time.Now().Add(killTimeout)); err != nil {
-		t.Fatalf("kill: %d, %v", n, err)
+	if pids, err := c.kill(time.Now().Add(killTimeout)); err != nil {
+		t.Fatalf("kill: %v, %v", pids, err)
 	}
 	if st, err := p.Wait(); err != nil || st.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("Wait: %v, %v, want killed", st, err)
@@ -194,8 +194,8 @@ func TestSweepKillsCgroupsOfGoneStewards(t *testing.T) {
 		cgs, daemons = append(cgs, c), append(daemons, d)
 	}
 	killed, err := Sweep(func(tg string) bool { return tg == tag })
-	if err != nil || killed != 2 {
-		t.Errorf("Sweep: %d, %v, want 2 (the shell and the daemon), nil", killed, err)
+	if err != nil || len(killed) != 2 {
+		t.Errorf("Sweep: %v, %v, want 2 (the shell and the daemon), nil", killed, err)
 	}
 	if pids := daemons[0](); len(pids) > 0 {
 		t.Errorf("daemon %v alive after Sweep", pids)

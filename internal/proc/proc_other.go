@@ -25,8 +25,8 @@ func (p *Process) Signal(sig string) error { return errUnsupported("signal a pro
 func (p *Process) KillTree() error { return errUnsupported("kill a process tree") }
 
 // Sweep fails: this OS has no implementation.
-func Sweep(match func(tag string) bool) (int, error) {
-	return 0, errUnsupported("sweep tagged processes")
+func Sweep(match func(tag string) bool) ([]int, error) {
+	return nil, errUnsupported("sweep tagged processes")
 }
 
 // Prepare does nothing.

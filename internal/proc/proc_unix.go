@@ -228,27 +228,29 @@ func (p *Process) members() (tree, procs []procInfo, err error) {
 // ancestors, whose STEWARD_TAG satisfies match, and their descendants; and
 // on Linux every process in a cgroup that a steward process that is gone
 // made for a tree whose tag satisfies match, then removes those cgroups.
-// It returns how many processes it killed. Steward calls it at start-up to
-// remove what a previous run that was killed with SIGKILL left behind; it
-// spares nothing else, so a match that accepts the tags of this run's own
-// children kills them too.
-func Sweep(match func(tag string) bool) (killed int, err error) {
+// It returns the pids of the processes it killed, in ascending order.
+// Steward calls it at start-up to remove what a previous run that was
+// killed with SIGKILL left behind; it spares nothing else, so a match that
+// accepts the tags of this run's own children kills them too.
+func Sweep(match func(tag string) bool) (killed []int, err error) {
 	deadline := time.Now().Add(killTimeout)
-	n, cgErr := sweepCgroups(match, deadline)
+	inCgroups, cgErr := sweepCgroups(match, deadline)
 	killed, err = sweepTagged(match, deadline)
 	if cgErr != nil {
 		err = errors.Join(fmt.Errorf("sweep: %w", cgErr), err)
 	}
-	return n + killed, err
+	killed = append(killed, inCgroups...)
+	slices.Sort(killed)
+	return slices.Compact(killed), err
 }
 
 // sweepTagged is Sweep for tagged processes.
-func sweepTagged(match func(tag string) bool, deadline time.Time) (killed int, err error) {
+func sweepTagged(match func(tag string) bool, deadline time.Time) (killed []int, err error) {
 	seen := make(map[procKey]bool)
 	for {
 		procs, err := freshProcs()
 		if err != nil {
-			return len(seen), fmt.Errorf("sweep: %w", err)
+			return sweptPids(seen), fmt.Errorf("sweep: %w", err)
 		}
 		spare := ancestors(procs, os.Getpid())
 		victims := liveTree(procs, func(pi procInfo) bool {
@@ -260,19 +262,29 @@ func sweepTagged(match func(tag string) bool, deadline time.Time) (killed int, e
 		})
 		if len(victims) == 0 {
 			reapOrphans(procs)
-			return len(seen), nil
+			return sweptPids(seen), nil
 		}
 		if time.Now().After(deadline) {
-			return len(seen), fmt.Errorf("sweep: %d processes still alive after %v", len(victims), killTimeout)
+			return sweptPids(seen), fmt.Errorf("sweep: %d processes still alive after %v", len(victims), killTimeout)
 		}
 		done, err := killAndWait(victims, deadline)
 		for _, pi := range done {
 			seen[procKey{pi.pid, pi.start}] = true
 		}
 		if err != nil {
-			return len(seen), fmt.Errorf("sweep: %w", err)
+			return sweptPids(seen), fmt.Errorf("sweep: %w", err)
 		}
 	}
+}
+
+// sweptPids returns the pids of seen in ascending order.
+func sweptPids(seen map[procKey]bool) []int {
+	pids := make([]int, 0, len(seen))
+	for k := range seen {
+		pids = append(pids, k.pid)
+	}
+	slices.Sort(pids)
+	return pids
 }
 
 // procInfo is one entry of the process table.

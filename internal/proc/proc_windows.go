@@ -262,10 +262,10 @@ func activeProcesses(job windows.Handle) (uint32, error) {
 	return info.ActiveProcesses, nil
 }
 
-// Sweep kills nothing on Windows and returns 0: the job objects of a
+// Sweep kills nothing on Windows and returns no pids: the job objects of a
 // previous run were closed when it ended, however it ended, and that killed
 // their processes.
-func Sweep(match func(tag string) bool) (killed int, err error) { return 0, nil }
+func Sweep(match func(tag string) bool) (killed []int, err error) { return nil, nil }
 
 // Prepare gives steward a console when it has none (see ensureConsole), so
 // that the stop signal reaches its children.

@@ -137,19 +137,12 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 }
 
 // sameOrigin reports whether a state-changing request comes from a page of
-// this site: its Origin header, when the browser sent one, names this host.
-// SameSite=Strict cookies and the CSRF token are the main defence; this
-// rejects cross-site requests before they reach either.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return r.Header.Get("Sec-Fetch-Site") == "" || r.Header.Get("Sec-Fetch-Site") == "same-origin"
-	}
-	scheme := "http://"
-	if r.TLS != nil {
-		scheme = "https://"
-	}
-	return o == scheme+r.Host
+// this site, by http.CrossOriginProtection: its Sec-Fetch-Site header, or
+// else the host of its Origin header, which holds behind a proxy that
+// terminates TLS too. SameSite=Strict cookies and the CSRF token are the
+// main defence; this rejects cross-site requests before they reach either.
+func (h *Handler) sameOrigin(r *http.Request) bool {
+	return h.origins.Check(r) == nil
 }
 
 // limiter bounds failed logins per client address: at most max in window.

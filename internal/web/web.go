@@ -51,6 +51,7 @@ type Handler struct {
 	now      func() time.Time
 	sessions *sessions
 	limiter  *limiter
+	origins  *http.CrossOriginProtection
 	mux      *http.ServeMux
 	pages    map[string]*template.Template
 	assets   map[string]asset
@@ -72,6 +73,7 @@ func New(o Options) *Handler {
 		h.now = time.Now
 	}
 	h.sessions = newSessions(o.IdleTimeout, o.MaxAge, h.now)
+	h.origins = http.NewCrossOriginProtection()
 	h.limiter = &limiter{max: 10, window: time.Minute, now: h.now, fail: map[string][]time.Time{}}
 	h.assets = loadAssets()
 	h.pages = parsePages(h.funcs())
@@ -132,7 +134,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
-		if !sameOrigin(r) {
+		if !h.sameOrigin(r) {
 			writeAPIError(w, http.StatusForbidden, "cross-origin request refused")
 			return
 		}
@@ -270,7 +272,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := r.Cookie(loginCookie)
-	if err != nil || !equal(c.Value, r.PostFormValue(csrfField)) || !sameOrigin(r) {
+	if err != nil || !equal(c.Value, r.PostFormValue(csrfField)) || !h.sameOrigin(r) {
 		h.renderLogin(w, r, http.StatusForbidden, "The form expired. Please try again.")
 		return
 	}
@@ -302,7 +304,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	if !sameOrigin(r) || !equal(r.PostFormValue(csrfField), s.csrf) {
+	if !h.sameOrigin(r) || !equal(r.PostFormValue(csrfField), s.csrf) {
 		http.Error(w, "missing or invalid CSRF token", http.StatusForbidden)
 		return
 	}
