@@ -12,12 +12,33 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/testwait"
 )
+
+// reaperOf returns the pid of the reaper of the steward with pid steward,
+// or 0 when it has none (no cgroups here).
+func reaperOf(t *testing.T, steward int) int {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range dirs {
+		b, err := os.ReadFile(f)
+		args := strings.Split(string(b), "\x00")
+		if err != nil || len(args) < 4 || args[0] != "steward-reaper" || !strings.HasPrefix(filepath.Base(args[3]), strconv.Itoa(steward)+".") {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		return pid
+	}
+	return 0
+}
 
 // TestSecondStewardOnDataDir starts a second steward on the data dir of a
 // running one, with a socket of its own: it must exit at once naming the
@@ -66,8 +87,17 @@ services:
 	d := e.run()
 	e.waitState("tree", steward.StateRunning)
 	pids := readPids(t, filepath.Join(e.dir, "tree.pids"), 2)
+	// The reaper would kill the tree as soon as steward dies: it is stopped
+	// first and killed with steward, so that what is left is the sweep's.
+	reaper := reaperOf(t, d.cmd.Process.Pid)
+	if reaper != 0 {
+		syscall.Kill(reaper, syscall.SIGSTOP)
+	}
 	d.cmd.Process.Kill()
 	<-d.done
+	if reaper != 0 {
+		syscall.Kill(reaper, syscall.SIGKILL)
+	}
 
 	e.run()
 	testwait.NoError(t, 10*time.Second, func() error {

@@ -7,9 +7,9 @@ import "time"
 // process that clears its environment and leaves its session escapes them.
 type cgroup struct{}
 
-func newCgroup(string) *cgroup                               { return nil }
-func (*cgroup) kill(time.Time) (int, error)                  { return 0, nil }
-func (*cgroup) remove() error                                { return nil }
+func newCgroup(string) *cgroup                                 { return nil }
+func (*cgroup) kill(time.Time) (int, error)                    { return 0, nil }
+func (*cgroup) remove() error                                  { return nil }
 func sweepCgroups(func(string) bool, time.Time) ([]int, error) { return nil, nil }
 
 // TreeMechanism names what KillTree uses on this machine to find every
