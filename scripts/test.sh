@@ -10,8 +10,15 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "tools"
 go version
-# Nothing outside Go is needed yet by the suite; later steps install their own
-# packages here (apt-get / npm) so a fresh machine passes.
+# staticcheck, pinned, into GOBIN (default: $(go env GOPATH)/bin). The Wine and
+# browser steps install their own packages (apt-get / npm) when missing.
+staticcheck_version=v0.8.2
+gobin=$(go env GOBIN)
+gobin=${gobin:-$(go env GOPATH)/bin}
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "(${staticcheck_version#v})"; then
+  go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+fi
+"$gobin/staticcheck" -version
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -23,6 +30,11 @@ step "go vet (linux, windows, darwin)"
 go vet ./...
 GOOS=windows go vet ./...
 GOOS=darwin go vet ./...
+
+step "staticcheck (linux, windows, darwin)"
+for goos in linux windows darwin; do
+  GOOS=$goos "$gobin/staticcheck" ./...
+done
 
 step "cross-compile (CGO_ENABLED=0)"
 for target in linux/amd64 linux/arm64 windows/amd64 darwin/arm64; do
