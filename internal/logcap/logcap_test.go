@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // t0 is the fixed clock of most tests.
@@ -98,24 +100,6 @@ func short(ss []string) []string {
 // same reports whether two lines are equal, times compared with Equal.
 func same(a, b Line) bool {
 	return a.Time.Equal(b.Time) && a.Stream == b.Stream && a.Text == b.Text && a.Missed == b.Missed
-}
-
-// checkGoroutines fails the test if goroutines started during it are still
-// running shortly after it ends.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Errorf("goroutines: got %d, want %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }
 
 func TestOpenRejectsBadOptions(t *testing.T) {
@@ -488,7 +472,7 @@ func TestTailKeepsWhatFitsInRingBytes(t *testing.T) {
 }
 
 func TestSubscribe(t *testing.T) {
-	checkGoroutines(t)
+	testwait.NoLeak(t)
 	l := open(t, Options{})
 	lines, unsubscribe := l.Subscribe()
 	other, unsubscribeOther := l.Subscribe()
@@ -674,7 +658,7 @@ func TestRotationDeletesInBackground(t *testing.T) {
 }
 
 func TestConcurrentStreams(t *testing.T) {
-	checkGoroutines(t)
+	testwait.NoLeak(t)
 	l := open(t, Options{Ring: 100, MaxSize: 64 << 10, Keep: 100, Now: time.Now})
 	lines, unsubscribe := l.Subscribe()
 	var wg sync.WaitGroup
@@ -773,7 +757,7 @@ func TestChildProcess(t *testing.T) {
 		pipe func() (r, w *os.File, err error)
 	}{{"os.Pipe", os.Pipe}, {"Pipe", Pipe}} {
 		t.Run(p.name, func(t *testing.T) {
-			checkGoroutines(t)
+			testwait.NoLeak(t)
 			l := open(t, Options{Ring: 100})
 			// Pauses make the capture wait for an idle stream.
 			child(t, l, p.pipe, `echo one; sleep 0.05; printf 'two\nthr'; sleep 0.05; echo ee; echo err >&2; sleep 0.05; printf last`)
