@@ -55,7 +55,7 @@ bash scripts/browser-test.sh
 
 step "coverage (unit + integration) of the product code"
 go tool covdata textfmt -i="$covdir/unit,$covdir/bin" -o "$covdir/all.txt"
-# Measurement programs (bench/) and test helpers (testprog, testwait, deptest, apitest) are not
+# Measurement programs (bench/) and test helpers (testprog, testwait, testfs, deptest, apitest) are not
 # product code; everything else counts.
-grep -vE '/(bench/|internal/testprog/|internal/testwait/|internal/deptest/|internal/api/apitest/)' "$covdir/all.txt" > "$covdir/cover.txt"
+grep -vE '/(bench/|internal/testprog/|internal/testwait/|internal/testfs/|internal/deptest/|internal/api/apitest/)' "$covdir/all.txt" > "$covdir/cover.txt"
 go tool cover -func="$covdir/cover.txt" | tail -n 1

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,35 +27,7 @@ func (e *env) runUnder(limit string) *runningSteward {
 	e.t.Helper()
 	sh := exec.Command("/bin/sh", "-c", limit+` && exec "$0" "$@"`, stewardBin, "run", "-c", e.config)
 	sh.Env = command().Env
-	d := &runningSteward{cmd: sh, logs: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
-	if err := d.cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	e.t.Cleanup(func() {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(20 * time.Second):
-			d.cmd.Process.Kill()
-		}
-		if e.t.Failed() {
-			e.t.Logf("steward's log:\n%s", d.logs)
-		}
-	})
-	testwait.NoError(e.t, 20*time.Second, func() error {
-		select {
-		case <-d.done:
-			e.t.Fatalf("steward run exited: %v\n%s", d.err, d.logs)
-		default:
-		}
-		return e.psWithin(5 * time.Second)
-	})
-	return d
+	return e.start(sh, func() error { return e.psWithin(5 * time.Second) })
 }
 
 // psWithin runs `steward ps` on the socket and fails when it does not

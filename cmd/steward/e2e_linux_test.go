@@ -139,7 +139,19 @@ func (b *syncBuffer) String() string {
 // run starts `steward run` and waits until its API answers.
 func (e *env) run() *runningSteward {
 	e.t.Helper()
-	d := &runningSteward{cmd: command("run", "-c", e.config), logs: &syncBuffer{}, done: make(chan struct{})}
+	return e.start(command("run", "-c", e.config), func() error {
+		if code, _, stderr := e.steward("ps"); code != 0 {
+			return fmt.Errorf("ps: %s", stderr)
+		}
+		return nil
+	})
+}
+
+// start starts cmd, a `steward run`, stops it when the test ends, and
+// waits until answers returns nil.
+func (e *env) start(cmd *exec.Cmd, answers func() error) *runningSteward {
+	e.t.Helper()
+	d := &runningSteward{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -165,10 +177,7 @@ func (e *env) run() *runningSteward {
 			e.t.Fatalf("steward run exited: %v\n%s", d.err, d.logs)
 		default:
 		}
-		if code, _, stderr := e.steward("ps"); code != 0 {
-			return fmt.Errorf("ps: %s", stderr)
-		}
-		return nil
+		return answers()
 	})
 	return d
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stewardhq/steward/internal/testfs"
 )
 
 func TestGrowPipe(t *testing.T) {
@@ -51,31 +53,11 @@ func TestGrowPipe(t *testing.T) {
 	}
 }
 
-// tmpfs mounts a tmpfs of size bytes (such as "64k") on a new temporary
-// directory, unmounted when the test ends; it skips the test when it
-// cannot.
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs takes root")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("mount a tmpfs of %s: %v", size, err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // TestFullTmpfs fills a real file system: the failure is reported once,
 // the file holds only whole lines, the ring keeps every line, and once
 // there is space again a marker says what the file did not get.
 func TestFullTmpfs(t *testing.T) {
-	dir := tmpfs(t, "64k")
+	dir := testfs.Tmpfs(t, "64k")
 	filler := filepath.Join(dir, "filler")
 	if err := os.WriteFile(filler, make([]byte, 24<<10), 0o600); err != nil {
 		t.Fatal(err)

@@ -11,33 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
+	"github.com/stewardhq/steward/internal/testfs"
 	"github.com/stewardhq/steward/internal/testwait"
 )
-
-// tmpfs mounts a tmpfs of size bytes (such as "64k") on a new temporary
-// directory, unmounted when the test ends; it skips the test when it
-// cannot.
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs takes root")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("mount a tmpfs of %s: %v", size, err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // TestFullDiskIsLoud runs a service whose log is on a small tmpfs that
 // fills up: the outage is an event and a condition at once, the service
@@ -45,7 +24,7 @@ func tmpfs(t *testing.T, size string) string {
 // a second event and a marker in the file say what was dropped, with no
 // line glued to another.
 func TestFullDiskIsLoud(t *testing.T) {
-	logs := tmpfs(t, "64k")
+	logs := testfs.Tmpfs(t, "64k")
 	filler := filepath.Join(logs, "filler")
 	if err := os.WriteFile(filler, make([]byte, 16<<10), 0o600); err != nil {
 		t.Fatal(err)
