@@ -15,9 +15,10 @@ import (
 // crashes costs few commits, and publishes them before it takes more, so
 // that a subscriber that keeps up is not overrun. A batch the store
 // refuses because another connection holds its write lock (store.IsBusy)
-// is tried again, with backoff, until it is stored or Close gives up. A
-// batch refused for any other reason (a closed store, a full disk) is
-// logged and given up: it is not published.
+// or because its file system is full (store.IsFull) is tried again, with
+// backoff, until it is stored or Close gives up: meanwhile events wait in
+// memory, bounded as below. A batch refused for any other reason (a closed
+// store) is logged and given up: it is not published, and Close counts it.
 //
 // The queue is bounded. While the store is busy, events queue up; once
 // QueueLimit are queued, a new event is merged into the last queued event
@@ -95,7 +96,7 @@ func (r *Recorder) run() {
 		for i, e := range batch {
 			evs[i] = e.ev
 			if e.merged > 0 {
-				evs[i].Reason += fmt.Sprintf(" [and %d earlier %s events of this kind, merged while the store was busy]", e.merged, e.ev.Type)
+				evs[i].Reason += fmt.Sprintf(" [and %d earlier %s events of this kind, merged while the store could not be written]", e.merged, e.ev.Type)
 			}
 			n += 1 + e.merged
 		}
@@ -134,9 +135,11 @@ func (r *Recorder) write(evs []steward.Event, n int) bool {
 		case r.ctx.Err() != nil:
 			r.log.Error("events not stored: the recorder was closed first", "events", n, "err", err)
 			return false
-		case !store.IsBusy(err):
+		case !store.IsBusy(err) && !store.IsFull(err):
 			r.log.Error("events not stored", "events", n, "err", err)
 			return false
+		case try == r.j.busyReport && store.IsFull(err):
+			r.log.Error("event store's disk is full; events wait in memory", "events", n, "err", err)
 		case try == r.j.busyReport:
 			r.log.Warn("event store busy; events wait in memory", "events", n, "err", err)
 		}

@@ -128,7 +128,7 @@ func TestLockedStoreDoesNotStallRecord(t *testing.T) {
 	samePublished(t, published(), stored)
 }
 
-var mergedRE = regexp.MustCompile(`\[and (\d+) earlier state events of this kind, merged while the store was busy\]$`)
+var mergedRE = regexp.MustCompile(`\[and (\d+) earlier state events of this kind, merged while the store could not be written\]$`)
 
 // TestFullQueueMerges: while the store stays locked, a full queue merges
 // each service's state events instead of growing or blocking; what is

@@ -344,8 +344,8 @@ func TestIsBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, err := range []error{nil, errors.New("other"), s.AddNotification(ctx, &Notification{Key: "k", Notifier: "n"})} {
-		if IsBusy(err) {
-			t.Errorf("IsBusy(%v) = true, want false", err)
+		if IsBusy(err) || IsFull(err) {
+			t.Errorf("IsBusy(%v) or IsFull = true, want false", err)
 		}
 	}
 }
