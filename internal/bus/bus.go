@@ -145,7 +145,7 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 		if o.Port, err = strconv.Atoi(port); err != nil {
 			return nil, fmt.Errorf("bus.listen: %w", err)
 		}
-		if !isLoopback(host) {
+		if NeedsTLS(l) {
 			if opts.TLS == nil {
 				return nil, fmt.Errorf("bus.listen %s is not on loopback and has no TLS", l)
 			}
@@ -154,6 +154,13 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 	}
 	o.Users = opts.Credentials.users(opts.Services)
 	return o, nil
+}
+
+// NeedsTLS reports whether the listen address addr is off loopback, where
+// the bus serves TLS only.
+func NeedsTLS(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	return !isLoopback(host)
 }
 
 func isLoopback(host string) bool {

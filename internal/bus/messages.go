@@ -191,6 +191,8 @@ type SubscribeOptions struct {
 	// Buffer is how many messages may wait for the reader; a reader that
 	// falls further behind loses the subscription. 0 means 256.
 	Buffer int
+	// Ready, when set, is called once the subscription is in place.
+	Ready func()
 }
 
 // Subscribe calls fn with each message on subject (wildcards allowed)
@@ -206,8 +208,11 @@ func (s *Server) Subscribe(ctx context.Context, subject string, o SubscribeOptio
 	if o.Buffer == 0 {
 		o.Buffer = 256
 	}
+	if o.Ready == nil {
+		o.Ready = func() {}
+	}
 	if o.Since.IsZero() && o.AfterSeq == 0 {
-		return s.subscribeLive(ctx, subject, o.Buffer, fn)
+		return s.subscribeLive(ctx, subject, o, fn)
 	}
 	stream, err := s.js.StreamNameBySubject(ctx, subject)
 	switch {
@@ -234,6 +239,7 @@ func (s *Server) Subscribe(ctx context.Context, subject string, o SubscribeOptio
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	defer it.Stop()
+	o.Ready()
 	for {
 		jm, err := it.Next()
 		if err != nil {
@@ -257,7 +263,8 @@ func (s *Server) Subscribe(ctx context.Context, subject string, o SubscribeOptio
 }
 
 // subscribeLive is Subscribe without a replay.
-func (s *Server) subscribeLive(ctx context.Context, subject string, buffer int, fn func(Message) error) error {
+func (s *Server) subscribeLive(ctx context.Context, subject string, o SubscribeOptions, fn func(Message) error) error {
+	buffer := o.Buffer
 	sub, err := s.nc.SubscribeSync(subject)
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", subject, err)
@@ -266,6 +273,10 @@ func (s *Server) subscribeLive(ctx context.Context, subject string, buffer int, 
 	if err := sub.SetPendingLimits(buffer, -1); err != nil {
 		return fmt.Errorf("subscribe to %s: %w", subject, err)
 	}
+	if err := s.nc.FlushTimeout(flushTimeout); err != nil {
+		return fmt.Errorf("subscribe to %s: %w", subject, err)
+	}
+	o.Ready()
 	for {
 		msg, err := sub.NextMsgWithContext(ctx)
 		switch {
