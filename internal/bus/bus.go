@@ -294,8 +294,19 @@ func (c *Credentials) URL(addr, user string, secure bool) string {
 	return u.String()
 }
 
+// serviceDeny is what a service may not publish: steward's own subjects,
+// and the JetStream API calls that would change or delete its events
+// stream.
+var serviceDeny = []string{
+	"steward.>",
+	"$JS.API.STREAM.DELETE." + EventsStream,
+	"$JS.API.STREAM.PURGE." + EventsStream,
+	"$JS.API.STREAM.UPDATE." + EventsStream,
+	"$JS.API.STREAM.MSG.DELETE." + EventsStream,
+}
+
 // users are the server's users: steward, allowed everything, and each
-// service, which may not publish on steward's own subjects.
+// service, which may not publish what serviceDeny lists.
 func (c *Credentials) users(services []string) []*server.User {
 	out := []*server.User{{Username: StewardUser, Password: c.Password(StewardUser)}}
 	for _, name := range services {
@@ -303,7 +314,7 @@ func (c *Credentials) users(services []string) []*server.User {
 			Username: name,
 			Password: c.Password(name),
 			Permissions: &server.Permissions{
-				Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"steward.>"}},
+				Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny},
 			},
 		})
 	}

@@ -176,6 +176,12 @@ func TestListenAuth(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("a service published on steward.> without a permissions violation")
 	}
+	if _, err := nc.Request("$JS.API.STREAM.DELETE."+EventsStream, nil, time.Second); err == nil {
+		t.Error("a service deleted the events stream")
+	}
+	if st, err := s.Streams(context.Background()); err != nil || len(st) != 1 {
+		t.Errorf("streams after a service tried to delete one: %+v, %v", st, err)
+	}
 }
 
 // source is an EventSource over a slice, for the forwarder.
