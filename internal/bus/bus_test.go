@@ -258,3 +258,33 @@ func TestForwardEvents(t *testing.T) {
 		t.Errorf("lastForwarded = %d, want 4", id)
 	}
 }
+
+// TestUserStreams: bus.streams are made at start and on reload; a message
+// published on their subjects is stored.
+func TestUserStreams(t *testing.T) {
+	s := start(t, "")
+	ctx := context.Background()
+	cfg := s.opts.Config
+	cfg.Streams = map[string]*config.BusStream{"orders": {Name: "orders", Subjects: []string{"orders.>"}, MaxAge: time.Hour}}
+	cfg.StreamOrder = []string{"orders"}
+	if err := s.Reload(ctx, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Publish(ctx, Message{Subject: "orders.new", Data: []byte("1"), ID: "order-1"})
+	if err != nil || p.Stream != "orders" || p.Seq != 1 {
+		t.Fatalf("publish into orders: %+v, %v", p, err)
+	}
+	// The same id again is stored once.
+	if p, err := s.Publish(ctx, Message{Subject: "orders.new", Data: []byte("1"), ID: "order-1"}); err != nil || !p.Duplicate {
+		t.Errorf("publish of the same id: %+v, %v", p, err)
+	}
+	list, err := s.Streams(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("streams: %+v, %v", list, err)
+	}
+	for _, st := range list {
+		if st.Name == "orders" && (st.Messages != 1 || st.MaxAge != time.Hour) {
+			t.Errorf("orders = %+v", st)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,29 @@ func (s *Server) ensureEventsStream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", EventsStream, err)
 	}
+	s.ensureUserStreams(ctx)
 	return nil
+}
+
+// ensureUserStreams creates or updates the streams of bus.streams; one
+// JetStream refuses (its subjects overlap another stream's, or a limit
+// cannot shrink) is logged, and the others are made. A stream no longer
+// in bus.streams is kept, with its messages, until someone deletes it.
+func (s *Server) ensureUserStreams(ctx context.Context) {
+	for _, name := range s.opts.Config.StreamOrder {
+		st := s.opts.Config.Streams[name]
+		_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:     st.Name,
+			Subjects: st.Subjects,
+			Storage:  jetstream.FileStorage,
+			MaxAge:   st.MaxAge,
+			MaxBytes: cmp.Or(st.MaxBytes, -1),
+			Discard:  jetstream.DiscardOld,
+		})
+		if err != nil {
+			s.log.Error("bus: stream of bus.streams not made", "stream", name, "err", err)
+		}
+	}
 }
 
 // ForwardEvents publishes every event of src into the events stream until

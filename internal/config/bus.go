@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -24,6 +26,19 @@ type Bus struct {
 	Listen    string       `json:"listen,omitempty"`
 	JetStream BusJetStream `json:"jetstream"`
 	Events    BusEvents    `json:"events"`
+	// Streams are the user streams of bus.streams, by name; StreamOrder
+	// holds the names in file order.
+	Streams     map[string]*BusStream `json:"streams,omitempty"`
+	StreamOrder []string              `json:"-"`
+}
+
+// BusStream is one user stream: JetStream keeps the messages on its
+// subjects, within its limits (0 for none).
+type BusStream struct {
+	Name     string        `json:"name"`
+	Subjects []string      `json:"subjects"`
+	MaxAge   time.Duration `json:"max_age,omitempty"`
+	MaxBytes int64         `json:"max_bytes,omitempty"`
 }
 
 // BusJetStream holds the limits of JetStream's storage, in bytes.
@@ -48,7 +63,7 @@ func defaultBus() *Bus {
 func (p *parser) bus(n *yaml.Node, c *Config) {
 	b := defaultBus()
 	c.Bus = b
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events") {
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams") {
 		switch f.key.Value {
 		case "listen":
 			b.Listen, p.busListen = p.listen(f.val, "bus.listen", "127.0.0.1:4222")
@@ -74,8 +89,105 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 					b.Events.MaxAge = d
 				}
 			}
+		case "streams":
+			p.busStreams(f.val, b)
 		}
 	}
+}
+
+// busStreams reads bus.streams: stream name → subjects and limits.
+func (p *parser) busStreams(n *yaml.Node, b *Bus) {
+	fields, _ := p.mapping(n, "bus.streams", func(name, first string) string {
+		return fmt.Sprintf("duplicate stream %q (first at %s)", name, first)
+	})
+	owner := map[string]string{} // subject → the stream that takes it
+	for _, f := range fields {
+		name := f.key.Value
+		if msg := checkStreamName(name); msg != "" {
+			p.errorf(f.key, "bus.streams: %s", msg)
+			continue
+		}
+		what := "bus.streams." + name
+		st := &BusStream{Name: name}
+		errs := len(p.errs)
+		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes") {
+			switch g.key.Value {
+			case "subjects":
+				for _, sn := range p.strings(g.val, what+".subjects") {
+					subj := resolve(sn).Value
+					switch msg := checkSubject(subj); {
+					case msg != "":
+						p.errorf(sn, "%s.subjects: %s", what, msg)
+					case subj == "steward" || strings.HasPrefix(subj, "steward.") || strings.HasPrefix(subj, "$") || subj == ">" || strings.HasPrefix(subj, "*."):
+						p.errorf(sn, "%s.subjects: %q takes steward's or the system's subjects", what, subj)
+					case owner[subj] != "":
+						p.errorf(sn, "%s.subjects: %q is stream %s's already", what, subj, owner[subj])
+					default:
+						owner[subj] = name
+						st.Subjects = append(st.Subjects, subj)
+					}
+				}
+			case "max_age":
+				if d, ok := p.duration(g.val, what+".max_age"); ok {
+					st.MaxAge = d
+				}
+			case "max_bytes":
+				if s, ok := p.str(g.val, what+".max_bytes"); ok {
+					if size, err := parseSize(s); err != nil {
+						p.errorf(g.val, "%s.max_bytes: %v", what, err)
+					} else {
+						st.MaxBytes = size
+					}
+				}
+			}
+		}
+		if len(st.Subjects) == 0 && len(p.errs) == errs {
+			p.errorf(f.key, "%s needs subjects", what)
+		}
+		if b.Streams == nil {
+			b.Streams = map[string]*BusStream{}
+		}
+		b.Streams[name] = st
+		b.StreamOrder = append(b.StreamOrder, name)
+	}
+}
+
+// checkStreamName returns what is wrong with a stream name, or "".
+func checkStreamName(name string) string {
+	ok := name != "" && len(name) <= 64
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = isAlnum(c) || c == '_' || c == '-'
+	}
+	switch {
+	case !ok:
+		return fmt.Sprintf("stream name %q must be 1 to 64 letters, digits, '_' and '-'", name)
+	case strings.EqualFold(name, "STEWARD_EVENTS"):
+		return "STEWARD_EVENTS is steward's own stream"
+	}
+	return ""
+}
+
+// checkSubject returns what is wrong with a subject a stream takes, or "":
+// dot-separated tokens without spaces, * and > whole tokens, > the last.
+func checkSubject(s string) string {
+	if s == "" || len(s) > 1024 {
+		return fmt.Sprintf("subject %q must be 1 to 1024 bytes", s)
+	}
+	toks := strings.Split(s, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return fmt.Sprintf("subject %q has an empty token", s)
+		case strings.ContainsAny(t, " \t\r\n"):
+			return fmt.Sprintf("subject %q must not contain spaces", s)
+		case t == ">" && i != len(toks)-1:
+			return fmt.Sprintf("subject %q: > must be the last token", s)
+		case len(t) > 1 && strings.ContainsAny(t, "*>"):
+			return fmt.Sprintf("subject %q: a wildcard must be a whole token", s)
+		}
+	}
+	return ""
 }
 
 // busSize reads a JetStream limit: a size of at least 1 MiB.

@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,7 +44,7 @@ func TestParseBusErrors(t *testing.T) {
 			`steward.yaml:1:48: bus.jetstream.max_store: invalid size "lots", want e.g. 512, 10KB or 50MiB`}},
 		{"bus: {events: {max_age: 0s}, stream: x}\n", []string{
 			"steward.yaml:1:25: bus.events.max_age must be more than 0",
-			`steward.yaml:1:30: unknown key "stream"`}},
+			`steward.yaml:1:30: unknown key "stream" (did you mean "streams"?)`}},
 		{"bus: [a]\n", []string{"steward.yaml:1:6: bus must be a mapping"}},
 	} {
 		got := parseErrors(t, tt.src)
@@ -69,5 +70,44 @@ func TestCompareBus(t *testing.T) {
 	}
 	if d := Compare(a, mustParse(t, "bus: {}\n")); !d.Empty() {
 		t.Errorf("same bus: %+v", d)
+	}
+}
+
+func TestParseBusStreams(t *testing.T) {
+	c := mustParse(t, `bus:
+  streams:
+    orders: {subjects: ["orders.>"], max_age: 168h, max_bytes: 1GB}
+    audit: {subjects: [audit.a, "audit.*.b"]}
+`)
+	want := map[string]*BusStream{
+		"orders": {Name: "orders", Subjects: []string{"orders.>"}, MaxAge: 168 * time.Hour, MaxBytes: 1e9},
+		"audit":  {Name: "audit", Subjects: []string{"audit.a", "audit.*.b"}},
+	}
+	if !reflect.DeepEqual(c.Bus.Streams, want) || !slices.Equal(c.Bus.StreamOrder, []string{"orders", "audit"}) {
+		t.Errorf("streams = %+v %q", c.Bus.Streams, c.Bus.StreamOrder)
+	}
+	got := parseErrors(t, `bus:
+  streams:
+    bad.name: {subjects: [x]}
+    STEWARD_EVENTS: {subjects: [y]}
+    empty: {}
+    subj: {subjects: ["a..b", "a.>.c", "a b", "steward.x", "$JS.API.>", "ok.*", "ok.*"]}
+    limits: {subjects: [z], max_age: soon, max_bytes: lots}
+`)
+	wantErrs := []string{
+		`steward.yaml:3:5: bus.streams: stream name "bad.name" must be 1 to 64 letters, digits, '_' and '-'`,
+		"steward.yaml:4:5: bus.streams: STEWARD_EVENTS is steward's own stream",
+		"steward.yaml:5:5: bus.streams.empty needs subjects",
+		`steward.yaml:6:23: bus.streams.subj.subjects: subject "a..b" has an empty token`,
+		`steward.yaml:6:31: bus.streams.subj.subjects: subject "a.>.c": > must be the last token`,
+		`steward.yaml:6:40: bus.streams.subj.subjects: subject "a b" must not contain spaces`,
+		`steward.yaml:6:47: bus.streams.subj.subjects: "steward.x" takes steward's or the system's subjects`,
+		`steward.yaml:6:60: bus.streams.subj.subjects: "$JS.API.>" takes steward's or the system's subjects`,
+		`steward.yaml:6:81: bus.streams.subj.subjects: "ok.*" is stream subj's already`,
+		`steward.yaml:7:38: bus.streams.limits.max_age: invalid duration "soon", want e.g. 100ms, 10s or 1m30s`,
+		`steward.yaml:7:55: bus.streams.limits.max_bytes: invalid size "lots", want e.g. 512, 10KB or 50MiB`,
+	}
+	if !slices.Equal(got, wantErrs) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantErrs, "\n"))
 	}
 }
