@@ -49,14 +49,15 @@ func freeAddr(t *testing.T) string {
 func TestBusE2E(t *testing.T) {
 	nats := natsCLI(t)
 	addr := freeAddr(t)
-	e := newEnv(t, fmt.Sprintf(`node: e2e.node
-bus: {listen: %s}
+	config := `node: e2e.node
+bus: {listen: %s%s}
 services:
   listener:
     command: [%s, sub, --raw, "greet.>"]
     env: {XDG_CONFIG_HOME: "{{dir}}", HOME: "{{dir}}"}
     restart: {policy: always, backoff: 100ms, max_restarts: 100}
-`, addr, nats))
+`
+	e := newEnv(t, fmt.Sprintf(config, addr, "", nats))
 	e.run()
 	e.waitState("listener", steward.StateRunning)
 
@@ -89,6 +90,30 @@ services:
 	var streams []steward.BusStream
 	if code != 0 || json.Unmarshal([]byte(out), &streams) != nil || len(streams) != 1 || streams[0].Messages == 0 {
 		t.Errorf("bus streams: exit %d: %s", code, out)
+	}
+
+	// A reload that adds a stream and changes the events' max age restarts
+	// no service, and the stream takes what is published on its subjects.
+	pid := e.waitState("listener", steward.StateRunning).PID
+	e.write(fmt.Sprintf(config, addr, ", events: {max_age: 48h}, streams: {greetings: {subjects: [\"greet.>\"]}}", nats))
+	if code, out, stderr := e.steward("reload"); code != 0 {
+		t.Fatalf("reload: exit %d: %s%s", code, out, stderr)
+	}
+	code, out, stderr = e.steward("bus", "pub", "greet.kept", "stored")
+	if code != 0 || !strings.Contains(out, "stored in greetings as 1") {
+		t.Errorf("bus pub into a stream: exit %d: %s%s", code, out, stderr)
+	}
+	code, out, _ = e.steward("bus", "streams", "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &streams) != nil || len(streams) != 2 {
+		t.Errorf("bus streams after the reload: exit %d: %s", code, out)
+	}
+	for _, st := range streams {
+		if st.Name == "STEWARD_EVENTS" && st.MaxAge != 48*time.Hour {
+			t.Errorf("STEWARD_EVENTS max age %v after the reload, want 48h", st.MaxAge)
+		}
+	}
+	if now := e.ps()["listener"]; now.PID != pid || now.State != steward.StateRunning {
+		t.Errorf("the listener after the reload of bus: pid %d (%s), want %d running", now.PID, now.State, pid)
 	}
 
 	// No one answers: a clear error, exit 1.
