@@ -56,14 +56,16 @@ type Options struct {
 // Server is a running embedded NATS server and steward's connection to it.
 // Its methods are safe for concurrent use.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	ns   *server.Server
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	logs *logger
+	node  string
+	creds *Credentials
+	log   *slog.Logger
+	ns    *server.Server
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	logs  *logger
 
 	mu     sync.Mutex
+	opts   Options // what Reload changed last
 	closed bool
 }
 
@@ -72,7 +74,7 @@ type Server struct {
 // and creates the events stream. It blocks until all that is done or
 // failed; on failure nothing is left running. ctx bounds the wait.
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	s := &Server{opts: opts, log: cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))}
+	s := &Server{node: opts.Node, creds: opts.Credentials, opts: opts, log: cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))}
 	s.logs = newLogger(s.log)
 	sopts, err := s.serverOptions(opts)
 	if err != nil {
@@ -174,8 +176,8 @@ func isLoopback(host string) bool {
 // connect makes steward's in-process connection and the events stream.
 func (s *Server) connect(ctx context.Context) error {
 	nc, err := nats.Connect("", nats.InProcessServer(s.ns),
-		nats.UserInfo(StewardUser, s.opts.Credentials.Password(StewardUser)),
-		nats.Name("steward "+s.opts.Node),
+		nats.UserInfo(StewardUser, s.creds.Password(StewardUser)),
+		nats.Name("steward "+s.node),
 		nats.MaxReconnects(-1),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			if sub != nil {
@@ -199,7 +201,7 @@ func (s *Server) connect(ctx context.Context) error {
 // ErrRestart when the change needs a new server (another listen address
 // or TLS, lower JetStream limits).
 func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) error {
-	old := s.opts
+	old := s.options()
 	if cfg.Listen != old.Config.Listen {
 		return ErrRestart
 	}
@@ -221,6 +223,13 @@ func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) 
 	return s.ensureEventsStream(ctx)
 }
 
+// options returns the options in force.
+func (s *Server) options() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
+}
+
 // ErrRestart is Reload's answer to a change that needs a new server.
 var ErrRestart = errors.New("the bus must restart for this change")
 
@@ -229,7 +238,7 @@ func (s *Server) Conn() *nats.Conn { return s.nc }
 
 // Addr returns the TCP address the server listens on, or nil.
 func (s *Server) Addr() net.Addr {
-	if s.opts.Config.Listen == "" {
+	if s.options().Config.Listen == "" {
 		return nil
 	}
 	return s.ns.Addr()

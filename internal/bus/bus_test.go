@@ -150,7 +150,7 @@ func TestRequest(t *testing.T) {
 func TestListenAuth(t *testing.T) {
 	addr := freePort(t)
 	s := start(t, addr, "web")
-	url := s.opts.Credentials.URL(addr, "web", false)
+	url := s.creds.URL(addr, "web", false)
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatalf("connect with the service's URL %s: %v", url, err)
@@ -264,7 +264,7 @@ func TestForwardEvents(t *testing.T) {
 func TestUserStreams(t *testing.T) {
 	s := start(t, "")
 	ctx := context.Background()
-	cfg := s.opts.Config
+	cfg := s.options().Config
 	cfg.Streams = map[string]*config.BusStream{"orders": {Name: "orders", Subjects: []string{"orders.>"}, MaxAge: time.Hour}}
 	cfg.StreamOrder = []string{"orders"}
 	if err := s.Reload(ctx, cfg, nil); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/backoff"
+	"github.com/stewardhq/steward/internal/config"
 )
 
 // EventsStream is the stream of steward's events.
@@ -45,19 +46,20 @@ func eventsSubjects(node string) []string { return []string{"steward." + Token(n
 
 // ensureEventsStream creates or updates the events stream.
 func (s *Server) ensureEventsStream(ctx context.Context) error {
+	cfg := s.options().Config
 	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        EventsStream,
 		Description: "steward's events, as stored in its database",
-		Subjects:    eventsSubjects(s.opts.Node),
+		Subjects:    eventsSubjects(s.node),
 		Storage:     jetstream.FileStorage,
-		MaxAge:      s.opts.Config.Events.MaxAge,
+		MaxAge:      cfg.Events.MaxAge,
 		Discard:     jetstream.DiscardOld,
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", EventsStream, err)
 	}
-	s.ensureUserStreams(ctx)
+	s.ensureUserStreams(ctx, cfg)
 	return nil
 }
 
@@ -65,9 +67,9 @@ func (s *Server) ensureEventsStream(ctx context.Context) error {
 // JetStream refuses (its subjects overlap another stream's, or a limit
 // cannot shrink) is logged, and the others are made. A stream no longer
 // in bus.streams is kept, with its messages, until someone deletes it.
-func (s *Server) ensureUserStreams(ctx context.Context) {
-	for _, name := range s.opts.Config.StreamOrder {
-		st := s.opts.Config.Streams[name]
+func (s *Server) ensureUserStreams(ctx context.Context, cfg config.Bus) {
+	for _, name := range cfg.StreamOrder {
+		st := cfg.Streams[name]
 		_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:     st.Name,
 			Subjects: st.Subjects,
@@ -116,7 +118,7 @@ func (s *Server) lastForwarded(ctx context.Context) int64 {
 	if err != nil {
 		return 0
 	}
-	raw, err := st.GetLastMsgForSubject(ctx, eventsSubjects(s.opts.Node)[0])
+	raw, err := st.GetLastMsgForSubject(ctx, eventsSubjects(s.node)[0])
 	if err != nil {
 		return 0
 	}
@@ -135,7 +137,7 @@ func (s *Server) forward(ctx context.Context, src EventSource, cursor int64) (in
 	defer cancel()
 	p := &eventPublisher{s: s, acked: cursor, sent: cursor}
 	defer p.wait(ctx)
-	since := time.Now().Add(-s.opts.Config.Events.MaxAge)
+	since := time.Now().Add(-s.options().Config.Events.MaxAge)
 	for {
 		evs, err := src.After(ctx, p.sent, since, replayPage)
 		if err != nil {
@@ -198,8 +200,8 @@ func (p *eventPublisher) publish(ctx context.Context, ev steward.Event) error {
 		return err
 	}
 	m := Message{
-		Subject: EventSubject(p.s.opts.Node, ev), Type: TypeEvent, Source: p.s.source(), Time: ev.Time, Data: data,
-		ID: "event." + Token(p.s.opts.Node) + "." + strconv.FormatInt(ev.ID, 10),
+		Subject: EventSubject(p.s.node, ev), Type: TypeEvent, Source: p.s.source(), Time: ev.Time, Data: data,
+		ID: "event." + Token(p.s.node) + "." + strconv.FormatInt(ev.ID, 10),
 	}
 	ack, err := p.s.js.PublishMsgAsync(m.msg(), jetstream.WithStallWait(time.Second))
 	if err != nil {

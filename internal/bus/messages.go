@@ -27,7 +27,7 @@ type Published struct {
 const flushTimeout = 5 * time.Second
 
 // source is the Source of steward's own messages.
-func (s *Server) source() string { return "steward." + Token(s.opts.Node) }
+func (s *Server) source() string { return "steward." + Token(s.node) }
 
 // complete fills in m's envelope: a new id, steward as the source, now.
 func (s *Server) complete(m *Message, typ string) {
