@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
@@ -184,11 +185,14 @@ func TestListenAuth(t *testing.T) {
 	}
 }
 
-// source is an EventSource over a slice, for the forwarder.
+// source is an EventSource over a slice, for the forwarder. Like the
+// events recorder, it drops a subscriber that falls behind: with drop set,
+// after each event.
 type source struct {
 	mu   sync.Mutex
 	evs  []steward.Event
-	subs []chan steward.Event
+	subs map[chan steward.Event]bool
+	drop bool
 }
 
 func (s *source) add(ev steward.Event) {
@@ -196,11 +200,16 @@ func (s *source) add(ev steward.Event) {
 	defer s.mu.Unlock()
 	ev.ID = int64(len(s.evs) + 1)
 	s.evs = append(s.evs, ev)
-	for _, c := range s.subs {
+	for c := range s.subs {
 		select {
 		case c <- ev:
+			if !s.drop {
+				continue
+			}
 		default:
 		}
+		delete(s.subs, c)
+		close(c)
 	}
 }
 
@@ -208,8 +217,18 @@ func (s *source) Subscribe() (<-chan steward.Event, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := make(chan steward.Event, 16)
-	s.subs = append(s.subs, c)
-	return c, func() {}
+	if s.subs == nil {
+		s.subs = map[chan steward.Event]bool{}
+	}
+	s.subs[c] = true
+	return c, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.subs[c] {
+			delete(s.subs, c)
+			close(c)
+		}
+	}
 }
 
 func (s *source) After(_ context.Context, id int64, _ time.Time, limit int) ([]steward.Event, error) {
@@ -286,5 +305,63 @@ func TestUserStreams(t *testing.T) {
 		if st.Name == "orders" && (st.Messages != 1 || st.MaxAge != time.Hour) {
 			t.Errorf("orders = %+v", st)
 		}
+	}
+}
+
+// TestForwardCatchesUp: a forwarder that its source drops, or whose
+// publishes the stream refuses, catches up from the store: every event
+// ends up in the stream once, in order.
+func TestForwardCatchesUp(t *testing.T) {
+	s := start(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := &source{drop: true}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { s.ForwardEvents(ctx, src) })
+
+	// The stream takes 3 messages and refuses more until it is widened.
+	st, err := s.js.Stream(ctx, EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow := st.CachedInfo().Config
+	narrow.MaxMsgs, narrow.Discard = 3, jetstream.DiscardNew
+	if _, err := s.js.UpdateStream(ctx, narrow); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		src.add(steward.Event{Type: steward.EventState, Service: "web", Reason: fmt.Sprint(i), Time: time.Now()})
+	}
+	testwait.For(t, 10*time.Second, "3 events in the narrow stream", func() bool {
+		list, err := s.Streams(ctx)
+		return err == nil && list[0].Messages == 3
+	})
+	if err := s.ensureEventsStream(ctx); err != nil { // as configured again
+		t.Fatal(err)
+	}
+	testwait.For(t, 20*time.Second, fmt.Sprintf("%d events in the stream", n), func() bool {
+		list, err := s.Streams(ctx)
+		return err == nil && list[0].Messages == n
+	})
+	var ids []string
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	defer scancel()
+	s.Subscribe(sctx, "steward.>", SubscribeOptions{AfterSeq: 0, Since: time.Now().Add(-time.Hour)}, func(m Message) error {
+		ids = append(ids, m.ID)
+		if len(ids) == n {
+			return errors.New("done")
+		}
+		return nil
+	})
+	for i, id := range ids {
+		if want := fmt.Sprintf("event.web_01.%d", i+1); id != want {
+			t.Fatalf("message %d is %s, want %s (all: %q)", i, id, want, ids)
+		}
+	}
+	if len(ids) != n {
+		t.Errorf("%d events replayed, want %d", len(ids), n)
 	}
 }
