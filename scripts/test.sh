@@ -10,7 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "tools"
 go version
-# staticcheck, pinned, into GOBIN (default: $(go env GOPATH)/bin). The Wine and
+# staticcheck and the nats CLI, pinned, into GOBIN (default: $(go env GOPATH)/bin). The Wine and
 # browser steps install their own packages (apt-get / npm) when missing.
 staticcheck_version=v0.8.2
 gobin=$(go env GOBIN)
@@ -19,6 +19,13 @@ if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "(${staticcheck_version
   go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
 fi
 "$gobin/staticcheck" -version
+# The nats CLI, pinned: the bus's integration tests use it as a client nobody
+# here wrote (they skip without it).
+natscli_version=v0.5.0
+if ! "$gobin/nats" --version 2>/dev/null | grep -q "${natscli_version#v}"; then
+  go install "github.com/nats-io/natscli/nats@$natscli_version"
+fi
+"$gobin/nats" --version
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

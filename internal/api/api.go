@@ -35,6 +35,8 @@ type Options struct {
 	Prometheus http.Handler
 	// Notifications is optional too.
 	Notifications Notifications
+	// Bus is the message bus; without it its endpoints answer 409.
+	Bus Bus
 	// OSServices is the OS service manager.
 	OSServices OSServices
 	Node       string
@@ -117,6 +119,10 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/checks", s.listChecks},
 		{"GET", "/v1/metrics/query", s.queryMetrics},
 		{"POST", "/v1/metrics", s.pushMetrics},
+		{"POST", "/v1/bus/publish", s.busPublish},
+		{"POST", "/v1/bus/request", s.busRequest},
+		{"GET", "/v1/bus/streams", s.busStreams},
+		{"GET", "/v1/bus/subscribe", s.busSubscribe},
 		{"GET", "/metrics", s.prometheus},
 	}
 }

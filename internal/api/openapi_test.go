@@ -140,6 +140,11 @@ var schemaTypes = map[string]reflect.Type{
 	"PushResult":          typeOf[steward.PushResult](),
 	"Series":              typeOf[steward.MetricSeries](),
 	"QueryResult":         typeOf[steward.QueryResult](),
+	"BusPublishRequest":   typeOf[steward.BusPublishRequest](),
+	"BusPublished":        typeOf[steward.BusPublished](),
+	"BusRequest":          typeOf[steward.BusRequest](),
+	"BusMessage":          typeOf[steward.BusMessage](),
+	"BusStream":           typeOf[steward.BusStream](),
 }
 
 // bodyTypes maps the JSON bodies of the operations, "METHOD PATH STATUS"
@@ -188,6 +193,11 @@ var bodyTypes = map[string]reflect.Type{
 	"GET /v1/metrics/query 200":                typeOf[steward.QueryResult](),
 	"POST /v1/metrics 200":                     typeOf[steward.PushResult](),
 	"POST /v1/metrics request":                 typeOf[steward.PushRequest](),
+	"POST /v1/bus/publish 200":                 typeOf[steward.BusPublished](),
+	"POST /v1/bus/publish request":             typeOf[steward.BusPublishRequest](),
+	"POST /v1/bus/request 200":                 typeOf[steward.BusMessage](),
+	"POST /v1/bus/request request":             typeOf[steward.BusRequest](),
+	"GET /v1/bus/streams 200":                  typeOf[[]steward.BusStream](),
 }
 
 // TestOpenAPISchemas checks the document's schemas against the wire types
@@ -350,6 +360,7 @@ func TestOpenAPIQueries(t *testing.T) {
 		{"/v1/events", steward.EventQuery{Since: now, After: 1, Service: "web", Limit: 1}.Values(), []string{"follow"}},
 		{"/v1/alerts", steward.AlertQuery{All: true, Limit: 1}.Values(), nil},
 		{"/v1/notifications", steward.NotificationQuery{States: []string{"failed"}, Notifier: "hook", Limit: 1}.Values(), nil},
+		{"/v1/bus/subscribe", steward.BusSubscribeQuery{Subject: "a.>", Since: now}.Values(), nil},
 		{"/v1/metrics/query", steward.MetricQuery{Name: "cpu", Labels: map[string]string{"service": "web"}, From: now, To: now, Step: time.Minute}.Values(), nil},
 	} {
 		var op struct {

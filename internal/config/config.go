@@ -61,6 +61,9 @@ type Config struct {
 	Notify        map[string]*Notifier `json:"notify,omitempty"`
 	NotifyOrder   []string             `json:"-"`
 	Notifications Notifications        `json:"notifications"`
+	// Bus is the bus: section; nil when the file has none, and then no
+	// bus runs.
+	Bus *Bus `json:"bus,omitempty"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 	// errFile names the file in errors, as Parse was given it.

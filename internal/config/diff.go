@@ -16,8 +16,8 @@ type Diff struct {
 	// when steward restarts: "node" and "data_dir".
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
-	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify"
-	// and "notifications".
+	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify",
+	// "notifications" and "bus".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -66,6 +66,7 @@ func Compare(old, cur *Config) Diff {
 			{"metrics", old.Metrics, cur.Metrics},
 			{"notify", notifierSpecs(old.Notify), notifierSpecs(cur.Notify)},
 			{"notifications", old.Notifications, cur.Notifications},
+			{"bus", old.Bus, cur.Bus},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
 				d.Sections = append(d.Sections, sec.name)

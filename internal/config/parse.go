@@ -138,7 +138,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), errFile: p.file}
 	var dataDir, socket *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -168,6 +168,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				p.notifiers(f.val, c)
 			case "notifications":
 				p.notifications(f.val, &c.Notifications)
+			case "bus":
+				p.bus(f.val, c)
 			}
 		}
 	}
@@ -177,6 +179,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	p.setSocket(c, dataDir, socket)
 	p.checkListeners(c)
+	p.checkBusListen(c)
 	p.checkDeps(c)
 	p.checkConditions(c)
 	p.checkRoutes(c)
@@ -312,8 +315,8 @@ func (p *parser) checkListeners(c *Config) {
 	if hasTLS && (a.TLS.Cert == "" || a.TLS.Key == "") {
 		p.errorf(p.apiTLS, "api.tls needs both cert and key")
 	}
-	if hasTLS && p.apiListen == nil && p.webListen == nil {
-		p.errorf(p.apiTLS, "api.tls is for api.listen and web.listen, and neither is set")
+	if hasTLS && p.apiListen == nil && p.webListen == nil && p.busListen == nil {
+		p.errorf(p.apiTLS, "api.tls is for api.listen, web.listen and bus.listen, and none is set")
 	}
 	for _, l := range []struct {
 		what, addr string

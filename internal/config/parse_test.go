@@ -213,7 +213,7 @@ func TestParseErrors(t *testing.T) {
 		{"api tls half", "api:\n  listen: :7070\n  tls: {cert: c.pem}\n",
 			[]string{"steward.yaml:3:3: api.tls needs both cert and key"}},
 		{"api tls without listen", "api:\n  tls: {cert: c.pem, key: k.pem}\n",
-			[]string{"steward.yaml:2:3: api.tls is for api.listen and web.listen, and neither is set"}},
+			[]string{"steward.yaml:2:3: api.tls is for api.listen, web.listen and bus.listen, and none is set"}},
 		{"web listen", "web:\n  listen: 0.0.0.0:8080\n  port: 1\napi: {listen: \"127.0.0.1:7070\"}\n",
 			[]string{`steward.yaml:2:11: web.listen "0.0.0.0:8080" is not a loopback address: it needs api.tls.cert and api.tls.key`,
 				`steward.yaml:3:3: unknown key "port"`}},

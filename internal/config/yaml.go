@@ -42,6 +42,7 @@ type parser struct {
 	// The nodes of api.listen, api.tls and web.listen, checked together
 	// once the whole file is read; nil when not set.
 	apiListen, apiTLS, webListen *yaml.Node
+	busListen                    *yaml.Node
 }
 
 // field is one key and its value in a mapping.

@@ -90,6 +90,7 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 			return api.Applied{}, err
 		}
 	}
+	d.bus.apply(actx, cfg) // first: the services it adds get their credentials
 	diff, err := d.sup.Apply(actx, cfg)
 	if err != nil {
 		if moved {

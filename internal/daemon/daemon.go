@@ -54,6 +54,7 @@ type Daemon struct {
 	api     *api.Server
 	mon     *monitoring
 	notes   *notifications
+	bus     *busHost
 	lock    *lockfile.File // the data dir's; held until Close
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
@@ -116,7 +117,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		return nil, err
 	}
 	d.notes.firing = d.mon.firing
+	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
 	d.sup, err = supervise.New(cfg, supervise.Options{
+		Env:     d.bus.env,
 		Events:  d.events,
 		LogDir:  filepath.Join(cfg.DataDir, "logs"),
 		Tag:     run,
@@ -136,6 +139,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Checks:        d.mon.checks,
 		Prometheus:    d.mon.export,
 		Notifications: d.notes,
+		Bus:           d.bus,
 		OSServices:    osServices{},
 		Node:          cfg.Node,
 		Version:       opts.Version,
@@ -162,6 +166,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	var err error
 	d.served, err = d.serve(d.Current())
+	if err == nil {
+		d.bus.start(d.Current()) // in the background: the services do not wait for it
+	}
 	d.applyMu.Unlock()
 	if err != nil {
 		return err

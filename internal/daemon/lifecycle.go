@@ -68,6 +68,9 @@ func (d *Daemon) Close() error {
 		s.close()
 	}
 	d.served = nil
+	if d.bus != nil {
+		d.bus.stop() // before the events it forwards end
+	}
 	if d.mon != nil {
 		d.mon.stop()
 	}

@@ -11,10 +11,14 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 )
 
-// buildEnv is a service's environment: steward's own, then env_file's
-// entries, then env's, then STEWARD_SERVICE; later entries win.
-func buildEnv(cfg *config.Service) ([]string, error) {
+// buildEnv is a service's environment: steward's own, then what extra
+// (Options.Env, when set) gives the service, then env_file's entries, then
+// env's, then STEWARD_SERVICE; later entries win.
+func buildEnv(cfg *config.Service, extra func(service string) []string) ([]string, error) {
 	env := os.Environ()
+	if extra != nil {
+		env = append(env, extra(cfg.Name)...)
+	}
 	if cfg.EnvFile != "" {
 		data, err := os.ReadFile(cfg.EnvFile)
 		if err != nil {

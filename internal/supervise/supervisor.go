@@ -45,6 +45,9 @@ type Options struct {
 	// service of such a kind runs in steward's process instead of as a
 	// process.
 	Kinds map[string]NewRunner
+	// Env, when set, gives a service's processes environment entries of
+	// steward's (the bus's NATS_URL), which its env_file and env override.
+	Env func(service string) []string
 	// Monitor, when set, hears of services failing, crash-looping, turning
 	// unhealthy and exceeding limits (with action alert).
 	Monitor Monitor

@@ -1,0 +1,232 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/bus"
+	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/store"
+)
+
+var (
+	errNoBus       = steward.Errorf(steward.ECONFLICT, "no bus configured: add a bus: section to the configuration")
+	errBusStarting = steward.Errorf(steward.EUNAVAILABLE, "bus starting")
+)
+
+var _ api.Bus = (*busHost)(nil)
+
+// busHost runs the bus of the configuration in force, when it has a bus:
+// section. The bus starts in the background, so that a large store never
+// delays the services; until it is ready, its API answers "bus starting".
+// It is safe for concurrent use.
+type busHost struct {
+	dataDir string
+	events  *events.Recorder
+	log     *slog.Logger
+	creds   *bus.Credentials
+
+	mu      sync.Mutex
+	cfg     *config.Config // the configuration the bus runs (or starts) for; nil before start
+	srv     *bus.Server    // nil while none runs
+	failed  error          // why the last start failed
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the start and the forwarder of srv ended
+	secured bool          // bus.listen serves TLS
+}
+
+func newBusHost(dataDir string, rec *events.Recorder, log *slog.Logger) *busHost {
+	return &busHost{dataDir: dataDir, events: rec, log: log, creds: bus.NewCredentials()}
+}
+
+// start starts the bus of cfg in the background, when cfg has one. The
+// caller holds the daemon's applyMu, or has not shared it yet.
+func (h *busHost) start(cfg *config.Config) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cfg = cfg
+	if cfg.Bus == nil {
+		return
+	}
+	var tlsConf *tls.Config
+	h.secured = cfg.Bus.Listen != "" && bus.NeedsTLS(cfg.Bus.Listen)
+	if h.secured {
+		certs, err := loadCertFiles(cfg.API.TLS.Cert, cfg.API.TLS.Key, h.log)
+		if err != nil {
+			h.failed = fmt.Errorf("start bus: %w", err)
+			h.log.Error("bus not started", "err", err)
+			return
+		}
+		tlsConf = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	h.cancel, h.done, h.failed = cancel, done, nil
+	opts := bus.Options{
+		Config: *cfg.Bus, Node: cfg.Node, StoreDir: filepath.Join(cfg.DataDir, "bus"),
+		TLS: tlsConf, Credentials: h.creds, Services: slices.Clone(cfg.Order), Logger: h.log,
+	}
+	go func() {
+		defer close(done)
+		if err := os.MkdirAll(opts.StoreDir, 0o700); err != nil {
+			h.startFailed(ctx, fmt.Errorf("start bus: %w", err))
+			return
+		}
+		began := time.Now()
+		srv, err := bus.Start(ctx, opts)
+		if err != nil {
+			h.startFailed(ctx, err)
+			return
+		}
+		h.mu.Lock()
+		if ctx.Err() != nil {
+			h.mu.Unlock()
+			srv.Close()
+			return
+		}
+		h.srv = srv
+		h.mu.Unlock()
+		h.log.Info("bus ready", "listen", cfg.Bus.Listen, "took", time.Since(began).Round(time.Millisecond))
+		srv.ForwardEvents(ctx, eventSource{h.events})
+	}()
+}
+
+func (h *busHost) startFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	h.log.Error("bus not started", "err", err)
+	h.mu.Lock()
+	h.failed = err
+	h.mu.Unlock()
+}
+
+// stop stops the bus, if one runs or starts, and waits for it.
+func (h *busHost) stop() {
+	h.mu.Lock()
+	cancel, done, srv := h.cancel, h.done, h.srv
+	h.cancel, h.done, h.srv, h.failed = nil, nil, nil, nil
+	h.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// apply moves the bus to cfg's bus: section without touching the services.
+// Users, raised limits and the events stream's max age change in the
+// running server; a new listen address, TLS or lower limits restart the
+// embedded server (its clients reconnect; services keep the NATS_URL they
+// started with). The caller holds the daemon's applyMu.
+func (h *busHost) apply(ctx context.Context, cfg *config.Config) {
+	h.mu.Lock()
+	old, srv := h.cfg, h.srv
+	h.mu.Unlock()
+	switch {
+	case old != nil && old.Bus == nil && cfg.Bus == nil:
+		h.mu.Lock()
+		h.cfg = cfg
+		h.mu.Unlock()
+		return
+	case srv != nil && cfg.Bus != nil && old.API.TLS == cfg.API.TLS:
+		err := srv.Reload(ctx, *cfg.Bus, slices.Clone(cfg.Order))
+		if err == nil {
+			h.mu.Lock()
+			h.cfg = cfg
+			h.mu.Unlock()
+			return
+		}
+		if !errors.Is(err, bus.ErrRestart) {
+			h.log.Warn("bus reload failed; restarting the bus", "err", err)
+		}
+	}
+	h.stop()
+	h.start(cfg)
+}
+
+// env is the environment the bus gives a service: NATS_URL with its own
+// credentials, when bus.listen is set.
+func (h *busHost) env(service string) []string {
+	h.mu.Lock()
+	cfg, secured := h.cfg, h.secured
+	h.mu.Unlock()
+	if cfg == nil || cfg.Bus == nil || cfg.Bus.Listen == "" {
+		return nil
+	}
+	return []string{"NATS_URL=" + h.creds.URL(cfg.Bus.Listen, service, secured)}
+}
+
+// server returns the running bus, or why there is none.
+func (h *busHost) server() (*bus.Server, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.srv != nil:
+		return h.srv, nil
+	case h.cfg == nil || h.cfg.Bus == nil:
+		return nil, errNoBus
+	case h.failed != nil:
+		return nil, steward.Wrap(steward.EUNAVAILABLE, h.failed, "the bus did not start")
+	}
+	return nil, errBusStarting
+}
+
+// Publish publishes m on the running bus.
+func (h *busHost) Publish(ctx context.Context, m bus.Message) (bus.Published, error) {
+	srv, err := h.server()
+	if err != nil {
+		return bus.Published{}, err
+	}
+	return srv.Publish(ctx, m)
+}
+
+// Request sends m and returns the reply.
+func (h *busHost) Request(ctx context.Context, m bus.Message, timeout time.Duration) (bus.Message, error) {
+	srv, err := h.server()
+	if err != nil {
+		return bus.Message{}, err
+	}
+	return srv.Request(ctx, m, timeout)
+}
+
+// Subscribe calls fn with the messages on subject.
+func (h *busHost) Subscribe(ctx context.Context, subject string, o bus.SubscribeOptions, fn func(bus.Message) error) error {
+	srv, err := h.server()
+	if err != nil {
+		return err
+	}
+	return srv.Subscribe(ctx, subject, o, fn)
+}
+
+// Streams lists the streams.
+func (h *busHost) Streams(ctx context.Context) ([]bus.StreamInfo, error) {
+	srv, err := h.server()
+	if err != nil {
+		return nil, err
+	}
+	return srv.Streams(ctx)
+}
+
+// eventSource is the event recorder as the bus reads it.
+type eventSource struct{ r *events.Recorder }
+
+func (s eventSource) Subscribe() (<-chan steward.Event, func()) { return s.r.Subscribe() }
+
+func (s eventSource) After(ctx context.Context, id int64, since time.Time, limit int) ([]steward.Event, error) {
+	return s.r.List(ctx, store.EventFilter{AfterID: id, Since: since, Limit: limit})
+}

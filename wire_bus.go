@@ -1,0 +1,97 @@
+package steward
+
+import (
+	"net/url"
+	"time"
+)
+
+// EncodingBase64 is the Encoding of a bus message's data that is not
+// UTF-8 text: Data holds it in standard base64.
+const EncodingBase64 = "base64"
+
+// BusPublishRequest is the body of POST /v1/bus/publish.
+type BusPublishRequest struct {
+	Subject string `json:"subject"`
+	Data    string `json:"data"`
+	// Encoding is "" for text, EncodingBase64 for base64 data.
+	Encoding string `json:"encoding,omitempty"`
+	// Headers are the application's own headers; the envelope's are set
+	// from Type and by steward.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Type is the envelope's type: event (the default), command, query or
+	// response.
+	Type string `json:"type,omitempty"`
+}
+
+// BusPublished is the answer of POST /v1/bus/publish: the message's id
+// and, when a stream holds the subject, where it is stored.
+type BusPublished struct {
+	Subject   string `json:"subject"`
+	ID        string `json:"id"`
+	Stream    string `json:"stream,omitempty"`
+	Seq       uint64 `json:"seq,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// BusRequest is the body of POST /v1/bus/request.
+type BusRequest struct {
+	Subject  string            `json:"subject"`
+	Data     string            `json:"data"`
+	Encoding string            `json:"encoding,omitempty"`
+	Headers  map[string]string `json:"headers,omitempty"`
+	// Timeout is a duration like 2s; "" means 5s, and at most 60s.
+	Timeout string `json:"timeout,omitempty"`
+}
+
+// BusMessage is one message of the bus with steward's envelope: the
+// answer of POST /v1/bus/request, and each event of GET /v1/bus/subscribe.
+type BusMessage struct {
+	Subject       string            `json:"subject"`
+	Type          string            `json:"type,omitempty"`
+	ID            string            `json:"id,omitempty"`
+	Source        string            `json:"source,omitempty"`
+	CorrelationID string            `json:"correlation_id,omitempty"`
+	ReplyTo       string            `json:"reply_to,omitempty"`
+	Time          time.Time         `json:"time,omitzero"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	Data          string            `json:"data"`
+	Encoding      string            `json:"encoding,omitempty"`
+	// Stream and Seq locate a message replayed from a stream.
+	Stream string `json:"stream,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+}
+
+// BusStream describes one JetStream stream: GET /v1/bus/streams.
+type BusStream struct {
+	Name      string    `json:"name"`
+	Subjects  []string  `json:"subjects"`
+	Messages  uint64    `json:"messages"`
+	Bytes     uint64    `json:"bytes"`
+	FirstSeq  uint64    `json:"first_seq"`
+	LastSeq   uint64    `json:"last_seq"`
+	FirstTime time.Time `json:"first_time,omitzero"`
+	LastTime  time.Time `json:"last_time,omitzero"`
+	Consumers int       `json:"consumers"`
+	// MaxAge is in nanoseconds on the wire; 0 means no limit.
+	MaxAge   time.Duration `json:"max_age"`
+	MaxBytes int64         `json:"max_bytes"`
+	Storage  string        `json:"storage"`
+	Created  time.Time     `json:"created"`
+}
+
+// BusSubscribeQuery is the query of GET /v1/bus/subscribe.
+type BusSubscribeQuery struct {
+	Subject string
+	// Since, when set, replays what the stream that holds the subject
+	// stored since then.
+	Since time.Time
+}
+
+// Values returns q as URL query parameters.
+func (q BusSubscribeQuery) Values() url.Values {
+	v := url.Values{"subject": {q.Subject}}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	return v
+}
