@@ -115,11 +115,11 @@ type Service struct {
 	// Health and Limits are for exec services; nil when not set.
 	Health *Health `json:"health,omitempty"`
 	Limits *Limits `json:"limits,omitempty"`
-	// OnExit is what an exit that the service did not ask for does: one
-	// of OnExitRestart (the default), OnExitIgnore, OnExitStopAll and
+	// OnExit is what an exit that no one asked for does: one of
+	// OnExitRestart ("" means it too), OnExitIgnore, OnExitStopAll and
 	// OnExitExit; ExitCode, when set, is steward's exit status for
 	// OnExitExit instead of the service's.
-	OnExit   string `json:"on_exit"`
+	OnExit   string `json:"on_exit,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
 	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
 	// service of a kind other than exec; nil for exec.

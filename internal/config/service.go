@@ -77,8 +77,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			Window:      DefaultWindow,
 			Stable:      DefaultStable,
 		},
-		Logs:   Logs{MaxSize: DefaultLogMaxSize, Keep: DefaultLogKeep},
-		OnExit: OnExitRestart,
+		Logs: Logs{MaxSize: DefaultLogMaxSize, Keep: DefaultLogKeep},
 	}
 	// The kind decides which keys are valid, so it is read first.
 	what := fmt.Sprintf("service %q", name)
