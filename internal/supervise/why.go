@@ -42,6 +42,9 @@ func (s *Supervisor) explain(st steward.ServiceStatus, cfg *config.Service, exit
 			return fmt.Sprintf("it crashed %d times within %s (restart intensity %d in %s); the last: %s",
 				n, r.Window, r.MaxRestarts, r.Window, lastHow(exits, st.Reason))
 		}
+		if len(exits) > 0 && exits[len(exits)-1].OOM == steward.OOMYes {
+			return "the kernel's OOM killer ended its last run; " + st.Reason
+		}
 		return st.Reason
 	case steward.StateBackoff:
 		return fmt.Sprintf("it ended (%s) and is restarted after its backoff; %d restarts so far", st.Reason, st.Restarts)
