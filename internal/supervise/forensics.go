@@ -70,7 +70,11 @@ func (s *service) recordExit(inst *instance, e exitResult, ended time.Time, reas
 		}
 		t.Stop()
 		rec.LastLines = s.linesSince(inst.started)
-		v := e.oom.Check(rec.Signal == "SIGKILL" || (rec.ExitCode != nil && *rec.ExitCode == 137))
+		var watch proc.OOMWatch
+		if e.oom != nil {
+			watch = <-e.oom
+		}
+		v := watch.Check(rec.Signal == "SIGKILL" || (rec.ExitCode != nil && *rec.ExitCode == 137))
 		rec.OOM, rec.OOMDetail = cmp.Or(v.OOM, steward.OOMUnknown), v.Detail
 		if e.builtin {
 			rec.OOM, rec.OOMDetail = steward.OOMNo, "a built-in kind runs in steward's process"

@@ -38,8 +38,8 @@ type instance struct {
 type exitResult struct {
 	state   ExitStatus
 	err     error
-	builtin bool          // the end of a built-in kind's Runner
-	oom     proc.OOMWatch // the OOM kill counters of its run
+	builtin bool                 // the end of a built-in kind's Runner
+	oom     <-chan proc.OOMWatch // the OOM kill counters at its start; nil for none
 }
 
 // clean reports whether the instance finished successfully: exit status
@@ -142,11 +142,13 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 			s.sup.opts.Logger.Warn(msg, append(args, "service", s.name)...)
 		})
 	}
+	var oom chan proc.OOMWatch
+	if w, ok := p.(oomWatcher); ok {
+		// Read beside the wait, so that an exit is never noticed later.
+		oom = make(chan proc.OOMWatch, 1)
+		go func() { oom <- w.WatchOOM() }()
+	}
 	go func() {
-		var oom proc.OOMWatch
-		if w, ok := p.(oomWatcher); ok {
-			oom = w.WatchOOM()
-		}
 		st, err := p.Wait()
 		inst.done <- exitResult{state: st, err: err, oom: oom}
 	}()
