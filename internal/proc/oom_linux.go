@@ -9,6 +9,16 @@ import (
 	"strings"
 )
 
+// OOMWatch tells whether the kernel's OOM killer ended a process: WatchOOM
+// reads the counters while the process runs, Check compares them once it
+// has exited.
+type OOMWatch struct {
+	file    string // the memory cgroup's counter file, "" when none is the process's own
+	cgroup  uint64 // its oom_kill count when watching began
+	vmstat  uint64 // the machine's oom_kill count (/proc/vmstat) then
+	vmstatK bool   // vmstat was readable
+}
+
 // WatchOOM reads the OOM kill counters that concern the process pid: the
 // oom_kill count of its memory cgroup (memory.events on cgroup v2,
 // memory.oom_control on v1) when it has one of its own (not the root, not

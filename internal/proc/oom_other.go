@@ -2,6 +2,10 @@
 
 package proc
 
+// OOMWatch tells whether the kernel's OOM killer ended a process; this OS
+// has nothing to watch.
+type OOMWatch struct{}
+
 // WatchOOM reads nothing: this OS has no OOM kill counter steward reads.
 func WatchOOM(pid int) OOMWatch { return OOMWatch{} }
 
