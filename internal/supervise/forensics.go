@@ -117,18 +117,6 @@ func (s *service) recentExits() []steward.Exit {
 	return slices.Clone(s.exits)
 }
 
-// Exits returns the recent exits the named service keeps in memory, newest
-// first; the store has them all.
-func (s *Supervisor) Exits(name string) ([]steward.Exit, error) {
-	svc := s.service(name)
-	if svc == nil {
-		return nil, steward.Errorf(steward.ENOTFOUND, "no service %q", name)
-	}
-	out := svc.recentExits()
-	slices.Reverse(out)
-	return out, nil
-}
-
 // exitStatusText says how a run ended, naming a signal and explaining a
 // status of 128+N as a shell's report of signal N.
 func exitStatusText(e exitResult) string {

@@ -43,7 +43,7 @@ func (k *exitSink) wait(t *testing.T, n int) []steward.Exit {
 }
 
 // TestExitRecords: every exit is recorded with its pid, uptime, status and
-// the supervisor's reason, and the records reach the sink and Exits.
+// the supervisor's reason, and the records reach the sink and Why.
 func TestExitRecords(t *testing.T) {
 	sink := &exitSink{}
 	f := startFakesWith(t, `
@@ -68,9 +68,9 @@ services:
 		t.Errorf("oom = %q (%s), want no for an exit status", got.OOM, got.OOMDetail)
 	}
 	testwait.NoError(t, 10*time.Second, func() error {
-		ex, err := f.sup.Exits("a")
-		if err != nil || len(ex) != 1 || ex[0].PID != p.pid {
-			return fmt.Errorf("Exits = %+v, %v; want the one record", ex, err)
+		w, err := f.sup.Why("a")
+		if err != nil || w.LastExit == nil || w.LastExit.PID != p.pid {
+			return fmt.Errorf("Why = %+v, %v; want the record as its last exit", w, err)
 		}
 		return nil
 	})

@@ -133,7 +133,6 @@ func (s *service) sendWhy(kind requestKind, why string) {
 }
 
 func (s *service) requestStart() { s.send(reqStart) }
-func (s *service) requestStop()  { s.send(reqStop) }
 func (s *service) retire()       { s.send(reqRetire) }
 
 // waitFor waits until cond, given the current status and whether an
