@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,4 +156,37 @@ services:
 		t.Logf("%s: %s (%s)", w.Summary, w.LastExit.Status, w.LastExit.OOMDetail)
 		return nil
 	})
+}
+
+// TestWhyAfterRestart: the exits stored by an earlier steward on the data
+// dir explain a service this one has not run.
+func TestWhyAfterRestart(t *testing.T) {
+	e := newEnv(t, `
+services:
+  job:
+    command: ["{{prog}}", "-exit", "4"]
+    disabled: true
+    restart: {policy: never}
+`)
+	d := e.run()
+	e.steward("start", "job") // it may say running or failed: the job ends at once
+	e.waitState("job", steward.StateFailed)
+	c := client.New(filepath.Join(e.dir, "steward.sock"))
+	testwait.NoError(t, 20*time.Second, func() error {
+		exits, err := c.Exits(context.Background(), "job", 0)
+		if err != nil || len(exits) != 1 {
+			return fmt.Errorf("exits %+v, %v; want one stored", exits, err)
+		}
+		return nil
+	})
+	c.Close()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	<-d.done
+
+	e.run()
+	w := e.why("job")
+	if w.LastExit == nil || w.LastExit.ExitCode == nil || *w.LastExit.ExitCode != 4 ||
+		!slices.ContainsFunc(w.Details, func(s string) bool { return strings.Contains(s, "before this steward started") }) {
+		t.Errorf("why = %+v, want the stored exit of status 4", w)
+	}
 }

@@ -10,7 +10,7 @@ import (
 // Forensics explains services: why each is in its state, and how its runs
 // ended.
 type Forensics interface {
-	Why(name string) (steward.Why, error) // ENOTFOUND for an unknown name
+	Why(ctx context.Context, name string) (steward.Why, error) // ENOTFOUND for an unknown name
 	// Exits returns the newest limit exits of the service, newest first;
 	// limit 0 means the store's default.
 	Exits(ctx context.Context, name string, limit int) ([]steward.Exit, error)
@@ -25,7 +25,7 @@ func (s *Server) why(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Forensics == nil {
 		return errNoForensics
 	}
-	why, err := s.opts.Forensics.Why(r.PathValue("name"))
+	why, err := s.opts.Forensics.Why(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 // forensics is an api.Forensics with one service, "api".
 type forensics struct{ limits []int }
 
-func (f *forensics) Why(name string) (steward.Why, error) {
+func (f *forensics) Why(_ context.Context, name string) (steward.Why, error) {
 	if name != "api" {
 		return steward.Why{}, steward.Errorf(steward.ENOTFOUND, "no service %q", name)
 	}
