@@ -7,6 +7,7 @@
 package steward
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -92,6 +93,8 @@ type ServiceStatus struct {
 	RSSBytes   uint64  `json:"rss_bytes,omitempty"`
 	Threads    int     `json:"threads,omitempty"`
 	OpenFiles  int     `json:"open_files,omitempty"`
+	// StatusText is the last STATUS= a service with ready.notify sent.
+	StatusText string `json:"status_text,omitempty"`
 }
 
 // Error codes, turned into HTTP statuses in exactly one place (the api package).
@@ -181,4 +184,19 @@ func ErrorMessage(err error) string {
 		return e.Error()
 	}
 	return "internal error"
+}
+
+// actorKey keys the caller of an action in a context.
+type actorKey struct{}
+
+// WithActor returns ctx naming who asks for what is done under it
+// ("uid:1000:alice", "tcp:10.0.0.5"), for the reasons the supervisor gives.
+func WithActor(ctx context.Context, who string) context.Context {
+	return context.WithValue(ctx, actorKey{}, who)
+}
+
+// Actor returns who WithActor named in ctx, or "".
+func Actor(ctx context.Context) string {
+	who, _ := ctx.Value(actorKey{}).(string)
+	return who
 }

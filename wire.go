@@ -19,6 +19,23 @@ type Info struct {
 	PID           int       `json:"pid"`
 	Started       time.Time `json:"started"`
 	ConfigVersion int       `json:"config_version"` // 0 when none is stored
+	// OS and Arch are what steward was built for; ServiceManager is the
+	// OS service manager it can install itself into; DataDir is its data
+	// directory. Capabilities say what this platform offers steward.
+	OS             string       `json:"os,omitempty"`
+	Arch           string       `json:"arch,omitempty"`
+	ServiceManager string       `json:"service_manager,omitempty"`
+	DataDir        string       `json:"data_dir,omitempty"`
+	Capabilities   []Capability `json:"capabilities,omitempty"`
+}
+
+// Capability is one thing the platform may offer steward, and whether it
+// does here: "process groups", "pidfd", "tree mechanism" (Detail: "cgroup
+// v1 (pids)").
+type Capability struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 // ActionRequest is the optional body of POST /v1/services/-/ACTION: the

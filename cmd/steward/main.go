@@ -97,6 +97,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newActionCmd(g, "stop", "Stop services and wait until they stopped"),
 		newActionCmd(g, "restart", "Restart services"),
 		newLogsCmd(g),
+		newWhyCmd(g),
+		newInfoCmd(g),
 		newEventsCmd(g),
 		newReloadCmd(g),
 		newConfigCmd(g),

@@ -56,7 +56,7 @@ func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now t
 			cpu, mem = fmt.Sprintf("%.1f%%", s.CPUPercent), memText(s.RSSBytes)
 		}
 		row := []string{s.Name, cmp.Or(s.Kind, "-"), string(s.State), pid, strconv.Itoa(s.Restarts),
-			cmp.Or(health, "-"), cpu, mem, since(s, now), s.Reason}
+			cmp.Or(health, "-"), cpu, mem, since(s, now), reasonText(s)}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
@@ -112,4 +112,15 @@ func (t *table) Flush() error {
 		}
 	}
 	return nil
+}
+
+// reasonText is the reason of s, with the STATUS= it last sent, if any.
+func reasonText(s steward.ServiceStatus) string {
+	if s.StatusText == "" {
+		return s.Reason
+	}
+	if s.Reason == "" {
+		return "status: " + s.StatusText
+	}
+	return s.Reason + "; status: " + s.StatusText
 }

@@ -73,7 +73,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready f
 		}
 	}()
 	logger.Info("steward running", "node", cfg.Node, "config", cfg.File, "socket", cfg.API.Socket, "services", len(cfg.Services))
-	return d.Run(ctx)
+	err = d.Run(ctx)
+	if exit, ok := errors.AsType[*daemon.ExitStatus](err); ok {
+		logger.Info(exit.Error())
+		return exitError{exit.Code}
+	}
+	return err
 }
 
 // configFile is the config file to use: -c, $STEWARD_CONFIG, or the OS default.

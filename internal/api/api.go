@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/ipc"
 )
 
@@ -43,6 +44,12 @@ type Options struct {
 	Version    string
 	Started    time.Time
 	Logger     *slog.Logger
+	// Forensics is optional: without it, the why and exits endpoints
+	// answer 503.
+	Forensics Forensics
+	// Platform, when set, says what GET /v1/info tells of the OS, the
+	// service manager, the data dir and the capabilities.
+	Platform func() steward.Info
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -93,6 +100,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/services/{name}/stop", s.action("stop", s.opts.Services.Stop)},
 		{"POST", "/v1/services/{name}/restart", s.action("restart", s.opts.Services.Restart)},
 		{"GET", "/v1/services/{name}/logs", s.logs},
+		{"GET", "/v1/services/{name}/why", s.why},
+		{"GET", "/v1/services/{name}/exits", s.exits},
 		{"GET", "/v1/events", s.events},
 		{"POST", "/v1/reload", s.reload},
 		{"GET", "/v1/config", s.getConfig},

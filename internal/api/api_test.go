@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -156,7 +157,7 @@ func TestInfoAndServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := steward.Info{Version: "1.2.3", Node: "node-1", PID: os.Getpid(), Started: since, ConfigVersion: 1}
-	if info != want {
+	if !reflect.DeepEqual(info, want) {
 		t.Errorf("Info = %+v, want %+v", info, want)
 	}
 	list, err := f.client.Services(ctx)

@@ -36,13 +36,12 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, steward.Info{
-		Version:       s.opts.Version,
-		Node:          s.opts.Node,
-		PID:           os.Getpid(),
-		Started:       s.opts.Started,
-		ConfigVersion: n,
-	})
+	var info steward.Info
+	if s.opts.Platform != nil {
+		info = s.opts.Platform()
+	}
+	info.Version, info.Node, info.PID, info.Started, info.ConfigVersion = s.opts.Version, s.opts.Node, os.Getpid(), s.opts.Started, n
+	return writeJSON(w, http.StatusOK, info)
 }
 
 // currentVersion returns the number of the applied config version.
@@ -96,7 +95,7 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 			target = "all"
 		}
 		s.log.Info("api action", "action", verb, "services", target, "who", who(r.Context()))
-		if err := act(r.Context(), names); err != nil {
+		if err := act(steward.WithActor(r.Context(), who(r.Context())), names); err != nil {
 			return err
 		}
 		var out []steward.ServiceStatus

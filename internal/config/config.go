@@ -118,6 +118,12 @@ type Service struct {
 	// Health and Limits are for exec services; nil when not set.
 	Health *Health `json:"health,omitempty"`
 	Limits *Limits `json:"limits,omitempty"`
+	// OnExit is what an exit that no one asked for does: one of
+	// OnExitRestart ("" means it too), OnExitIgnore, OnExitStopAll and
+	// OnExitExit; ExitCode, when set, is steward's exit status for
+	// OnExitExit instead of the service's.
+	OnExit   string `json:"on_exit,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
 	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
 	// service of a kind other than exec; nil for exec.
 	Spec any `json:"spec,omitempty"`
@@ -127,13 +133,26 @@ type Service struct {
 // most one of After, TCP, HTTP, Exec and Log is set; none means "as soon as
 // the process has started".
 type Ready struct {
-	After   time.Duration `json:"after,omitempty"`
-	TCP     string        `json:"tcp,omitempty"`
-	HTTP    string        `json:"http,omitempty"`
-	Exec    []string      `json:"exec,omitempty"`
-	Log     string        `json:"log,omitempty"` // RE2 regex matched against each output line
-	Timeout time.Duration `json:"timeout"`
+	After time.Duration `json:"after,omitempty"`
+	TCP   string        `json:"tcp,omitempty"`
+	HTTP  string        `json:"http,omitempty"`
+	Exec  []string      `json:"exec,omitempty"`
+	Log   string        `json:"log,omitempty"` // RE2 regex matched against each output line
+	// Notify waits for READY=1 on the service's NOTIFY_SOCKET (the
+	// sd_notify protocol); Watchdog, when set, restarts it under its
+	// policy when WATCHDOG=1 pings stop for that long.
+	Notify   bool          `json:"notify,omitempty"`
+	Watchdog time.Duration `json:"watchdog,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
 }
+
+// The values of on_exit.
+const (
+	OnExitRestart = "restart"
+	OnExitIgnore  = "ignore"
+	OnExitStopAll = "stop-all"
+	OnExitExit    = "exit"
+)
 
 // Stop says how a service is stopped: Signal to its process group, then,
 // after Timeout, a kill of its whole process tree.

@@ -151,8 +151,8 @@ func TestParseErrors(t *testing.T) {
 			"steward.yaml:6:32: dependency cycle: e -> f -> e",
 		}},
 		{"ready probes", "services:\n  api:\n    command: x\n    ready: {tcp: \"h:1\", http: \"http://h\", log: x}\n", []string{
-			"steward.yaml:4:25: ready: http and tcp (at 4:13) cannot both be set, use one of after, tcp, http, exec and log",
-			"steward.yaml:4:43: ready: log and tcp (at 4:13) cannot both be set, use one of after, tcp, http, exec and log",
+			"steward.yaml:4:25: ready: http and tcp (at 4:13) cannot both be set, use one of after, tcp, http, exec, log and notify",
+			"steward.yaml:4:43: ready: log and tcp (at 4:13) cannot both be set, use one of after, tcp, http, exec, log and notify",
 		}},
 		{"ready values", "services:\n" +
 			"  a: {command: x, ready: {tcp: localhost}}\n" +

@@ -99,7 +99,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	}
 	fields = p.fields(n, what,
 		"kind", "command", "env", "env_file", "working_dir", "user", "group",
-		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits")
+		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
 		switch f.key.Value {
@@ -133,7 +133,12 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			s.Health = p.health(f.val)
 		case "limits":
 			s.Limits = p.limits(f.val)
+		case "on_exit", "exit_code":
+			p.onExit(f.key, f.val, s)
 		}
+	}
+	if s.ExitCode != nil && s.OnExit != OnExitExit {
+		p.errorf(key, "service %q: exit_code needs on_exit: exit", name)
 	}
 	if s.Command == nil && !badCommand {
 		p.errorf(key, "service %q has no command", name)
@@ -172,13 +177,14 @@ func (p *parser) env(n *yaml.Node) map[string]string {
 }
 
 func (p *parser) ready(n *yaml.Node, r *Ready) {
-	var probe *yaml.Node // key of the first probe set
-	for _, f := range p.fields(n, "ready", "after", "tcp", "http", "exec", "log", "timeout") {
+	var probe *yaml.Node    // key of the first probe set
+	var watchdog *yaml.Node // key of watchdog
+	for _, f := range p.fields(n, "ready", "after", "tcp", "http", "exec", "log", "notify", "watchdog", "timeout") {
 		k := f.key.Value
 		v := f.val
-		if k != "timeout" && !isNull(resolve(v)) {
+		if k != "timeout" && k != "watchdog" && !isNull(resolve(v)) && (k != "notify" || resolve(v).Value != "false") {
 			if probe != nil {
-				p.errorf(f.key, "ready: %s and %s (at %d:%d) cannot both be set, use one of after, tcp, http, exec and log", k, probe.Value, probe.Line, probe.Column)
+				p.errorf(f.key, "ready: %s and %s (at %d:%d) cannot both be set, use one of after, tcp, http, exec, log and notify", k, probe.Value, probe.Line, probe.Column)
 				continue
 			}
 			probe = f.key
@@ -216,6 +222,11 @@ func (p *parser) ready(n *yaml.Node, r *Ready) {
 					r.Log = s
 				}
 			}
+		case "notify":
+			r.Notify, _ = p.boolean(v, "ready.notify")
+		case "watchdog":
+			r.Watchdog, _ = p.positive(v, "ready.watchdog")
+			watchdog = f.key
 		case "timeout":
 			if d, ok := p.duration(v, "ready.timeout"); ok {
 				if d == 0 {
@@ -225,6 +236,9 @@ func (p *parser) ready(n *yaml.Node, r *Ready) {
 				}
 			}
 		}
+	}
+	if watchdog != nil && !r.Notify {
+		p.errorf(watchdog, "ready.watchdog needs ready.notify: true")
 	}
 }
 

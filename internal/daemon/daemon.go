@@ -56,6 +56,8 @@ type Daemon struct {
 	notes   *notifications
 	bus     *busHost
 	lock    *lockfile.File // the data dir's; held until Close
+	exits   *exitJournal
+	exitC   chan *ExitStatus // a service with on_exit: exit ended
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
@@ -118,6 +120,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	}
 	d.notes.firing = d.mon.firing
 	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
+	d.exits = newExitJournal(d.store, opts.Logger)
+	d.exitC = make(chan *ExitStatus, 1)
 	d.sup, err = supervise.New(cfg, supervise.Options{
 		Env:     d.bus.env,
 		Events:  d.events,
@@ -126,12 +130,19 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Logger:  opts.Logger,
 		Kinds:   d.mon.kinds,
 		Monitor: d.mon.alerts,
+		Exits:   d.exits,
+		Exit: func(svc string, code int) {
+			select {
+			case d.exitC <- &ExitStatus{Service: svc, Code: code}:
+			default: // another one is ending steward already
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	d.api = api.New(api.Options{
-		Services:      services{d.sup},
+		Services:      services{d.sup, d.store},
 		Events:        d.events,
 		Configs:       d,
 		Alerts:        d.mon.alerts,
@@ -145,6 +156,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Version:       opts.Version,
 		Started:       d.started,
 		Logger:        opts.Logger,
+		Forensics:     services{d.sup, d.store},
+		Platform:      d.platform,
 	})
 	return d, nil
 }
@@ -180,7 +193,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.Ready != nil {
 		d.opts.Ready()
 	}
-	<-ctx.Done()
+	var exit *ExitStatus
+	select {
+	case <-ctx.Done():
+	case exit = <-d.exitC:
+		d.opts.Logger.Info("a service with on_exit: exit ended; steward stops", "service", exit.Service, "code", exit.Code)
+	}
 
 	d.applyMu.Lock()
 	d.closing = true
@@ -192,6 +210,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.record(sctx, "steward stopped")
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
+	}
+	if exit != nil {
+		return exit
 	}
 	return nil
 }

@@ -83,6 +83,9 @@ func (d *Daemon) Close() error {
 			errs = append(errs, fmt.Errorf("close supervisor: %w", err))
 		}
 	}
+	if d.exits != nil {
+		d.exits.close() // after the supervisor's last exits, before the store
+	}
 	if d.events != nil {
 		d.closeEvents() // after the supervisor's last events, before the store
 	}

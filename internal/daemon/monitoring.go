@@ -238,7 +238,7 @@ func (m *monitoring) sampleUsage(ctx context.Context, sup *supervise.Supervisor,
 		set := make(map[string]supervise.Usage, len(usage))
 		var samples []metrics.Sample
 		for name, u := range usage {
-			set[name] = supervise.Usage{CPUPercent: u.CPUPercent, RSS: u.RSS, Threads: u.Threads, OpenFiles: u.OpenFiles}
+			set[name] = supervise.Usage{CPUPercent: u.CPUPercent, RSS: u.RSS, Threads: u.Threads, OpenFiles: u.OpenFiles, CPUSeconds: u.CPUSeconds}
 			samples = append(samples, u.Samples(name, now)...)
 		}
 		sup.SetUsage(set)

@@ -9,6 +9,8 @@ type Usage struct {
 	Threads    int     `json:"threads"`
 	OpenFiles  int     `json:"open_files"`
 	Procs      int     `json:"procs"`
+	// CPUSeconds is the CPU time the tree's live processes have used.
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
 // Samples returns u as samples for the history of service name: its CPU
@@ -121,6 +123,7 @@ func (ts *TreeSampler) Sample(roots map[string]int) (map[string]Usage, error) {
 			u.Procs++
 			u.RSS += p.rss
 			u.Threads += p.threads
+			u.CPUSeconds += p.cpu
 			n, ok := ts.files[p.key]
 			if recount || !ok {
 				n = openFiles(pid)

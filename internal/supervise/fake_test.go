@@ -306,6 +306,12 @@ type fakes struct {
 // shut down when the test ends, which fails if goroutines are left.
 func startFakes(t *testing.T, yaml string) *fakes {
 	t.Helper()
+	return startFakesWith(t, yaml, nil)
+}
+
+// startFakesWith is startFakes with more options, which set sets.
+func startFakesWith(t *testing.T, yaml string, set func(*Options)) *fakes {
+	t.Helper()
 	testwait.NoLeak(t)
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "steward.yaml"), []byte("data_dir: '"+dir+"'\n"+yaml), config.Registry{})
@@ -313,7 +319,11 @@ func startFakes(t *testing.T, yaml string) *fakes {
 		t.Fatalf("parse config: %v", err)
 	}
 	f := &fakes{t: t, clock: newFakeClock(), procs: &fakeStarter{procs: map[string][]*fakeProcess{}, fails: map[string][]error{}}, events: &memRecorder{}, mon: &conditions{}}
-	f.sup, err = New(cfg, Options{Events: f.events, LogDir: filepath.Join(dir, "logs"), Clock: f.clock, Starter: f.procs, Monitor: f.mon})
+	opts := Options{Events: f.events, LogDir: filepath.Join(dir, "logs"), Clock: f.clock, Starter: f.procs, Monitor: f.mon}
+	if set != nil {
+		set(&opts)
+	}
+	f.sup, err = New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

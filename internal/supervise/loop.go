@@ -24,6 +24,7 @@ type loopState struct {
 	backoff  Timer
 	killAt   Timer
 	stable   Timer       // ends the crashing of a restarted instance that keeps running
+	watchdog Timer       // fires when a ready.watchdog ping is overdue
 	history  []time.Time // restarts within the window
 	failures int         // consecutive unstable runs, for backoff
 }
@@ -61,6 +62,11 @@ func (s *service) loop(ctx context.Context) {
 			s.healthChanged(ctx, ls, h)
 		case d := <-ls.deps:
 			s.depsDone(ctx, ls, d)
+		case m := <-s.notifyC:
+			s.notified(ctx, ls, m)
+		case <-timerC(ls.watchdog):
+			ls.watchdog = nil
+			s.watchdogMissed(ctx, ls)
 		case <-timerC(ls.backoff):
 			ls.backoff = nil
 			s.spawn(ctx, ls, "backoff over")
@@ -139,12 +145,17 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 		inst.cancel()
 	}
 	s.stopHealth(inst)
+	if inst.notify != nil {
+		inst.notify.Close()
+	}
+	ended := s.sup.opts.Clock.Now()
 	// The rest of the tree goes with its main process, as systemd does.
 	s.sup.cleanups.Go(func() { s.killTree(inst) })
 	ls.inst = nil
 	s.setLive(false)
 	stopTimer(&ls.killAt)
 	stopTimer(&ls.stable)
+	stopTimer(&ls.watchdog)
 	how := describeExit(e.state, e.err)
 	if e.builtin {
 		how = "finished"
@@ -160,14 +171,22 @@ func (s *service) exited(ctx context.Context, ls *loopState, e exitResult) {
 	state := s.status().State
 	switch {
 	case inst.notReady != "" && ls.want:
-		s.afterRun(ctx, ls, inst.notReady, false, inst.started)
+		if !s.onExit(ctx, ls, inst.notReady, false, code) {
+			s.afterRun(ctx, ls, inst.notReady, false, inst.started)
+		}
+		s.recordExit(inst, e, ended, "")
 	case state == steward.StateStopping:
+		asked := s.status().Reason
 		s.set(ctx, steward.StateStopped, 0, "stopped ("+how+")")
+		s.recordExit(inst, e, ended, asked+"; stopped ("+how+")")
 		if ls.want {
 			s.begin(ctx, ls)
 		}
 	default:
-		s.afterRun(ctx, ls, how, e.clean(), inst.started)
+		if !s.onExit(ctx, ls, how, e.clean(), code) {
+			s.afterRun(ctx, ls, how, e.clean(), inst.started)
+		}
+		s.recordExit(inst, e, ended, "")
 	}
 }
 
@@ -240,7 +259,11 @@ func (s *service) shutdown(ls *loopState) {
 	stopTimer(&ls.backoff)
 	stopTimer(&ls.killAt)
 	stopTimer(&ls.stable)
+	stopTimer(&ls.watchdog)
 	if ls.inst != nil {
+		if ls.inst.notify != nil {
+			ls.inst.notify.Close()
+		}
 		if ls.inst.cancel != nil {
 			ls.inst.cancel()
 		}

@@ -31,6 +31,8 @@ func describeReady(r config.Ready) (string, bool) {
 		return "exec " + strings.Join(r.Exec, " "), true
 	case r.Log != "":
 		return "log " + r.Log, true
+	case r.Notify:
+		return "READY=1 on NOTIFY_SOCKET", true
 	}
 	return "", false
 }
@@ -82,6 +84,10 @@ func checkReady(ctx context.Context, cfg *config.Service, env []string, dir, tag
 		})
 	case r.Log != "":
 		err = waitLine(ctx, regexp.MustCompile(r.Log), out)
+	case r.Notify:
+		// The loop hears READY=1 and ends ctx; this only times out.
+		<-ctx.Done()
+		err = ctx.Err()
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("not ready within %s", r.Timeout)

@@ -29,6 +29,13 @@ type service struct {
 	healthC  chan healthResult // health changes, to the loop
 	limits   limitState        // owned by the caller of SetUsage
 	crashing bool              // the last exit was unexpected and no stable run followed; under mu
+	notifyC  chan notifyMsg    // sd_notify messages of its instances, to the loop
+
+	// Under mu: the peak RSS and last CPU time of the running instance's
+	// tree as sampled, and the recent exits, oldest first.
+	peakRSS    uint64
+	cpuSeconds float64
+	exits      []steward.Exit
 }
 
 type requestKind int
@@ -65,6 +72,7 @@ func newService(sup *Supervisor, cfg *config.Service, baseDir string) *service {
 		},
 		changed: make(chan struct{}),
 		healthC: make(chan healthResult),
+		notifyC: make(chan notifyMsg),
 	}
 }
 
@@ -125,7 +133,6 @@ func (s *service) sendWhy(kind requestKind, why string) {
 }
 
 func (s *service) requestStart() { s.send(reqStart) }
-func (s *service) requestStop()  { s.send(reqStop) }
 func (s *service) retire()       { s.send(reqRetire) }
 
 // waitFor waits until cond, given the current status and whether an

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -27,12 +28,18 @@ type instance struct {
 	// its exit then counts as a failed run with this reason.
 	notReady   string
 	healthStop context.CancelFunc // ends its health checks
+	// probe names the failing readiness, health or watchdog check that
+	// ended the instance, for its exit record.
+	probe    string
+	captured sync.WaitGroup // the captures of its output
+	notify   *notifySocket  // its NOTIFY_SOCKET with ready.notify; else nil
 }
 
 type exitResult struct {
 	state   ExitStatus
 	err     error
-	builtin bool // the end of a built-in kind's Runner
+	builtin bool                 // the end of a built-in kind's Runner
+	oom     <-chan proc.OOMWatch // the OOM kill counters at its start; nil for none
 }
 
 // clean reports whether the instance finished successfully: exit status
@@ -58,6 +65,12 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 	if err != nil {
 		s.startFailed(ctx, ls, err)
 		return
+	}
+	if cfg.Ready.Notify {
+		if env, err = s.notifyEnv(inst, env); err != nil {
+			s.startFailed(ctx, ls, err)
+			return
+		}
 	}
 	dir := cfg.WorkingDir
 	if dir == "" {
@@ -103,6 +116,9 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		if unsubscribe != nil {
 			unsubscribe()
 		}
+		if inst.notify != nil {
+			inst.notify.Close()
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			// The kernel says ENOENT for a missing working_dir too.
 			if _, serr := os.Stat(dir); serr != nil {
@@ -119,11 +135,22 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		r      *os.File
 		stream string
 	}{{outR, logcap.Stdout}, {errR, logcap.Stderr}} {
-		go s.log.Capture(f.r, f.stream) // it closes f.r at the end
+		inst.captured.Go(func() { s.log.Capture(f.r, f.stream) }) // it closes f.r at the end
+	}
+	if inst.notify != nil {
+		go inst.notify.serve(ctx, inst.n, p.Pid(), s.notifyC, func(msg string, args ...any) {
+			s.sup.opts.Logger.Warn(msg, append(args, "service", s.name)...)
+		})
+	}
+	var oom chan proc.OOMWatch
+	if w, ok := p.(oomWatcher); ok {
+		// Read beside the wait, so that an exit is never noticed later.
+		oom = make(chan proc.OOMWatch, 1)
+		go func() { oom <- w.WatchOOM() }()
 	}
 	go func() {
 		st, err := p.Wait()
-		inst.done <- exitResult{state: st, err: err}
+		inst.done <- exitResult{state: st, err: err, oom: oom}
 	}()
 
 	desc, ok := describeReady(cfg.Ready)
@@ -167,6 +194,7 @@ func (s *service) readied(ctx context.Context, ls *loopState, err error) {
 		return
 	}
 	ls.inst.notReady = "not ready: " + err.Error()
+	ls.inst.probe = ls.inst.notReady
 	s.set(ctx, steward.StateStopping, ls.inst.p.Pid(), ls.inst.notReady)
 	s.killTree(ls.inst)
 }

@@ -228,7 +228,7 @@ services:
 		t.Fatal(err)
 	}
 	// A second request is answered only after the loop handled the exit.
-	h.sup.service("a").requestStop()
+	h.sup.service("a").send(reqStop)
 	st, _ := h.sup.Get("a")
 	if st.State != steward.StateStopped || st.Restarts != 0 {
 		t.Fatalf("after manual stop: %s, %d restarts (%s)", st.State, st.Restarts, st.Reason)

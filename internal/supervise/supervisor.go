@@ -51,6 +51,12 @@ type Options struct {
 	// Monitor, when set, hears of services failing, crash-looping, turning
 	// unhealthy and exceeding limits (with action alert).
 	Monitor Monitor
+	// Exits, when set, takes the record of every exit of a service.
+	Exits ExitSink
+	// Exit, when set, is called when a service with on_exit: exit ends:
+	// steward is to stop every service and exit with code. Without it,
+	// on_exit: exit stops every service as stop-all does.
+	Exit func(service string, code int)
 }
 
 // Supervisor runs a set of services. It is safe for concurrent use.
@@ -262,7 +268,7 @@ func (s *Supervisor) Stop(ctx context.Context, names []string) error {
 		return s.stopInOrder(ctx, svcs)
 	}
 	for _, svc := range svcs {
-		svc.requestStop()
+		svc.sendWhy(reqStop, stopWhy(ctx))
 	}
 	return waitAll(ctx, svcs, (*service).waitStopped)
 }
@@ -286,7 +292,7 @@ func (s *Supervisor) stopInOrder(ctx context.Context, svcs []*service) error {
 					return
 				}
 			}
-			svc.requestStop()
+			svc.sendWhy(reqStop, stopWhy(ctx))
 			errs[i] = svc.waitStopped(ctx)
 		})
 	}

@@ -13,6 +13,7 @@ type Usage struct {
 	RSS        uint64
 	Threads    int
 	OpenFiles  int
+	CPUSeconds float64 // CPU time the tree's processes have used
 }
 
 // limitState tracks since when a service has been over each of its limits.
@@ -54,6 +55,7 @@ func (s *service) setUsage(now time.Time, u Usage) {
 		return // stopped since it was sampled
 	}
 	s.st.CPUPercent, s.st.RSSBytes, s.st.Threads, s.st.OpenFiles = u.CPUPercent, u.RSS, u.Threads, u.OpenFiles
+	s.peakRSS, s.cpuSeconds = max(s.peakRSS, u.RSS), max(s.cpuSeconds, u.CPUSeconds)
 	lim := s.cfg.Limits
 	s.mu.Unlock()
 	if lim == nil {

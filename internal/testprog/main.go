@@ -6,7 +6,8 @@
 // effect first, so that a test which waits for any output of testprog can
 // rely on them; the others then run in this order: -print, -stderr, -listen
 // (in the background, after -listen-after), -http (in the background),
-// -ready-line (in the background, after -ready-after), -spawn, -orphan (the
+// -ready-line and -sd-notify (in the background, after -ready-after),
+// -watchdog-for (in the background), -spawn, -orphan (the
 // pids of both go to -pidfile), -exit (after -after), -sleep. With neither
 // -exit nor -sleep, testprog runs until a signal ends it.
 package main
@@ -40,6 +41,8 @@ type options struct {
 	http        string
 	readyLine   string
 	readyAfter  time.Duration
+	sdNotify    string
+	watchdogFor time.Duration
 	spawn       int
 	orphan      int
 	pidfile     string
@@ -73,7 +76,9 @@ func parse(args []string) (*options, error) {
 	fs.DurationVar(&o.listenAfter, "listen-after", 0, "open the -listen listener after `DUR`")
 	fs.StringVar(&o.http, "http", "", "serve 200 OK on /health at `ADDR`")
 	fs.StringVar(&o.readyLine, "ready-line", "", "print `TEXT` to stdout after -ready-after")
-	fs.DurationVar(&o.readyAfter, "ready-after", 0, "print -ready-line after `DUR`")
+	fs.DurationVar(&o.readyAfter, "ready-after", 0, "print -ready-line and send -sd-notify after `DUR`")
+	fs.StringVar(&o.sdNotify, "sd-notify", "", "send `STATE` (such as \"READY=1\\nSTATUS=up\", \\n for newlines) to $NOTIFY_SOCKET after -ready-after")
+	fs.DurationVar(&o.watchdogFor, "watchdog-for", 0, "send WATCHDOG=1 every half $WATCHDOG_USEC for `DUR`, then stop")
 	fs.IntVar(&o.spawn, "spawn", 0, "start `N` children running -sleep 1h in this process group")
 	fs.IntVar(&o.orphan, "orphan", 0, "start `N` detached grandchildren running -sleep 1h (setsid and double fork on unix)")
 	fs.StringVar(&o.pidfile, "pidfile", "", "write the pids of -spawn and -orphan processes to `PATH`, one a line")
@@ -135,6 +140,15 @@ func run(o *options) error {
 			time.Sleep(o.readyAfter)
 			out.write(o.readyLine + "\n")
 		}()
+	}
+	if o.set["sd-notify"] {
+		go background(func() error {
+			time.Sleep(o.readyAfter)
+			return sdNotify(strings.ReplaceAll(o.sdNotify, `\n`, "\n"))
+		})
+	}
+	if o.watchdogFor > 0 {
+		go background(func() error { return watchdog(o.watchdogFor) })
 	}
 	var pids []int
 	for range o.spawn {
