@@ -31,6 +31,9 @@ import (
 // errFailed says that the service stopped restarting.
 var errFailed = errors.New("the service failed")
 
+// stall is how long the loop may go without a restart before the run fails.
+const stall = 30 * time.Second
+
 // budget is how much VmRSS may grow from the first to the last reading.
 const budget = 2 << 20
 
@@ -95,11 +98,21 @@ func run(w io.Writer, bin string, first, restarts int) error {
 	began := time.Now()
 	var firstMem memory
 	next := first // restarts at the next reading
-	step := restarts / 10
+	step := max(1, restarts/10)
+	last, progress := -1, began // the restarts seen last, and when they grew
 	for {
 		n, err := restartCount(c)
-		if err != nil && (errors.Is(err, errFailed) || time.Since(began) > 30*time.Second) {
+		if errors.Is(err, errFailed) {
 			return err
+		}
+		if n > last {
+			last, progress = n, time.Now()
+		}
+		if time.Since(progress) > stall {
+			if err != nil {
+				return fmt.Errorf("no restart for %s: %w", stall, err)
+			}
+			return fmt.Errorf("no restart for %s after %d", stall, last)
 		}
 		if n >= next {
 			m, err := readMemory(pid)
