@@ -34,8 +34,9 @@ var errFailed = errors.New("the service failed")
 // stall is how long the loop may go without a restart before the run fails.
 const stall = 30 * time.Second
 
-// budget is how much VmRSS may grow from the first to the last reading.
-const budget = 2 << 20
+// budget is how much VmRSS may grow from the first to the last reading, in
+// the bytes of the MB the readings are printed in.
+const budget = 2e6
 
 func main() {
 	restarts := flag.Int("restarts", 100000, "restarts to run")
