@@ -4,7 +4,9 @@
 // Unix socket under a steady load. It builds and runs the real binary.
 // Usage (figures go to bench/README.md):
 //
-//	go run ./bench/api -rate 2000 -duration 10s
+//	go run ./bench/api -rate 2000 -duration 10s [-sizes 100,1000] [-bin PATH]
+//
+// Without -bin it builds ./cmd/steward first; -duration 0 skips the load.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,24 +30,37 @@ func main() {
 	rate := flag.Int("rate", 2000, "requests per second for the latency measure")
 	duration := flag.Duration("duration", 10*time.Second, "how long the load runs")
 	runs := flag.Int("runs", 21, "runs of `ps -o json` per size")
+	sizes := flag.String("sizes", "100,1000", "numbers of services to time `ps` with, comma-separated")
+	bin := flag.String("bin", "", "steward binary (default: build ./cmd/steward)")
 	flag.Parse()
-	if err := run(*rate, *duration, *runs); err != nil {
+	var ns []int
+	for f := range strings.SplitSeq(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "api: -sizes: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if err := run(*bin, ns, *rate, *duration, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rate int, duration time.Duration, runs int) error {
+func run(bin string, sizes []int, rate int, duration time.Duration, runs int) error {
 	tmp, err := os.MkdirTemp("", "steward-bench-api")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "steward")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	if bin == "" {
+		bin = filepath.Join(tmp, "steward")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
+			return fmt.Errorf("build: %w\n%s", err, out)
+		}
 	}
-	for _, n := range []int{100, 1000} {
+	for _, n := range sizes {
 		st, err := startSteward(bin, filepath.Join(tmp, fmt.Sprint(n)), n)
 		if err != nil {
 			return err
@@ -57,7 +73,7 @@ func run(rate int, duration time.Duration, runs int) error {
 		fmt.Printf("steward ps -o json, %d services: median %s  min %s  max %s  (%d runs)\n",
 			n, walls[len(walls)/2].Round(10*time.Microsecond), walls[0].Round(10*time.Microsecond),
 			walls[len(walls)-1].Round(10*time.Microsecond), len(walls))
-		if n == 100 {
+		if n == 100 && duration > 0 {
 			if err := load(st.socket, rate, duration); err != nil {
 				st.stop()
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 )
@@ -14,7 +15,13 @@ import (
 // tells systemd it runs once its API serves. KillMode=mixed: a stop sends
 // SIGTERM to steward alone, which stops its services in dependency order;
 // whatever is left after TimeoutStopSec is killed with the whole cgroup.
-var systemdTemplate = template.Must(template.New("unit").Parse(`# Written by "steward service install"; "steward service uninstall" removes it.
+// It is parsed when first used, so that commands that never write a unit
+// do not pay for it at start-up.
+var systemdTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("unit").Parse(systemdUnit))
+})
+
+const systemdUnit = `# Written by "steward service install"; "steward service uninstall" removes it.
 [Unit]
 Description={{.Description}}
 Documentation=https://github.com/stewardhq/steward
@@ -36,7 +43,7 @@ SyslogIdentifier={{.Name}}
 
 [Install]
 WantedBy=multi-user.target
-`))
+`
 
 // SystemdUnit returns the systemd unit file of spec.
 func SystemdUnit(spec Spec) (string, error) {
@@ -50,7 +57,7 @@ func SystemdUnit(spec Spec) (string, error) {
 	for i, w := range words {
 		words[i] = systemdQuote(w)
 	}
-	return render(systemdTemplate, map[string]any{
+	return render(systemdTemplate(), map[string]any{
 		"Name":        spec.Name,
 		"Description": spec.Description,
 		"ExecStart":   strings.Join(words, " "),
@@ -71,9 +78,12 @@ func systemdQuote(w string) string {
 
 // launchdTemplate is the launchd job of steward: started at boot, started
 // again when it exits with a failure, and given ExitTimeOut seconds after
-// SIGTERM before launchd kills it.
-var launchdTemplate = template.Must(template.New("plist").Funcs(template.FuncMap{"xml": xmlEscape}).Parse(
-	`<?xml version="1.0" encoding="UTF-8"?>
+// SIGTERM before launchd kills it. It is parsed when first used.
+var launchdTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("plist").Funcs(template.FuncMap{"xml": xmlEscape}).Parse(launchdPlist))
+})
+
+const launchdPlist = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <!-- Written by "steward service install"; "steward service uninstall" removes it. -->
 <plist version="1.0">
@@ -107,14 +117,14 @@ var launchdTemplate = template.Must(template.New("plist").Funcs(template.FuncMap
 {{- end}}
 </dict>
 </plist>
-`))
+`
 
 // LaunchdPlist returns the launchd property list of spec.
 func LaunchdPlist(spec Spec) (string, error) {
 	if err := spec.check(); err != nil {
 		return "", err
 	}
-	return render(launchdTemplate, map[string]any{
+	return render(launchdTemplate(), map[string]any{
 		"Name":        spec.Name,
 		"Args":        append([]string{spec.Executable}, spec.Args()...),
 		"StopTimeout": seconds(spec.StopTimeout),

@@ -40,14 +40,24 @@ const busyTimeoutMS = 5000
 
 // DSN parameters of the two pools. The writer begins its transactions with
 // BEGIN IMMEDIATE so that a transaction never fails half-way on a lock
-// upgrade; the readers cannot write at all.
+// upgrade; the readers cannot write at all. Every connection's page cache
+// is capped at cacheKiB.
 var (
 	writerParams = "_txlock=immediate&_busy_timeout=" + strconv.Itoa(busyTimeoutMS) +
 		"&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL" +
-		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")"
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")" + cacheParam
 	readerParams = "_busy_timeout=" + strconv.Itoa(busyTimeoutMS) +
-		"&_foreign_keys=1&_query_only=1"
+		"&_foreign_keys=1&_query_only=1" + cacheParam
+	cacheParam = "&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")"
 )
+
+// cacheKiB caps each connection's page cache, in KiB. SQLite's default,
+// 2,000 KiB, fills as the events table grows (a crash-looping service adds
+// to it at every restart) and is never given back: with three connections
+// that was 4–6 MB more resident memory after some 20,000 restarts. The
+// kernel's page cache holds the file all the same, so a smaller cache costs
+// reads a system call, not a disk access.
+const cacheKiB = 256
 
 // Checkpoints copy the WAL into the database file and fsync both: a few
 // milliseconds. SQLite would run them in the writer's commit, on the

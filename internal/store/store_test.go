@@ -57,10 +57,18 @@ func TestOpenSettings(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
 		{"user_version", strconv.Itoa(len(ms))}, // every embedded migration applied
+		{"cache_size", strconv.Itoa(-cacheKiB)},
 	} {
 		if got := pragma(t, s, tt.pragma); got != tt.want {
 			t.Errorf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
 		}
+	}
+	var readerCache string
+	if err := s.r.QueryRow("PRAGMA cache_size").Scan(&readerCache); err != nil {
+		t.Fatalf("PRAGMA cache_size on a reader: %v", err)
+	}
+	if want := strconv.Itoa(-cacheKiB); readerCache != want {
+		t.Errorf("PRAGMA cache_size on a reader = %q, want %q", readerCache, want)
 	}
 	if runtime.GOOS != "windows" {
 		for _, p := range []string{filepath.Dir(path), path} {
