@@ -61,6 +61,9 @@ type Config struct {
 	Notify        map[string]*Notifier `json:"notify,omitempty"`
 	NotifyOrder   []string             `json:"-"`
 	Notifications Notifications        `json:"notifications"`
+	// Jobs by name (jobs.go); JobOrder holds the names in file order.
+	Jobs     map[string]*Job `json:"jobs,omitempty"`
+	JobOrder []string        `json:"-"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 	// errFile names the file in errors, as Parse was given it.

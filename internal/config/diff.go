@@ -17,7 +17,7 @@ type Diff struct {
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
 	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify"
-	// and "notifications".
+	// "notifications" and "jobs".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -66,6 +66,7 @@ func Compare(old, cur *Config) Diff {
 			{"metrics", old.Metrics, cur.Metrics},
 			{"notify", notifierSpecs(old.Notify), notifierSpecs(cur.Notify)},
 			{"notifications", old.Notifications, cur.Notifications},
+			{"jobs", old.Jobs, cur.Jobs},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
 				d.Sections = append(d.Sections, sec.name)

@@ -54,6 +54,7 @@ type Daemon struct {
 	api     *api.Server
 	mon     *monitoring
 	notes   *notifications
+	runs    *runs
 	lock    *lockfile.File // the data dir's; held until Close
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
@@ -127,6 +128,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, run, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
 	d.api = api.New(api.Options{
 		Services:      services{d.sup},
 		Events:        d.events,
@@ -136,6 +141,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Checks:        d.mon.checks,
 		Prometheus:    d.mon.export,
 		Notifications: d.notes,
+		Runs:          d.runs,
 		OSServices:    osServices{},
 		Node:          cfg.Node,
 		Version:       opts.Version,
@@ -170,6 +176,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
+	d.runs.start(ctx, d.Current())
 	if d.opts.Ready != nil {
 		d.opts.Ready()
 	}
@@ -179,6 +186,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.closing = true
 	timeout := ShutdownTimeout(d.sup.Config()) // the services it runs
 	d.applyMu.Unlock()
+	d.runs.stop() // no job acts on a service any more
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = d.sup.Shutdown(sctx)

@@ -68,6 +68,9 @@ func (d *Daemon) Close() error {
 		s.close()
 	}
 	d.served = nil
+	if d.runs != nil {
+		d.runs.stop() // before the alerts: a run's end is reported
+	}
 	if d.mon != nil {
 		d.mon.stop()
 	}

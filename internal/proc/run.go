@@ -25,6 +25,8 @@ type Command struct {
 	Args []string
 	Env  []string
 	Dir  string
+	// User and Group are as in Spec: POSIX only.
+	User, Group string
 	// Stdin is copied to the command's standard input; nil means the null
 	// device.
 	Stdin io.Reader
@@ -88,7 +90,7 @@ func Run(ctx context.Context, c Command) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run %s: %w", c.Path, err)
 	}
-	spec := Spec{Path: c.Path, Args: c.Args, Env: c.Env, Dir: c.Dir,
+	spec := Spec{Path: c.Path, Args: c.Args, Env: c.Env, Dir: c.Dir, User: c.User, Group: c.Group,
 		Tag: cmp.Or(c.Tag, "oneshot."+strconv.Itoa(os.Getpid())) + "." + rand.Text()}
 	var (
 		stdin  *pipeCopy
