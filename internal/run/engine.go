@@ -78,7 +78,7 @@ type Engine struct {
 
 	mu     sync.Mutex
 	jobs   map[string]*job
-	order  []string // the jobs' names in file order
+	order  []string         // the jobs' names in file order
 	chains map[int64]*chain // by the ID of each run of a chain in flight
 	closed bool
 }
@@ -298,9 +298,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 			continue
 		}
 		j := &job{cfg: c, sched: sched, chains: map[*chain]bool{}, lastOK: now}
-		if ok, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Status: steward.RunSucceeded, Limit: 1}); err == nil && len(ok) > 0 {
-			j.lastOK = ok[0].Ended
-		}
+		e.resume(ctx, j)
 		missed, err := e.missed(ctx, j, now)
 		if err != nil {
 			errs = append(errs, err)
@@ -317,6 +315,21 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 		e.wg.Go(func() { e.catchUp(catchUp) })
 	}
 	return errors.Join(errs...)
+}
+
+// resume takes up what the store says of j from an earlier steward: the
+// time of its last success, for its dead man, and whether its last run
+// failed, which keeps its failure alert open until a success.
+func (e *Engine) resume(ctx context.Context, j *job) {
+	name := j.cfg.Name
+	if ok, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Status: steward.RunSucceeded, Limit: 1}); err == nil && len(ok) > 0 {
+		j.lastOK = ok[0].Ended
+	}
+	last, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Limit: 1})
+	if err == nil && len(last) > 0 && (last[0].Status == steward.RunFailed || last[0].Status == steward.RunTimedOut) {
+		r := last[0]
+		e.alert(RuleJobFailed, name, true, fmt.Sprintf("run %d %s after %d attempts: %s", r.ID, r.Status, r.Attempt, r.Error))
+	}
 }
 
 // missed returns the scheduled times j missed, by its missed policy, and
