@@ -54,7 +54,8 @@ func (e *Engine) Trigger(ctx context.Context, name string) (steward.Run, error) 
 }
 
 // Wait waits until run id and the retries that follow it have ended, or
-// ctx ends, and returns the last of them.
+// ctx ends, and returns the last of them. A run whose retries have all
+// ended already is returned as stored.
 func (e *Engine) Wait(ctx context.Context, id int64) (steward.Run, error) {
 	e.mu.Lock()
 	ch := e.chains[id]
