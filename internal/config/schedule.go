@@ -19,14 +19,20 @@ var scheduleParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hou
 // immutable and safe for concurrent use.
 type Schedule struct {
 	s cron.Schedule
+	// fixed is a cron schedule whose minute and hour fields do not start
+	// with '*': ISC cron's "fixed-time job", which daylight saving time
+	// moves rather than repeats or drops.
+	fixed bool
 }
 
 // ParseSchedule parses spec, a job's schedule, in the time zone zone (an
 // IANA name such as Europe/Berlin; "" is steward's local time zone, and
 // @every does not depend on it). Daylight saving time is handled as ISC
-// cron does: a time that a spring-forward skips runs right after the
-// transition, and a time that a fall-back repeats runs once, at its first
-// occurrence.
+// cron handles it: a fixed-time job (minute and hour not starting with '*';
+// @daily, @weekly, @monthly, @yearly) whose time a spring-forward skips
+// runs once, at the transition, and one whose time a fall-back repeats
+// runs once, at the first occurrence; a wildcard job (*/15 * * * *,
+// @hourly) runs by the clock as it is, through both.
 func ParseSchedule(spec, zone string) (Schedule, error) {
 	spec = strings.TrimSpace(spec)
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
@@ -46,7 +52,26 @@ func ParseSchedule(spec, zone string) (Schedule, error) {
 	if err != nil {
 		return Schedule{}, fmt.Errorf("invalid schedule: %w", err)
 	}
-	return Schedule{s: s}, nil
+	_, isSpec := s.(*cron.SpecSchedule)
+	return Schedule{s: s, fixed: isSpec && fixedTime(spec)}, nil
+}
+
+// fixedTime reports whether the cron spec (with any CRON_TZ= prefix) is of
+// a fixed-time job.
+func fixedTime(spec string) bool {
+	f := strings.Fields(spec)
+	if len(f) > 0 && strings.HasPrefix(f[0], "CRON_TZ=") {
+		f = f[1:]
+	}
+	switch {
+	case len(f) == 1:
+		return f[0] != "@hourly"
+	case len(f) == 6:
+		f = f[1:] // seconds first
+	case len(f) != 5:
+		return false
+	}
+	return !strings.HasPrefix(f[0], "*") && !strings.HasPrefix(f[1], "*")
 }
 
 // Next returns the first time the schedule is due after t, or the zero
@@ -55,5 +80,39 @@ func (s Schedule) Next(t time.Time) time.Time {
 	if s.s == nil {
 		return time.Time{}
 	}
-	return s.s.Next(t)
+	next := s.s.Next(t)
+	for s.fixed && !next.IsZero() {
+		start, _ := next.ZoneBounds()
+		_, before := start.Add(-time.Nanosecond).Zone()
+		_, after := start.Zone()
+		switch shift := time.Duration(before-after) * time.Second; {
+		case shift < 0 && !s.matches(next):
+			// Spring forward: the wall-clock time did not exist, and the
+			// library moved it past the gap; ISC cron runs it at the
+			// transition, once.
+			if start.After(t) {
+				return start
+			}
+			next = s.s.Next(next)
+			continue
+		case shift > 0 && next.Sub(start) < shift:
+			// Fall back: the wall-clock time happened already, an hour
+			// (shift) earlier; a fixed-time job ran then.
+			next = s.s.Next(next)
+			continue
+		}
+		return next
+	}
+	return next
+}
+
+// matches reports whether the wall-clock minute and hour of t are those of
+// the cron schedule.
+func (s Schedule) matches(t time.Time) bool {
+	spec, ok := s.s.(*cron.SpecSchedule)
+	if !ok {
+		return true
+	}
+	t = t.In(spec.Location)
+	return spec.Hour&(1<<uint(t.Hour())) != 0 && spec.Minute&(1<<uint(t.Minute())) != 0
 }
