@@ -151,3 +151,45 @@ jobs:
 		}
 	}
 }
+
+func TestJobsReloadKeepsServices(t *testing.T) {
+	e := newEnv(t, `
+services:
+  web: {command: ["{{prog}}"]}
+jobs:
+  j: {schedule: "0 0 * * *", timezone: UTC, command: "true"}
+`)
+	e.run()
+	web := e.waitState("web", steward.StateRunning)
+	// An invalid job is rejected with its position, and nothing changes.
+	e.write(`
+services:
+  web: {command: ["{{prog}}"]}
+jobs:
+  j: {schedule: "0 0 * * *", timezone: Mars/Olympus, command: "true"}
+`)
+	if code, _, stderr := e.steward("reload"); code != 1 || !strings.Contains(stderr, `steward.yaml:6:40: job "j": unknown time zone`) || !strings.Contains(stderr, "Mars/Olympus") {
+		t.Fatalf("reload of an invalid zone: exit %d, %q; want 1 with its position", code, stderr)
+	}
+	e.write(`
+services:
+  web: {command: ["{{prog}}"]}
+jobs:
+  j: {schedule: "0 12 * * *", timezone: UTC, command: "true"}
+  k: {command: "true"}
+`)
+	if code, _, stderr := e.steward("reload"); code != 0 {
+		t.Fatalf("reload: exit %d, %s", code, stderr)
+	}
+	var jobs []steward.Job
+	_, out, _ := e.steward("jobs", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &jobs); err != nil || len(jobs) != 2 {
+		t.Fatalf("jobs after reload: %v %q", err, out)
+	}
+	if jobs[0].Schedule != "0 12 * * *" || jobs[0].Next.Hour() != 12 || jobs[1].Name != "k" {
+		t.Errorf("jobs after reload = %+v; want j at noon, and k", jobs)
+	}
+	if now := e.ps()["web"]; now.PID != web.PID {
+		t.Errorf("web restarted by a job change: pid %d → %d", web.PID, now.PID)
+	}
+}
