@@ -274,6 +274,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 	for name, j := range e.jobs {
 		if _, ok := cfg.Jobs[name]; !ok {
 			delete(e.jobs, name)
+			e.alert(RuleJobFailed, name, false, "the job is removed")
 			if j.deadMan {
 				e.alert(RuleDeadMan, name, false, "the job is removed")
 			}
