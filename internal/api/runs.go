@@ -15,6 +15,8 @@ type Runs interface {
 	Trigger(ctx context.Context, name string) (steward.Run, error)
 	// Wait waits for a run and its retries to end and returns the last.
 	Wait(ctx context.Context, id int64) (steward.Run, error)
+	// Next returns the next n scheduled times of a job: EINVALID for an n
+	// out of range, ENOTFOUND for an unknown job.
 	Next(name string, n int) ([]time.Time, error)
 	List(ctx context.Context, q steward.RunQuery) ([]steward.Run, error)
 	Get(ctx context.Context, id int64) (steward.Run, error)
@@ -24,9 +26,6 @@ type Runs interface {
 }
 
 var errNoRuns = steward.Errorf(steward.EUNAVAILABLE, "jobs are not enabled on this steward")
-
-// maxNext is the most scheduled times GET /v1/jobs/{name}/next returns.
-const maxNext = 1000
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Runs == nil {
@@ -73,9 +72,6 @@ func (s *Server) jobNext(w http.ResponseWriter, r *http.Request) error {
 	n, err := intParam("n", r.URL.Query().Get("n"), 1, 5)
 	if err != nil {
 		return err
-	}
-	if n > maxNext {
-		return steward.Errorf(steward.EINVALID, "n=%d: want at most %d", n, maxNext)
 	}
 	name := r.PathValue("name")
 	times, err := s.opts.Runs.Next(name, n)
