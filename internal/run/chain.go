@@ -70,7 +70,7 @@ func (e *Engine) start(ctx context.Context, name, trigger string, times []time.T
 		e.mu.Unlock()
 		r.Status, r.Ended = steward.RunSkipped, now
 		r.Error = "an earlier run is still running (concurrency: forbid)"
-		if err := e.o.Store.AddRun(ctx, &r); err != nil {
+		if err := e.o.Store.AddRun(ctx, &r, trigger == steward.TriggerSchedule); err != nil {
 			return r, err
 		}
 		return r, nil
@@ -89,7 +89,7 @@ func (e *Engine) start(ctx context.Context, name, trigger string, times []time.T
 	for _, c := range replaced {
 		c.cancel(errReplaced)
 	}
-	if err := e.o.Store.AddRun(ctx, &r); err != nil {
+	if err := e.o.Store.AddRun(ctx, &r, trigger == steward.TriggerSchedule); err != nil {
 		e.mu.Lock()
 		delete(j.chains, ch)
 		e.mu.Unlock()
@@ -160,7 +160,7 @@ func (e *Engine) runChain(ch *chain, j *job, cfg *config.Job, r steward.Run, tim
 func (e *Engine) add(ch *chain, r *steward.Run) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := e.o.Store.AddRun(ctx, r); err != nil {
+	if err := e.o.Store.AddRun(ctx, r, false); err != nil {
 		e.log.Error("store a run", "job", r.Name, "err", err)
 		return false
 	}

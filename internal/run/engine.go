@@ -32,7 +32,9 @@ const maxCatchUp = 100
 
 // Store keeps runs and the last scheduled time of each job.
 type Store interface {
-	AddRun(ctx context.Context, r *steward.Run) error
+	// AddRun stores a new run; with mark, its scheduled time as its
+	// job's last, in the same transaction.
+	AddRun(ctx context.Context, r *steward.Run, mark bool) error
 	UpdateRun(ctx context.Context, r *steward.Run) error
 	SetRunOutput(ctx context.Context, id int64, out []byte, truncated bool) error
 	RunOutput(ctx context.Context, id int64) ([]byte, bool, error)
@@ -205,9 +207,6 @@ func (e *Engine) fire(ctx context.Context) time.Duration {
 	}
 	e.mu.Unlock()
 	for _, f := range fired {
-		if err := e.o.Store.SetJobMark(ctx, f.name, f.scheduled); err != nil {
-			e.log.Warn("store the scheduled time of a job", "job", f.name, "err", err)
-		}
 		if _, err := e.start(ctx, f.name, steward.TriggerSchedule, []time.Time{f.scheduled}); err != nil {
 			e.log.Warn("start a scheduled run", "job", f.name, "err", err)
 		}

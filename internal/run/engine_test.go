@@ -228,7 +228,7 @@ func TestCloseCancelsRunsInFlight(t *testing.T) {
 func TestRecoverMarksOpenRunsLost(t *testing.T) {
 	h := newHarness(t, nil)
 	r := steward.Run{Kind: steward.RunKindJob, Name: "j", Status: steward.RunRunning, Trigger: steward.TriggerManual, Created: t0, Attempt: 1}
-	if err := h.store.AddRun(context.Background(), &r); err != nil {
+	if err := h.store.AddRun(context.Background(), &r, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.e.Recover(context.Background()); err != nil {

@@ -25,18 +25,37 @@ type RunFilter struct {
 	Status steward.RunStatus
 }
 
-// AddRun stores r as a new run and sets its ID.
-func (s *Store) AddRun(ctx context.Context, r *steward.Run) error {
-	err := s.w.QueryRowContext(ctx, `INSERT INTO runs (kind, name, status, trigger, scheduled, created, started,
+// AddRun stores r as a new run and sets its ID. With mark, r.Scheduled
+// becomes the last scheduled time its job has taken (SetJobMark), in the
+// same transaction: a scheduled time is taken exactly when its run is
+// stored.
+func (s *Store) AddRun(ctx context.Context, r *steward.Run, mark bool) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add run: %w", err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `INSERT INTO runs (kind, name, status, trigger, scheduled, created, started,
 	ended, exit_code, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Kind, r.Name, string(r.Status), r.Trigger, nanoOrZero(r.Scheduled), nanoOrZero(r.Created),
 		nanoOrZero(r.Started), nanoOrZero(r.Ended), exitCode(r.ExitCode), r.Attempt, r.Error).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("add run: %w", err)
 	}
+	if mark {
+		if _, err := tx.ExecContext(ctx, markJob, r.Name, unixNano(r.Scheduled)); err != nil {
+			return fmt.Errorf("add run: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add run: %w", err)
+	}
 	s.wrote()
 	return nil
 }
+
+const markJob = `INSERT INTO job_marks (name, scheduled) VALUES (?, ?)
+	ON CONFLICT (name) DO UPDATE SET scheduled = excluded.scheduled`
 
 // UpdateRun stores the status, times, exit code and error of run r.
 func (s *Store) UpdateRun(ctx context.Context, r *steward.Run) error {
@@ -167,8 +186,7 @@ func (s *Store) JobMark(ctx context.Context, name string) (time.Time, bool, erro
 
 // SetJobMark stores t as the last scheduled time job name has taken.
 func (s *Store) SetJobMark(ctx context.Context, name string, t time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO job_marks (name, scheduled) VALUES (?, ?)
-	ON CONFLICT (name) DO UPDATE SET scheduled = excluded.scheduled`, name, unixNano(t))
+	_, err := s.w.ExecContext(ctx, markJob, name, unixNano(t))
 	if err != nil {
 		return fmt.Errorf("store mark of job %s: %w", name, err)
 	}

@@ -16,7 +16,7 @@ func TestRuns(t *testing.T) {
 		Scheduled: at, Created: at, Attempt: 1}
 	b := steward.Run{Kind: steward.RunKindJob, Name: "b", Status: steward.RunSkipped, Trigger: steward.TriggerManual, Created: at, Ended: at, Attempt: 1}
 	for _, r := range []*steward.Run{&a, &b} {
-		if err := s.AddRun(ctx, r); err != nil {
+		if err := s.AddRun(ctx, r, r.Trigger == steward.TriggerSchedule); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,8 +66,12 @@ func TestRuns(t *testing.T) {
 	if _, err := s.Run(ctx, 99); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Errorf("run 99: %v", err)
 	}
-	if _, ok, err := s.JobMark(ctx, "a"); ok || err != nil {
-		t.Errorf("mark before any: %v %v", ok, err)
+	// A scheduled run marks its time taken; a manual one does not.
+	if m, ok, err := s.JobMark(ctx, "a"); !ok || err != nil || !m.Equal(at) {
+		t.Errorf("mark of a = %v %v %v, want %v", m, ok, err, at)
+	}
+	if _, ok, err := s.JobMark(ctx, "b"); ok || err != nil {
+		t.Errorf("mark of b: %v %v, want none", ok, err)
 	}
 	for _, m := range []time.Time{at, at.Add(time.Hour)} {
 		if err := s.SetJobMark(ctx, "a", m); err != nil {
