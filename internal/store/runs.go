@@ -193,3 +193,16 @@ func (s *Store) SetJobMark(ctx context.Context, name string, t time.Time) error 
 	s.wrote()
 	return nil
 }
+
+// PruneRuns deletes the runs that ended before before, except the newest
+// run of each job, and returns how many it deleted.
+func (s *Store) PruneRuns(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE ended > 0 AND ended < ?
+	AND id NOT IN (SELECT max(id) FROM runs GROUP BY name)`, unixNano(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	s.wrote()
+	n, _ := res.RowsAffected()
+	return n, nil
+}

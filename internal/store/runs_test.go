@@ -81,4 +81,19 @@ func TestRuns(t *testing.T) {
 	if m, ok, err := s.JobMark(ctx, "a"); !ok || err != nil || !m.Equal(at.Add(time.Hour)) {
 		t.Errorf("mark = %v %v %v", m, ok, err)
 	}
+	// Pruning keeps each job's newest run, and runs that did not end.
+	c := steward.Run{Kind: steward.RunKindJob, Name: "a", Status: steward.RunRunning, Trigger: steward.TriggerManual, Created: at, Attempt: 1}
+	d := steward.Run{Kind: steward.RunKindJob, Name: "a", Status: steward.RunSucceeded, Trigger: steward.TriggerManual, Created: at, Ended: at, Attempt: 1}
+	for _, r := range []*steward.Run{&c, &d} {
+		if err := s.AddRun(ctx, r, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneRuns(ctx, at.Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("PruneRuns = %d, %v; want 1 (run a)", n, err)
+	}
+	list, _ := s.Runs(ctx, RunFilter{})
+	if len(list) != 3 || list[0].ID != d.ID || list[1].ID != c.ID || list[2].ID != b.ID {
+		t.Errorf("after pruning: %v, want runs %d, %d, %d", list, d.ID, c.ID, b.ID)
+	}
 }
