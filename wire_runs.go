@@ -98,7 +98,7 @@ func (q RunQuery) Values() url.Values {
 	return v
 }
 
-// RunLog is the captured output of a run: GET /v1/runs/{id}/logs.
+// RunLog is the captured output of a run, bounded: GET /v1/runs/{id}/logs.
 type RunLog struct {
 	ID        int64  `json:"id"`
 	Output    string `json:"output"`

@@ -16,7 +16,8 @@ import (
 	"github.com/stewardhq/steward/internal/proc"
 )
 
-// MaxOutput is how many bytes of a run's output are kept: the first ones.
+// MaxOutput is how many bytes of a run's output are kept: a command's
+// last ones, an http response's first.
 const MaxOutput = 64 << 10
 
 // Outcome is how one attempt of a job's action ended.
@@ -71,7 +72,7 @@ func (a *actions) command(ctx context.Context, j *config.Job, r steward.Run) Out
 		"STEWARD_ATTEMPT": strconv.Itoa(r.Attempt),
 	})
 	res, err := proc.Run(ctx, proc.Command{Path: c.Command[0], Args: c.Command, Env: env, Dir: c.WorkingDir,
-		User: c.User, Group: c.Group, MaxOutput: MaxOutput, Tag: a.tag})
+		User: c.User, Group: c.Group, MaxOutput: MaxOutput, KeepLast: true, Tag: a.tag})
 	out := Outcome{Output: res.Output, Truncated: res.Truncated}
 	if res.State != nil {
 		code := res.ExitCode

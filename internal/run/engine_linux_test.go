@@ -105,6 +105,18 @@ func TestCommandEnvAndExitCode(t *testing.T) {
 	}
 }
 
+func TestCommandKeepsTheEndOfItsOutput(t *testing.T) {
+	e := realEngine(t, "  chatty: {command: ['sh', '-c', 'head -c 100000 /dev/zero | tr \"\\\\0\" x; echo END']}\n")
+	r, _ := e.Trigger(context.Background(), "chatty")
+	if r, err := e.Wait(context.Background(), r.ID); err != nil || r.Status != steward.RunSucceeded {
+		t.Fatalf("run: %+v, %v", r, err)
+	}
+	l, err := e.Logs(context.Background(), r.ID)
+	if err != nil || len(l.Output) != MaxOutput || !strings.HasSuffix(l.Output, "xxxEND\n") || !l.Truncated {
+		t.Errorf("logs: %d bytes ending %q, truncated %v, %v; want the last %d, ending END", len(l.Output), l.Output[max(len(l.Output)-8, 0):], l.Truncated, err, MaxOutput)
+	}
+}
+
 func TestHTTPAction(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {

@@ -2,8 +2,8 @@
 -- Times are INTEGER Unix nanoseconds (UTC), 0 for none.
 
 -- One row per run, written (queued or running) before the run's side
--- effect and updated as it goes. output is the start of what a command
--- run wrote, bounded.
+-- effect and updated as it goes. output is what the run wrote, bounded
+-- (a command's last 64 KiB).
 CREATE TABLE runs (
 	id        INTEGER PRIMARY KEY,
 	kind      TEXT    NOT NULL,
