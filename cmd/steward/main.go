@@ -106,6 +106,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newSilenceCmd(g),
 		newChecksCmd(g),
 		newNotificationsCmd(g),
+		newJobsCmd(g),
+		newRunsCmd(g),
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 		newBusCmd(g),

@@ -38,6 +38,8 @@ type Options struct {
 	Notifications Notifications
 	// Bus is the message bus; without it its endpoints answer 409.
 	Bus Bus
+	// Runs is the run engine of the jobs; optional too.
+	Runs Runs
 	// OSServices is the OS service manager.
 	OSServices OSServices
 	Node       string
@@ -126,6 +128,13 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/os-services/{name}/stop", s.osServiceAction("stop", OSServices.Stop)},
 		{"POST", "/v1/os-services/{name}/restart", s.osServiceAction("restart", OSServices.Restart)},
 		{"GET", "/v1/checks", s.listChecks},
+		{"GET", "/v1/jobs", s.listJobs},
+		{"POST", "/v1/jobs/{name}/run", s.runJob},
+		{"GET", "/v1/jobs/{name}/next", s.jobNext},
+		{"GET", "/v1/runs", s.listRuns},
+		{"GET", "/v1/runs/{id}", s.getRun},
+		{"GET", "/v1/runs/{id}/logs", s.runLogs},
+		{"POST", "/v1/runs/{id}/cancel", s.cancelRun},
 		{"GET", "/v1/metrics/query", s.queryMetrics},
 		{"POST", "/v1/metrics", s.pushMetrics},
 		{"POST", "/v1/bus/publish", s.busPublish},

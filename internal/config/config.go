@@ -64,6 +64,9 @@ type Config struct {
 	// Bus is the bus: section; nil when the file has none, and then no
 	// bus runs.
 	Bus *Bus `json:"bus,omitempty"`
+	// Jobs by name (jobs.go); JobOrder holds the names in file order.
+	Jobs     map[string]*Job `json:"jobs,omitempty"`
+	JobOrder []string        `json:"-"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 	// errFile names the file in errors, as Parse was given it.

@@ -17,7 +17,7 @@ type Diff struct {
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
 	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify",
-	// "notifications" and "bus".
+	// "notifications", "bus" and "jobs".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -67,6 +67,7 @@ func Compare(old, cur *Config) Diff {
 			{"notify", notifierSpecs(old.Notify), notifierSpecs(cur.Notify)},
 			{"notifications", old.Notifications, cur.Notifications},
 			{"bus", old.Bus, cur.Bus},
+			{"jobs", old.Jobs, cur.Jobs},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
 				d.Sections = append(d.Sections, sec.name)

@@ -48,6 +48,10 @@ services:
 	f.Add([]byte("notify:\n  h: {hook: {url: \"https://h/${env:T}\"}}\n  m: {page: {url: x}}\n" +
 		"alerts: {routes: [{match: {severity: critical}, to: [h, m], group_wait: 0s}]}\n" +
 		"services:\n  a: {command: x}\n  w: {kind: probe, target: tcp:x, peer: a, alert: \"> 5 for 1m\", depends_on: [a]}\n"))
+	// Jobs: every action, the policies, a zone, and a service they name.
+	f.Add([]byte("services:\n  a: {command: x}\njobs:\n  n: {schedule: \"0 3 * * *\", timezone: Europe/Berlin, command: x, env: {A: b}, " +
+		"concurrency: replace, missed: all, deadline: 1h, timeout: 1m, retries: {max: 2, backoff: 1s}, dead_man: 26h, jitter: 5s}\n" +
+		"  h: {schedule: \"*/5 * * * * *\", http: {url: \"http://h/\", expect: 204}}\n  s: {schedule: \"@every 1m\", service: {restart: a}}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.yaml", data, testRegistry())

@@ -135,10 +135,10 @@ func newParser(file string, data []byte, reg Registry) (p *parser, abs string, e
 // config reads the top level of the file.
 func (p *parser) config(root *yaml.Node) *Config {
 	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics(),
-		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), errFile: p.file}
+		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{}, errFile: p.file}
 	var dataDir, socket *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -170,6 +170,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				p.notifications(f.val, &c.Notifications)
 			case "bus":
 				p.bus(f.val, c)
+			case "jobs":
+				p.jobs(f.val, c)
 			}
 		}
 	}

@@ -103,6 +103,7 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 	}
 	d.mon.apply(cfg)
 	d.notes.apply(cfg)
+	d.runs.apply(actx, cfg)
 	n, err := d.recordVersion(actx, cfg, who)
 	d.mu.Lock()
 	d.cfg = cfg

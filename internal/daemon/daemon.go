@@ -55,6 +55,7 @@ type Daemon struct {
 	mon     *monitoring
 	notes   *notifications
 	bus     *busHost
+	runs    *runs
 	lock    *lockfile.File // the data dir's; held until Close
 	exits   *exitJournal
 	exitC   chan *ExitStatus // a service with on_exit: exit ended
@@ -141,6 +142,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, run, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
 	d.api = api.New(api.Options{
 		Services:      services{d.sup, d.store},
 		Events:        d.events,
@@ -151,6 +156,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Prometheus:    d.mon.export,
 		Notifications: d.notes,
 		Bus:           d.bus,
+		Runs:          d.runs,
 		OSServices:    osServices{},
 		Node:          cfg.Node,
 		Version:       opts.Version,
@@ -190,6 +196,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
+	d.runs.start(ctx, d.Current())
 	if d.opts.Ready != nil {
 		d.opts.Ready()
 	}
@@ -204,6 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.closing = true
 	timeout := ShutdownTimeout(d.sup.Config()) // the services it runs
 	d.applyMu.Unlock()
+	d.runs.stop() // no job acts on a service any more
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = d.sup.Shutdown(sctx)

@@ -71,6 +71,9 @@ func (d *Daemon) Close() error {
 	if d.bus != nil {
 		d.bus.stop() // before the events it forwards end
 	}
+	if d.runs != nil {
+		d.runs.stop() // before the alerts: a run's end is reported
+	}
 	if d.mon != nil {
 		d.mon.stop()
 	}

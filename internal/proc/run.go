@@ -25,6 +25,8 @@ type Command struct {
 	Args []string
 	Env  []string
 	Dir  string
+	// User and Group are as in Spec: POSIX only.
+	User, Group string
 	// Stdin is copied to the command's standard input; nil means the null
 	// device.
 	Stdin io.Reader
@@ -33,6 +35,9 @@ type Command struct {
 	// neither grows steward's memory nor blocks on a full pipe. 0 sends
 	// the output to the null device.
 	MaxOutput int
+	// KeepLast makes Output the last MaxOutput bytes instead of the first:
+	// for a job's log, where the end says how it ended.
+	KeepLast bool
 	// StdoutOnly leaves standard error out of Output: it goes to the null
 	// device. Otherwise Output holds both streams as they were written.
 	StdoutOnly bool
@@ -52,7 +57,8 @@ type Result struct {
 	// State is the main process's state as Wait returned it; nil when the
 	// command did not start.
 	State *os.ProcessState
-	// Output is the first MaxOutput bytes of the command's output.
+	// Output is the first MaxOutput bytes of the command's output (the
+	// last, with KeepLast).
 	Output []byte
 	// Truncated says that the command wrote more than MaxOutput bytes.
 	Truncated bool
@@ -88,7 +94,7 @@ func Run(ctx context.Context, c Command) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run %s: %w", c.Path, err)
 	}
-	spec := Spec{Path: c.Path, Args: c.Args, Env: c.Env, Dir: c.Dir,
+	spec := Spec{Path: c.Path, Args: c.Args, Env: c.Env, Dir: c.Dir, User: c.User, Group: c.Group,
 		Tag: cmp.Or(c.Tag, "oneshot."+strconv.Itoa(os.Getpid())) + "." + rand.Text()}
 	var (
 		stdin  *pipeCopy
@@ -102,7 +108,7 @@ func Run(ctx context.Context, c Command) (Result, error) {
 		defer stdin.finish()
 		spec.Stdin = stdin.child
 	}
-	out := &boundedBuffer{max: c.MaxOutput}
+	out := &boundedBuffer{max: c.MaxOutput, last: c.KeepLast}
 	if c.MaxOutput > 0 {
 		if stdout, err = copyFromPipe(out); err != nil {
 			return res, fmt.Errorf("run %s: %w", c.Path, err)
@@ -149,15 +155,29 @@ func Run(ctx context.Context, c Command) (Result, error) {
 	return res, errors.Join(ctxErr, w.err, killErr) // Wait and KillTree name theirs
 }
 
-// boundedBuffer keeps the first max bytes written to it and discards the
-// rest, noting that it did.
+// boundedBuffer keeps the first max bytes written to it (the last, with
+// last) and discards the rest, noting that it did.
 type boundedBuffer struct {
 	b         []byte
 	max       int
+	last      bool
 	truncated bool
 }
 
 func (w *boundedBuffer) Write(p []byte) (int, error) {
+	if w.last {
+		if len(p) >= w.max {
+			w.truncated = w.truncated || len(p) > w.max || len(w.b) > 0
+			w.b = append(w.b[:0], p[len(p)-w.max:]...)
+			return len(p), nil
+		}
+		if drop := len(w.b) + len(p) - w.max; drop > 0 {
+			w.b = append(w.b[:0], w.b[drop:]...)
+			w.truncated = true
+		}
+		w.b = append(w.b, p...)
+		return len(p), nil
+	}
 	room := w.max - len(w.b)
 	if room > 0 {
 		w.b = append(w.b, p[:min(room, len(p))]...)

@@ -124,4 +124,26 @@ func TestBoundedBuffer(t *testing.T) {
 	if exact.truncated {
 		t.Error("a write that fills the buffer exactly: got truncated")
 	}
+	for _, tt := range []struct {
+		writes    []string
+		want      string
+		truncated bool
+	}{
+		{[]string{"abc", "def", "gh"}, "defgh", true},
+		{[]string{"ab", "cde"}, "abcde", false},
+		{[]string{"a", "0123456789"}, "56789", true},
+		{[]string{"abcdef", "g"}, "cdefg", true},
+		{[]string{"a", "bcdef"}, "bcdef", true},
+		{[]string{"abcde"}, "abcde", false},
+	} {
+		tail := &boundedBuffer{max: 5, last: true}
+		for _, s := range tt.writes {
+			if n, err := tail.Write([]byte(s)); n != len(s) || err != nil {
+				t.Fatalf("Write(%q): got %d, %v", s, n, err)
+			}
+		}
+		if string(tail.b) != tt.want || tail.truncated != tt.truncated {
+			t.Errorf("last 5 of %q: got %q, truncated %v; want %q, %v", tt.writes, tail.b, tail.truncated, tt.want, tt.truncated)
+		}
+	}
 }
