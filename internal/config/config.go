@@ -61,6 +61,10 @@ type Config struct {
 	Notify        map[string]*Notifier `json:"notify,omitempty"`
 	NotifyOrder   []string             `json:"-"`
 	Notifications Notifications        `json:"notifications"`
+	// SecretEnv holds the names of the environment variables the file
+	// references as secrets, ${env:NAME}, anywhere in it, sorted: no
+	// service gets them unless its inherit_env names them.
+	SecretEnv []string `json:"-"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 	// errFile names the file in errors, as Parse was given it.
@@ -92,15 +96,18 @@ type TLS struct {
 
 // Service is one declared service.
 type Service struct {
-	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
-	Command    []string          `json:"command"`
-	Env        map[string]string `json:"env,omitempty"`
-	EnvFile    string            `json:"env_file,omitempty"` // absolute
-	WorkingDir string            `json:"working_dir,omitempty"`
-	User       string            `json:"user,omitempty"`
-	Group      string            `json:"group,omitempty"`
-	DependsOn  []string          `json:"depends_on,omitempty"`
+	Name    string            `json:"name"`
+	Kind    string            `json:"kind"`
+	Command []string          `json:"command"`
+	Env     map[string]string `json:"env,omitempty"`
+	EnvFile string            `json:"env_file,omitempty"` // absolute
+	// InheritEnv names what the service gets of steward's own environment
+	// besides its base environment.
+	InheritEnv InheritEnv `json:"inherit_env,omitzero"`
+	WorkingDir string     `json:"working_dir,omitempty"`
+	User       string     `json:"user,omitempty"`
+	Group      string     `json:"group,omitempty"`
+	DependsOn  []string   `json:"depends_on,omitempty"`
 	// DependsOnCond holds the condition of each dependency that waits for
 	// something else than ConditionReady (see DependencyCondition); nil
 	// when all of them wait until ready.

@@ -66,6 +66,7 @@ func Parse(file string, data []byte, reg Registry) (*Config, error) {
 	}
 	c.File = abs
 	c.Source = bytes.Clone(data)
+	c.SecretEnv = secretEnv(data)
 	return c, nil
 }
 

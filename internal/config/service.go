@@ -98,7 +98,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 		}
 	}
 	fields = p.fields(n, what,
-		"kind", "command", "env", "env_file", "working_dir", "user", "group",
+		"kind", "command", "env", "env_file", "inherit_env", "working_dir", "user", "group",
 		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
@@ -111,6 +111,8 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			s.Env = p.env(f.val)
 		case "env_file":
 			s.EnvFile, _ = p.path(f.val, "env_file")
+		case "inherit_env":
+			s.InheritEnv = p.inheritEnv(f.val)
 		case "working_dir":
 			s.WorkingDir, _ = p.path(f.val, "working_dir")
 		case "user":

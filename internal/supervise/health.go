@@ -24,7 +24,7 @@ func (s *service) startHealth(ctx context.Context, inst *instance) {
 	if cfg.Health == nil || inst.healthStop != nil {
 		return
 	}
-	env, err := buildEnv(cfg)
+	env, err := buildEnv(cfg, s.sup.Config().SecretEnv)
 	if err != nil {
 		env = nil
 	}

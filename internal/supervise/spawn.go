@@ -54,7 +54,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		return
 	}
 
-	env, err := buildEnv(cfg)
+	env, err := buildEnv(cfg, s.sup.Config().SecretEnv)
 	if err != nil {
 		s.startFailed(ctx, ls, err)
 		return
