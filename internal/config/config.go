@@ -125,6 +125,10 @@ type Service struct {
 	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
 	// service of a kind other than exec; nil for exec.
 	Spec any `json:"spec,omitempty"`
+	// At locates the service ("") and, for exec, the values of its keys
+	// ("command", "working_dir", "user"…), for the problems found after
+	// Parse (a command that does not resolve). Compare ignores it.
+	At Positions `json:"-"`
 }
 
 // Ready says when a started service counts as ready for its dependents. At

@@ -78,6 +78,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			Stable:      DefaultStable,
 		},
 		Logs: Logs{MaxSize: DefaultLogMaxSize, Keep: DefaultLogKeep},
+		At:   Positions{"": PosOf(key)},
 	}
 	// The kind decides which keys are valid, so it is read first.
 	what := fmt.Sprintf("service %q", name)
@@ -102,6 +103,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
+		s.At[f.key.Value] = PosOf(f.val)
 		switch f.key.Value {
 		case "command":
 			errs := len(p.errs)
