@@ -112,6 +112,12 @@ type Service struct {
 	// something else than ConditionReady (see DependencyCondition); nil
 	// when all of them wait until ready.
 	DependsOnCond map[string]Condition `json:"depends_on_condition,omitempty"`
+	// DependsOnRestart names the dependencies whose restart by steward
+	// (after a crash, a failed health check or a readiness timeout)
+	// restarts this service once they run again: depends_on: {db:
+	// {restart: true}}. Without it, a dependency's restart leaves the
+	// service running.
+	DependsOnRestart []string `json:"depends_on_restart,omitempty"`
 	// Disabled services are not started by `run` or `start --all`; an explicit
 	// `start NAME` still starts them.
 	Disabled bool    `json:"disabled,omitempty"`

@@ -130,6 +130,6 @@ func (s *service) recycle(ctx context.Context, ls *loopState, why string) {
 	s.mu.Lock()
 	s.st.Restarts++
 	s.mu.Unlock()
-	ls.want = true
+	ls.want, ls.restarted = true, true
 	s.stop(ctx, ls, why+"; restarting")
 }

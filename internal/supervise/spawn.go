@@ -184,4 +184,8 @@ func (s *service) running(ctx context.Context, ls *loopState, why string) {
 		stopTimer(&ls.stable)
 		ls.stable = s.sup.opts.Clock.NewTimer(stable)
 	}
+	if ls.restarted {
+		ls.restarted = false
+		s.restartDependents()
+	}
 }
