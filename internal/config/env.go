@@ -19,16 +19,26 @@ type InheritEnv struct {
 	Names []string `json:"names,omitempty"`
 }
 
-// secretRef matches a ${env:NAME} reference that is not escaped as $${.
-var secretRef = regexp.MustCompile(`(?:^|[^$])\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
+// secretRef matches a ${env:NAME} reference. One escaped as $${env:NAME},
+// a literal, matches too: counting a name as a secret that is not one
+// only keeps it from inherit_env: true, and missing one would leak it.
+var secretRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// secretEnv returns the names of the environment variables that the text
-// of a configuration file references as secrets, ${env:NAME}, anywhere
-// in it, sorted.
-func secretEnv(data []byte) []string {
+// secretEnv returns the names of the environment variables that the
+// values of doc's scalars reference as secrets, ${env:NAME}, wherever they
+// are, sorted.
+func secretEnv(doc *yaml.Node) []string {
 	var names []string
-	for _, m := range secretRef.FindAllSubmatch(data, -1) {
-		names = append(names, string(m[1]))
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		stack = append(stack, n.Content...)
+		if n.Kind == yaml.ScalarNode {
+			for _, m := range secretRef.FindAllStringSubmatch(n.Value, -1) {
+				names = append(names, m[1])
+			}
+		}
 	}
 	slices.Sort(names)
 	return slices.Compact(names)

@@ -74,7 +74,9 @@ func Parse(file string, data []byte, reg Registry) (*Config, error) {
 	}
 	c.File = abs
 	c.Source = bytes.Clone(data)
-	c.SecretEnv = secretEnv(data)
+	if root != nil {
+		c.SecretEnv = secretEnv(root)
+	}
 	return c, nil
 }
 
