@@ -1,6 +1,6 @@
 // Package preflight checks a parsed configuration against the machine it
-// is to run on: that each service's command resolves to an executable
-// program, that its working_dir is a directory, and that its user and
+// is to run on: that each service's command (and its ready and health exec
+// probes) resolves to an executable program, that its working_dir is a directory, and that its user and
 // group exist. config stays pure data and validation; the CLI's validate
 // and run and the daemon's reload call Check after Parse. It imports only
 // config and the standard library; cmd/steward and internal/daemon use it.
@@ -40,9 +40,16 @@ func Check(c *config.Config) config.ErrorList {
 				dir = ""
 			}
 		}
-		if dir != "" || filepath.IsAbs(s.Command[0]) || !hasSeparator(s.Command[0]) {
-			if err := resolve(s.Command[0], dir, childPath(s)); err != nil {
-				errorf("command", "command: %v", err)
+		commands := []command{{"command", s.Command}, {"ready.exec", s.Ready.Exec}}
+		if s.Health != nil {
+			commands = append(commands, command{"health.exec", s.Health.Exec})
+		}
+		for _, cmd := range commands {
+			if len(cmd.words) == 0 || (dir == "" && !filepath.IsAbs(cmd.words[0]) && hasSeparator(cmd.words[0])) {
+				continue
+			}
+			if err := resolve(cmd.words[0], dir, childPath(s)); err != nil {
+				errorf(cmd.field, "%s: %v", cmd.field, err)
 			}
 		}
 		for _, msg := range checkAccount(s.User, s.Group) {
@@ -53,6 +60,12 @@ func Check(c *config.Config) config.ErrorList {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 	return errs
+}
+
+// command is a command of a service to check, by the field that sets it.
+type command struct {
+	field string
+	words []string
 }
 
 // hasSeparator reports whether program is a path rather than a name to

@@ -32,6 +32,10 @@ func TestCheck(t *testing.T) {
   nouser: {command: ./prog, user: steward-no-such-user, group: steward-no-such-group}
   numeric: {command: ./prog, user: "12345", group: "12345"}
   off: {command: ./nope, disabled: true}
+  probes:
+    command: ./prog
+    ready: {exec: [./nope-ready]}
+    health: {exec: [steward-no-such-probe]}
 `
 	cfg, err := config.Parse(file, []byte(src), config.Registry{})
 	if err != nil {
@@ -50,6 +54,8 @@ func TestCheck(t *testing.T) {
 		file + `:10:43: service "filedir": working_dir: ` + dir + `/data is not a directory`,
 		file + `:11:35: service "nouser": user "steward-no-such-user" does not exist`,
 		file + `:11:64: service "nouser": group "steward-no-such-group" does not exist`,
+		file + `:16:12: service "probes": ready.exec: ` + dir + `/nope-ready does not exist`,
+		file + `:17:13: service "probes": health.exec: steward-no-such-probe is not found in PATH (` + os.Getenv("PATH") + `)`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
