@@ -147,13 +147,18 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		// The last transition of a firing alert that is not acknowledged
 		// is the last time it was raised (notified), so that its
 		// reminders keep their schedule across a restart.
-		e.tracks[identityOf(a.Rule, a.Subject)] = &track{
+		id := identityOf(a.Rule, a.Subject)
+		t := &track{
 			alert:    a,
 			active:   true,
 			changed:  now,
 			notified: cmp.Or(a.Updated, a.Fired, a.Started),
 			cond:     Condition{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity, Message: a.Message, Active: true},
 		}
+		if id.rule == incidentKey {
+			t.parts = map[string]Condition{a.Rule: t.cond}
+		}
+		e.tracks[id] = t
 	}
 	if e.silences, err = e.st.Silences(ctx, now); err != nil {
 		return nil, fmt.Errorf("load silences: %w", err)

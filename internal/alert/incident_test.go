@@ -44,3 +44,20 @@ func TestOneIncidentPerService(t *testing.T) {
 		t.Errorf("alerts = %d, want 3: web's incident, web's limit and db's failure", got)
 	}
 }
+
+// TestIncidentAcrossRestart: an incident left open by an earlier run keeps
+// the condition it was open for, so another of its rules clearing does not
+// resolve it.
+func TestIncidentAcrossRestart(t *testing.T) {
+	f := newFixture(t, defaults)
+	f.engine.ServiceCondition(f.ctx, "web", RuleFailed, true, "gave up")
+	f.open(defaults)
+	f.engine.ServiceCondition(f.ctx, "web", RuleRestarting, false, "gave up")
+	if a := f.only(); a.State != steward.AlertFiring || a.Rule != RuleFailed {
+		t.Errorf("alert %s %s, want the failed one firing", a.State, a.Rule)
+	}
+	f.engine.ServiceCondition(f.ctx, "web", RuleFailed, false, "running")
+	if a := f.only(); a.State != steward.AlertResolved {
+		t.Errorf("alert %s, want resolved", a.State)
+	}
+}
