@@ -55,12 +55,16 @@ type LogLine struct {
 	Missed int `json:"missed,omitempty"`
 }
 
+// MaxEventLimit is the most events one GET /v1/events returns: a larger
+// limit is cut to it.
+const MaxEventLimit = 10000
+
 // EventQuery selects events: the query of GET /v1/events.
 type EventQuery struct {
 	Since   time.Time // at or after
 	After   int64     // with a greater ID
 	Service string    // of one service
-	Limit   int       // at most; 0 for the server's default
+	Limit   int       // at most (and at most MaxEventLimit); 0 for the server's default
 }
 
 // Values returns q as URL query parameters.

@@ -65,13 +65,15 @@ func newClient(g *globals) (*client.Client, error) {
 }
 
 // jsonOutput reports whether -o asks for JSON; anything but "" and "json"
-// is a usage error.
-func jsonOutput(g *globals) (bool, error) {
-	switch g.output {
-	case "":
+// (and "raw" when raw is allowed) is a usage error.
+func jsonOutput(g *globals, raw bool) (bool, error) {
+	switch {
+	case g.output == "" || (raw && g.output == "raw"):
 		return false, nil
-	case "json":
+	case g.output == "json":
 		return true, nil
+	case raw:
+		return false, usageError{fmt.Errorf(`-o %q: want "json", "raw", or nothing for text`, g.output)}
 	}
 	return false, usageError{fmt.Errorf(`-o %q: want "json", or nothing for a table`, g.output)}
 }
@@ -81,14 +83,21 @@ func jsonOutput(g *globals) (bool, error) {
 type clientCmd struct {
 	c      *client.Client
 	json   bool
+	raw    bool // -o raw, for the commands that take it
 	stdout io.Writer
 	stderr io.Writer
 }
 
 // runClient returns a cobra RunE that sets up a clientCmd and calls run.
 func runClient(g *globals, run func(ctx context.Context, cc *clientCmd, args []string) error) func(*cobra.Command, []string) error {
+	return runClientOutput(g, false, run)
+}
+
+// runClientOutput is runClient for a command that takes -o raw when raw is
+// true.
+func runClientOutput(g *globals, raw bool, run func(ctx context.Context, cc *clientCmd, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		js, err := jsonOutput(g)
+		js, err := jsonOutput(g, raw)
 		if err != nil {
 			return err
 		}
@@ -99,7 +108,7 @@ func runClient(g *globals, run func(ctx context.Context, cc *clientCmd, args []s
 		defer c.Close()
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err = run(ctx, &clientCmd{c: c, json: js, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, args)
+		err = run(ctx, &clientCmd{c: c, json: js, raw: raw && g.output == "raw", stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, args)
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // interrupted: a normal end of a follow
 		}

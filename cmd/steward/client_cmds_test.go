@@ -388,3 +388,23 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsBeyondTheCap checks that events -n beyond what the server
+// returns at once says so on stderr, and -n within it does not.
+func TestEventsBeyondTheCap(t *testing.T) {
+	c := newCLI(t)
+	for range steward.MaxEventLimit + 1 {
+		c.events.Record(steward.Event{Type: steward.EventSystem, Reason: "tick"})
+	}
+	const note = "showing the newest 10000 events, the most steward returns at once; use --since for more"
+	code, stdout, stderr := c.run("events", "-n", "20000", "-o", "json")
+	if code != 0 || !strings.Contains(stderr, note) {
+		t.Errorf("events -n 20000: exit %d, stderr %q, want 0 and %q", code, stderr, note)
+	}
+	if got := strings.Count(stdout, `"reason": "tick"`); got != steward.MaxEventLimit {
+		t.Errorf("events -n 20000: %d events, want %d", got, steward.MaxEventLimit)
+	}
+	if code, _, stderr := c.run("events", "-n", "10000"); code != 0 || strings.Contains(stderr, "showing") {
+		t.Errorf("events -n 10000: exit %d, stderr %q, want 0 and no note", code, stderr)
+	}
+}

@@ -27,7 +27,8 @@ func newEventsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events [-f] [--since DURATION|TIME] [--service NAME]",
 		Short: "Print what happened: state changes, config changes, steward's start and stop",
-		Long: "Print events, oldest first: every event since --since, else the newest -n.\n" +
+		Long: "Print events, oldest first: every event since --since, else the newest -n (at most\n" +
+			"10000; beyond that a note on stderr says so).\n" +
 			"With -f, keep printing new events as they happen.\n" +
 			"With -o json: a JSON array, or with -f one JSON object per line (NDJSON).",
 		Args: noArgs,
@@ -59,14 +60,11 @@ func newEventsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cc.json {
-				return printJSON(cc.stdout, evs)
+			if err := printEvents(cc, evs); err != nil {
+				return err
 			}
-			printEventHeader(cc.stdout)
-			for _, ev := range evs {
-				if err := printEvent(cc.stdout, ev); err != nil {
-					return err
-				}
+			if q.Since.IsZero() && n > steward.MaxEventLimit && len(evs) == steward.MaxEventLimit {
+				fmt.Fprintf(cc.stderr, "showing the newest %d events, the most steward returns at once; use --since for more\n", len(evs))
 			}
 			return nil
 		}),
@@ -78,6 +76,20 @@ func newEventsCmd(g *globals) *cobra.Command {
 	f.IntVarP(&n, "lines", "n", 100, "without --since, how many of the newest events")
 	cmd.RegisterFlagCompletionFunc("service", completeServices(g))
 	return cmd
+}
+
+// printEvents prints evs as a table, or as a JSON array with -o json.
+func printEvents(cc *clientCmd, evs []steward.Event) error {
+	if cc.json {
+		return printJSON(cc.stdout, evs)
+	}
+	printEventHeader(cc.stdout)
+	for _, ev := range evs {
+		if err := printEvent(cc.stdout, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // listEvents returns the events q selects; with Since, every one of them.

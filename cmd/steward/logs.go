@@ -19,14 +19,17 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Use:   "logs [-f] [-n N] NAME",
 		Short: "Print a service's recent output; -f follows it",
 		Long: "Print a service's recent output: its stdout lines on stdout and its stderr lines on stderr.\n" +
+			"On a terminal, control characters other than tab (ESC, CR, backspace, DEL, C1) are\n" +
+			"shown escaped as \\xHH; piped, or with -o raw, lines are written as they are.\n" +
 			"With -o json, every line is a JSON object {time, stream, text} on stdout (NDJSON).",
 		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: completeServices(g),
-		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
+		RunE: runClientOutput(g, true, func(ctx context.Context, cc *clientCmd, args []string) error {
 			if n < 0 {
 				return usageError{fmt.Errorf("-n %d: want a count of at least 0", n)}
 			}
 			enc := json.NewEncoder(cc.stdout)
+			escOut, escErr := !cc.raw && terminal(cc.stdout), !cc.raw && terminal(cc.stderr)
 			return cc.c.FollowLogs(ctx, args[0], n, follow, func(l steward.LogLine) error {
 				if cc.json {
 					return enc.Encode(l)
@@ -34,11 +37,15 @@ func newLogsCmd(g *globals) *cobra.Command {
 				if l.Missed > 0 {
 					fmt.Fprintf(cc.stderr, "steward: %d lines missed\n", l.Missed)
 				}
-				w := cc.stdout
+				w, esc := cc.stdout, escOut
 				if l.Stream == "stderr" {
-					w = cc.stderr
+					w, esc = cc.stderr, escErr
 				}
-				_, err := fmt.Fprintln(w, l.Text)
+				text := l.Text
+				if esc {
+					text = escapeControl(text)
+				}
+				_, err := fmt.Fprintln(w, text)
 				return err
 			})
 		}),

@@ -88,7 +88,7 @@ func newOSServiceActionCmd(g *globals, verb, short string, do func(*osservice.Ma
 // manager and calls run with the first argument, if any.
 func runOSService(g *globals, run func(ctx context.Context, m *osservice.Manager, name string, w io.Writer, js bool) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		js, err := jsonOutput(g)
+		js, err := jsonOutput(g, false)
 		if err != nil {
 			return err
 		}

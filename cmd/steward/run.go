@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhq/steward/internal/kinds/builtin"
 	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/osservice"
+	"github.com/stewardhq/steward/internal/preflight"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -92,11 +93,15 @@ func configFile(g *globals) string {
 	return config.DefaultFile()
 }
 
-// loadConfig loads the config file, printing each error as FILE:LINE:COL.
+// loadConfig loads the config file and checks it against this machine
+// (preflight.Check), printing each error as FILE:LINE:COL.
 func loadConfig(g *globals, stderr io.Writer) (*config.Config, error) {
 	cfg, err := config.Load(configFile(g), builtin.Config())
 	if err != nil {
 		return nil, printConfigErrors(err, stderr)
+	}
+	if errs := preflight.Check(cfg); errs != nil {
+		return nil, printConfigErrors(errs, stderr)
 	}
 	return cfg, nil
 }

@@ -111,7 +111,7 @@ func newServiceStatusCmd(g *globals) *cobra.Command {
 		Short: "Say whether steward is installed and running as an OS service (exit 0 running, 3 stopped, 4 not installed)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			js, err := jsonOutput(g)
+			js, err := jsonOutput(g, false)
 			if err != nil {
 				return err
 			}

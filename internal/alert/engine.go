@@ -115,6 +115,9 @@ type track struct {
 	cond     Condition // the last observation
 	notified time.Time // the last time the alert was raised: fired or reminded
 	silenced []int64
+	// parts holds the last observation of each rule of a service's
+	// incident (incidentRules), by rule; nil for other identities.
+	parts map[string]Condition
 }
 
 // New returns an Engine, with the alerts that an earlier run left open.
@@ -144,13 +147,18 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		// The last transition of a firing alert that is not acknowledged
 		// is the last time it was raised (notified), so that its
 		// reminders keep their schedule across a restart.
-		e.tracks[identity{a.Rule, a.Subject}] = &track{
+		id := identityOf(a.Rule, a.Subject)
+		t := &track{
 			alert:    a,
 			active:   true,
 			changed:  now,
 			notified: cmp.Or(a.Updated, a.Fired, a.Started),
 			cond:     Condition{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity, Message: a.Message, Active: true},
 		}
+		if id.rule == incidentKey {
+			t.parts = map[string]Condition{a.Rule: t.cond}
+		}
+		e.tracks[id] = t
 	}
 	if e.silences, err = e.st.Silences(ctx, now); err != nil {
 		return nil, fmt.Errorf("load silences: %w", err)
@@ -174,7 +182,7 @@ func (e *Engine) Observe(ctx context.Context, c Condition) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.now()
-	id := identity{c.Rule, c.Subject}
+	id := identityOf(c.Rule, c.Subject)
 	t := e.tracks[id]
 	if t == nil {
 		if !c.Active {
@@ -186,6 +194,9 @@ func (e *Engine) Observe(ctx context.Context, c Condition) {
 	t.observed = true
 	if c.Message == "" {
 		c.Message = t.cond.Message
+	}
+	if id.rule == incidentKey {
+		c = t.fold(c)
 	}
 	t.cond = c
 	if t.active != c.Active {
@@ -244,14 +255,14 @@ func (e *Engine) step(ctx context.Context, id identity, t *track, now time.Time)
 	open := a != nil && a.Open()
 	switch {
 	case t.active && !open:
-		if a != nil && e.cfg.FlapWindow > 0 && now.Sub(a.Resolved) < e.cfg.FlapWindow {
+		if a != nil && a.Rule == t.cond.Rule && e.cfg.FlapWindow > 0 && now.Sub(a.Resolved) < e.cfg.FlapWindow {
 			a.Flapping = true
 			a.Resolved = time.Time{}
 			a.Severity = t.cond.Severity
 			e.transition(ctx, t, now, steward.AlertFiring, "came back within "+e.cfg.FlapWindow.String()+" of resolving (flapping): "+t.cond.Message)
 			return
 		}
-		t.alert = &steward.Alert{Rule: id.rule, Subject: id.subject, Severity: t.cond.Severity, Started: t.changed}
+		t.alert = &steward.Alert{Rule: t.cond.Rule, Subject: id.subject, Severity: t.cond.Severity, Started: t.changed}
 		if t.cond.For > 0 && now.Sub(t.changed) < t.cond.For {
 			e.transition(ctx, t, now, steward.AlertPending, t.cond.Message)
 			return
@@ -261,6 +272,9 @@ func (e *Engine) step(ctx context.Context, id identity, t *track, now time.Time)
 		if now.Sub(t.changed) >= t.cond.For {
 			e.transition(ctx, t, now, steward.AlertFiring, t.cond.Message)
 		}
+	case t.active && escalates(a, t.cond):
+		a.Rule = t.cond.Rule
+		e.transition(ctx, t, now, steward.AlertFiring, "escalated to "+t.cond.Severity+" ("+t.cond.Rule+"): "+t.cond.Message)
 	case t.active && a.State == steward.AlertFiring:
 		if r := e.repeat(a); r > 0 && a.AckedBy == "" && len(t.silenced) == 0 && now.Sub(t.notified) >= r {
 			a.Reminders++
@@ -312,7 +326,7 @@ func (e *Engine) transition(ctx context.Context, t *track, now time.Time, to ste
 	if to == steward.AlertFiring {
 		t.notified = now
 	}
-	if a.ID != 0 && to != steward.AlertResolved && from != to {
+	if a.ID != 0 && to != steward.AlertResolved && (from != to || severityRank(t.cond.Severity) > severityRank(a.Severity)) {
 		a.Severity = t.cond.Severity
 	}
 	tr := steward.AlertTransition{Time: now, From: from, To: to, Message: msg}

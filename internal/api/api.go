@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,7 +181,23 @@ func (s *Server) TCPHandler(tokens TokenChecker) http.Handler {
 }
 
 // serve routes r, answering a request no route takes with a JSON 404 or 405.
+// A path that is not clean (//v1/services, /v1/../v1/services) gets a JSON
+// error naming the clean one, where the mux would answer with an HTML page:
+// a 301 to it for GET and HEAD, which clients may follow, else a 404.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
+		err := errUncleanPath(r, clean)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.writeError(w, r, err)
+			return
+		}
+		u := *r.URL
+		u.Path, u.RawPath = clean, ""
+		w.Header().Set("Location", u.RequestURI())
+		_, body := errorResponse(err)
+		writeJSON(w, http.StatusMovedPermanently, steward.ErrorResponse{Error: body})
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r)
@@ -194,6 +212,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, r, errNoRoute(r))
+}
+
+// cleanPath returns p cleaned as the mux cleans paths: path.Clean, with
+// a trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 // endpoint adapts h to http.Handler: it limits the request body and turns

@@ -347,17 +347,35 @@ func TestErrorStatuses(t *testing.T) {
 	}
 }
 
-func TestRedirectPassesThrough(t *testing.T) {
+// TestUncleanPath checks that an unclean path gets JSON, not the mux's
+// HTML: a redirect to the clean path for GET, a 404 for other methods.
+func TestUncleanPath(t *testing.T) {
 	f := newFixture(t)
-	req, _ := http.NewRequest("GET", "http://steward/v1//services", nil)
 	f.raw.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := f.raw.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != "/v1/services" {
-		t.Errorf("unclean path: %d to %q, want a redirect to /v1/services", resp.StatusCode, resp.Header.Get("Location"))
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "/v1//services", 301, "/v1/services"},
+		{"GET", "//v1/services?x=1", 301, "/v1/services?x=1"},
+		{"GET", "/v1/services/../services/web", 301, "/v1/services/web"},
+		{"POST", "//v1/services/web/stop", 404, ""},
+	} {
+		req, _ := http.NewRequest(tt.method, "http://steward"+tt.path, nil)
+		resp, err := f.raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		e := errorOf(t, body)
+		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location || e.Code != steward.ENOTFOUND {
+			t.Errorf("%s %s: %d to %q (%s), want %d to %q", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), body, tt.status, tt.location)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s %s: Content-Type %q, want application/json", tt.method, tt.path, ct)
+		}
 	}
 }
 

@@ -22,6 +22,12 @@ func errNoRoute(r *http.Request) error {
 	return steward.Errorf(steward.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 }
 
+// errUncleanPath is the error for a path that is not clean: what the
+// endpoint of its clean form would be is named, not served.
+func errUncleanPath(r *http.Request, clean string) error {
+	return steward.Errorf(steward.ENOTFOUND, "no such endpoint: %s %s (did you mean %s?)", r.Method, r.URL.Path, clean)
+}
+
 // methodError is a request whose path has routes, none for its method.
 type methodError struct{ method, path string }
 

@@ -14,8 +14,7 @@ import (
 // Event stream bounds.
 const (
 	replayPage = 1000 // events read from the store per query
-	maxEvents  = 10000
-	eventBatch = 256 // events written between two flushes at most
+	eventBatch = 256  // events written between two flushes at most
 )
 
 // events serves GET /v1/events?since=&after=&service=&limit=&follow=.
@@ -45,7 +44,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	eq.Service = q.Get("service")
-	f := store.EventFilter{AfterID: eq.After, Since: eq.Since, Service: eq.Service, Limit: min(eq.Limit, maxEvents)}
+	f := store.EventFilter{AfterID: eq.After, Since: eq.Since, Service: eq.Service, Limit: min(eq.Limit, steward.MaxEventLimit)}
 	follow, err := boolParam("follow", q.Get("follow"))
 	if err != nil {
 		return err

@@ -67,6 +67,10 @@ type Config struct {
 	// Jobs by name (jobs.go); JobOrder holds the names in file order.
 	Jobs     map[string]*Job `json:"jobs,omitempty"`
 	JobOrder []string        `json:"-"`
+	// SecretEnv holds the names of the environment variables the file
+	// references as secrets, ${env:NAME}, anywhere in it, sorted: no
+	// service gets them unless its inherit_env names them.
+	SecretEnv []string `json:"-"`
 	// Source is the file's text exactly as read.
 	Source []byte `json:"-"`
 	// errFile names the file in errors, as Parse was given it.
@@ -98,19 +102,28 @@ type TLS struct {
 
 // Service is one declared service.
 type Service struct {
-	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
-	Command    []string          `json:"command"`
-	Env        map[string]string `json:"env,omitempty"`
-	EnvFile    string            `json:"env_file,omitempty"` // absolute
-	WorkingDir string            `json:"working_dir,omitempty"`
-	User       string            `json:"user,omitempty"`
-	Group      string            `json:"group,omitempty"`
-	DependsOn  []string          `json:"depends_on,omitempty"`
+	Name    string            `json:"name"`
+	Kind    string            `json:"kind"`
+	Command []string          `json:"command"`
+	Env     map[string]string `json:"env,omitempty"`
+	EnvFile string            `json:"env_file,omitempty"` // absolute
+	// InheritEnv names what the service gets of steward's own environment
+	// besides its base environment.
+	InheritEnv InheritEnv `json:"inherit_env,omitzero"`
+	WorkingDir string     `json:"working_dir,omitempty"`
+	User       string     `json:"user,omitempty"`
+	Group      string     `json:"group,omitempty"`
+	DependsOn  []string   `json:"depends_on,omitempty"`
 	// DependsOnCond holds the condition of each dependency that waits for
 	// something else than ConditionReady (see DependencyCondition); nil
 	// when all of them wait until ready.
 	DependsOnCond map[string]Condition `json:"depends_on_condition,omitempty"`
+	// DependsOnRestart names the dependencies whose restart by steward
+	// (after a crash, a failed health check or a readiness timeout)
+	// restarts this service once they run again: depends_on: {db:
+	// {restart: true}}. Without it, a dependency's restart leaves the
+	// service running.
+	DependsOnRestart []string `json:"depends_on_restart,omitempty"`
 	// Disabled services are not started by `run` or `start --all`; an explicit
 	// `start NAME` still starts them.
 	Disabled bool    `json:"disabled,omitempty"`
@@ -130,6 +143,10 @@ type Service struct {
 	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
 	// service of a kind other than exec; nil for exec.
 	Spec any `json:"spec,omitempty"`
+	// At locates the service ("") and, for exec, the values of its keys
+	// ("command", "working_dir", "user"…), for the problems found after
+	// Parse (a command that does not resolve). Compare ignores it.
+	At Positions `json:"-"`
 }
 
 // Ready says when a started service counts as ready for its dependents. At

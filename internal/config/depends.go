@@ -42,8 +42,8 @@ func (s *Service) DependencyCondition(dep string) Condition {
 }
 
 // dependsOn reads the depends_on of s, a list of service names or a
-// mapping of service names to conditions, into s.DependsOn and
-// s.DependsOnCond; the graph and the conditions are checked once every
+// mapping of service names to conditions, into s.DependsOn,
+// s.DependsOnCond and s.DependsOnRestart; the graph and the conditions are checked once every
 // service is known.
 func (p *parser) dependsOn(s *Service, n *yaml.Node) {
 	v := p.deref(n)
@@ -75,30 +75,50 @@ func (p *parser) dependsOn(s *Service, n *yaml.Node) {
 	}
 }
 
-// dependsOnMap reads the mapping form of depends_on.
+// dependsOnMap reads the mapping form of depends_on: each dependency's
+// value is a condition, or a mapping {condition, restart} as in Compose.
 func (p *parser) dependsOnMap(s *Service, n *yaml.Node) {
 	fields, _ := p.mapping(n, "depends_on", func(key, first string) string {
 		return fmt.Sprintf("depends_on lists %q twice (first at %s)", key, first)
 	})
 	for _, f := range fields {
-		c, ok := p.str(f.val, "depends_on "+f.key.Value)
-		if !ok {
-			if isNull(resolve(f.val)) {
-				p.errorf(f.val, "depends_on %s: want a condition: %s", f.key.Value, conditionList)
+		dep := f.key.Value
+		at, restart := f.val, false
+		if p.deref(f.val).Kind == yaml.MappingNode {
+			at = nil
+			for _, g := range p.fields(f.val, "depends_on "+dep, "condition", "restart") {
+				switch g.key.Value {
+				case "condition":
+					at = g.val
+				case "restart":
+					restart, _ = p.boolean(g.val, "depends_on "+dep+".restart")
+				}
 			}
-			continue
+		}
+		c := string(ConditionReady)
+		if at != nil {
+			var ok bool
+			if c, ok = p.str(at, "depends_on "+dep); !ok {
+				if isNull(resolve(at)) {
+					p.errorf(at, "depends_on %s: want a condition: %s", dep, conditionList)
+				}
+				continue
+			}
 		}
 		if !slices.Contains(conditions, c) {
-			p.errorf(f.val, "depends_on %s: unknown condition %q, want %s%s", f.key.Value, c, conditionList, suggest(c, conditions))
+			p.errorf(at, "depends_on %s: unknown condition %q, want %s%s", dep, c, conditionList, suggest(c, conditions))
 			continue
 		}
-		s.DependsOn = append(s.DependsOn, f.key.Value)
+		s.DependsOn = append(s.DependsOn, dep)
 		p.deps[s.Name] = append(p.deps[s.Name], f.key)
 		if Condition(c) != ConditionReady {
 			if s.DependsOnCond == nil {
 				s.DependsOnCond = map[string]Condition{}
 			}
-			s.DependsOnCond[f.key.Value] = Condition(c)
+			s.DependsOnCond[dep] = Condition(c)
+		}
+		if restart {
+			s.DependsOnRestart = append(s.DependsOnRestart, dep)
 		}
 	}
 }

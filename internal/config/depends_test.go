@@ -99,3 +99,38 @@ func TestDependsOnConditionDiff(t *testing.T) {
 		t.Errorf("ready to started: changed %v, want [api]", d.Changed)
 	}
 }
+
+// TestDependsOnRestart checks the long form of a dependency, {condition,
+// restart}, next to the short one.
+func TestDependsOnRestart(t *testing.T) {
+	c := mustParse(t, `services:
+  db: {command: x}
+  cache: {command: x}
+  queue: {command: x}
+  api:
+    command: x
+    depends_on:
+      db: {condition: ready, restart: true}
+      cache: {restart: true}
+      queue: {condition: started, restart: false}
+`)
+	api := c.Services["api"]
+	if got, want := api.DependsOn, []string{"db", "cache", "queue"}; !slices.Equal(got, want) {
+		t.Errorf("DependsOn = %v, want %v", got, want)
+	}
+	if got, want := api.DependsOnRestart, []string{"db", "cache"}; !slices.Equal(got, want) {
+		t.Errorf("DependsOnRestart = %v, want %v", got, want)
+	}
+	if got := api.DependencyCondition("queue"); got != ConditionStarted {
+		t.Errorf("condition of queue = %s, want started", got)
+	}
+	got := parseErrors(t, "services:\n  db: {command: x}\n  api: {command: x, depends_on: {db: {condition: done, restart: yes, when: x}}}\n")
+	want := []string{
+		`steward.yaml:3:50: depends_on db: unknown condition "done", want started, ready, healthy or completed`,
+		`steward.yaml:3:65: depends_on db.restart must be true or false`,
+		`steward.yaml:3:70: unknown key "when"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -37,7 +37,7 @@ func Compare(old, cur *Config) Diff {
 		switch {
 		case !ok:
 			d.Added = append(d.Added, name)
-		case reflect.DeepEqual(o, s):
+		case sameService(o, s):
 			d.Unchanged = append(d.Unchanged, name)
 		default:
 			d.Changed = append(d.Changed, name)
@@ -79,6 +79,14 @@ func Compare(old, cur *Config) Diff {
 	slices.Sort(d.Changed)
 	slices.Sort(d.Unchanged)
 	return d
+}
+
+// sameService reports whether a and b are the same service, their
+// positions in the file aside.
+func sameService(a, b *Service) bool {
+	x, y := *a, *b
+	x.At, y.At = nil, nil
+	return reflect.DeepEqual(x, y)
 }
 
 // notifierSpecs returns the type and spec of each notifier, by name: what

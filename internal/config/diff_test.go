@@ -80,3 +80,13 @@ func TestCompareNil(t *testing.T) {
 		t.Errorf("Compare(nil, nil): got %+v, want empty", d)
 	}
 }
+
+// TestCompareIgnoresPositions checks that a service that only moved in the
+// file is unchanged: a reload must not restart it.
+func TestCompareIgnoresPositions(t *testing.T) {
+	old := mustParse(t, "services:\n  a: {command: x, working_dir: /tmp}\n")
+	cur := mustParse(t, "# a comment\nservices:\n\n  a:\n    working_dir: /tmp\n    command: x\n")
+	if d, want := Compare(old, cur), (Diff{Unchanged: []string{"a"}}); !reflect.DeepEqual(d, want) {
+		t.Errorf("got %+v, want %+v", d, want)
+	}
+}

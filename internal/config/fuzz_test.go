@@ -16,7 +16,12 @@ import (
 //   - cycle: a dependency cycle next to a diamond of dependencies;
 //   - anchors: an anchor that merges itself and one that contains itself;
 //   - documents: a second YAML document and a directive;
-//   - quoting: commands with every kind of shell quoting.
+//   - quoting: commands with every kind of shell quoting;
+//   - utf16le, utf16be, doublebom: text that is UTF-16, or has two UTF-8
+//     byte order marks, which Parse rejects;
+//   - tags: tags Parse rejects (!!binary, !!python/object, !!timestamp, a
+//     custom !svc, a bare !) next to core-schema ones it takes, and
+//     inherit_env in both forms.
 func FuzzParse(f *testing.F) {
 	// Minimal valid files.
 	f.Add([]byte(""))

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -36,7 +37,14 @@ func read(path string) (abs string, data []byte, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("load config: %w", err)
 	}
-	data, err = os.ReadFile(abs)
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", nil, fmt.Errorf("load config: %w", err)
+	}
+	defer f.Close()
+	// Parse reports a file over MaxFileSize; reading one byte more is
+	// enough to know.
+	data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return "", nil, fmt.Errorf("load config: %w", err)
 	}
@@ -66,6 +74,9 @@ func Parse(file string, data []byte, reg Registry) (*Config, error) {
 	}
 	c.File = abs
 	c.Source = bytes.Clone(data)
+	if root != nil {
+		c.SecretEnv = secretEnv(root)
+	}
 	return c, nil
 }
 

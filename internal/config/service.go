@@ -78,6 +78,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			Stable:      DefaultStable,
 		},
 		Logs: Logs{MaxSize: DefaultLogMaxSize, Keep: DefaultLogKeep},
+		At:   Positions{"": PosOf(key)},
 	}
 	// The kind decides which keys are valid, so it is read first.
 	what := fmt.Sprintf("service %q", name)
@@ -98,10 +99,11 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 		}
 	}
 	fields = p.fields(n, what,
-		"kind", "command", "env", "env_file", "working_dir", "user", "group",
+		"kind", "command", "env", "env_file", "inherit_env", "working_dir", "user", "group",
 		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
+		s.At[f.key.Value] = PosOf(f.val)
 		switch f.key.Value {
 		case "command":
 			errs := len(p.errs)
@@ -111,6 +113,8 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			s.Env = p.env(f.val)
 		case "env_file":
 			s.EnvFile, _ = p.path(f.val, "env_file")
+		case "inherit_env":
+			s.InheritEnv = p.inheritEnv(f.val)
 		case "working_dir":
 			s.WorkingDir, _ = p.path(f.val, "working_dir")
 		case "user":

@@ -58,8 +58,22 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // document decodes data into its single YAML document. It returns nil and
-// true for an empty file, and false when data is not YAML.
+// true for an empty file, and false when data is not YAML, is too large or
+// is not UTF-8 (checkText), or uses a tag steward does not take (checkTags).
 func (p *parser) document(data []byte) (doc *yaml.Node, ok bool) {
+	if msg := checkText(data); msg != "" {
+		p.errs = append(p.errs, &Error{File: p.file, Line: 1, Col: 1, Msg: msg})
+		return nil, false
+	}
+	doc, ok = p.decode(data)
+	if doc != nil && !p.checkTags(doc) {
+		return nil, false
+	}
+	return doc, ok
+}
+
+// decode decodes data into its single YAML document, as document does.
+func (p *parser) decode(data []byte) (doc *yaml.Node, ok bool) {
 	defer func() {
 		// The YAML library must not crash steward on bad input.
 		if r := recover(); r != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/notify"
+	"github.com/stewardhq/steward/internal/preflight"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -51,6 +52,9 @@ func (d *Daemon) parse(file string, text []byte) (*config.Config, error) {
 	// at its position, and nothing changes.
 	if _, err := notify.Build(cfg); err != nil {
 		return nil, err
+	}
+	if errs := preflight.Check(cfg); errs != nil {
+		return nil, errs
 	}
 	if cfg.DataDir != d.Current().DataDir {
 		return nil, steward.Errorf(steward.EINVALID, "data_dir cannot change while steward runs (restart steward to move it)")

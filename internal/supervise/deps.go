@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stewardhq/steward"
@@ -97,4 +98,16 @@ func dependencyMet(name string, cond config.Condition, st steward.ServiceStatus,
 		return st.State == steward.StateExited, nil
 	}
 	return st.State == steward.StateRunning || st.State == steward.StateExited, nil
+}
+
+// restartDependents restarts the running services that depend on s with
+// restart: true, now that s runs again after a restart: each stops and
+// starts again, waiting for its dependencies as at any start.
+func (s *service) restartDependents() {
+	svcs, _ := s.sup.lookup(nil)
+	for _, d := range svcs {
+		if slices.Contains(d.config().DependsOnRestart, s.name) {
+			go d.sendWhy(reqRecycle, "dependency "+s.name+" restarted")
+		}
+	}
 }

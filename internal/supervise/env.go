@@ -5,17 +5,32 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/stewardhq/steward/internal/config"
 )
 
-// buildEnv is a service's environment: steward's own, then what extra
-// (Options.Env, when set) gives the service, then env_file's entries, then
-// env's, then STEWARD_SERVICE; later entries win.
-func buildEnv(cfg *config.Service, extra func(service string) []string) ([]string, error) {
-	env := os.Environ()
+// buildEnv is a service's environment: the base part of steward's own
+// (isBaseVar), what inherit_env passes of the rest, the user's HOME, USER,
+// LOGNAME and SHELL when user: is set, then what extra (Options.Env, when
+// set) gives the service, then env_file's entries, then env's, then
+// STEWARD_SERVICE; later entries win. secrets names the variables the
+// configuration references as secrets: inherit_env: true leaves them out,
+// only inherit_env's list passes them.
+func buildEnv(cfg *config.Service, secrets []string, extra func(service string) []string) ([]string, error) {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		wanted := isBaseVar(k) || cfg.InheritEnv.All
+		if slices.Contains(cfg.InheritEnv.Names, k) || (wanted && !slices.Contains(secrets, k)) {
+			env = append(env, kv)
+		}
+	}
+	if cfg.User != "" {
+		env = append(env, userEnv(cfg.User)...)
+	}
 	if extra != nil {
 		env = append(env, extra(cfg.Name)...)
 	}

@@ -24,7 +24,7 @@ func (s *service) startHealth(ctx context.Context, inst *instance) {
 	if cfg.Health == nil || inst.healthStop != nil {
 		return
 	}
-	env, err := buildEnv(cfg, s.sup.opts.Env)
+	env, err := buildEnv(cfg, s.sup.Config().SecretEnv, s.sup.opts.Env)
 	if err != nil {
 		env = nil
 	}
@@ -130,6 +130,6 @@ func (s *service) recycle(ctx context.Context, ls *loopState, why string) {
 	s.mu.Lock()
 	s.st.Restarts++
 	s.mu.Unlock()
-	ls.want = true
+	ls.want, ls.restarted = true, true
 	s.stop(ctx, ls, why+"; restarting")
 }

@@ -27,6 +27,10 @@ type loopState struct {
 	watchdog Timer       // fires when a ready.watchdog ping is overdue
 	history  []time.Time // restarts within the window
 	failures int         // consecutive unstable runs, for backoff
+	// restarted says the service is being restarted by steward (its policy,
+	// a health check, a limit), not started on request: once it runs
+	// again, the dependents with restart: true on it restart too.
+	restarted bool
 }
 
 func (s *service) loop(ctx context.Context) {
@@ -90,7 +94,7 @@ func (s *service) handle(ctx context.Context, ls *loopState, r request) bool {
 		ls.want = true
 		switch state {
 		case steward.StateStopped, steward.StateFailed, steward.StateExited:
-			ls.history, ls.failures = nil, 0
+			ls.history, ls.failures, ls.restarted = nil, 0, false
 			s.begin(ctx, ls)
 		}
 		// starting, running, backoff: already on its way; stopping: ls.want
@@ -221,6 +225,7 @@ func (s *service) afterRun(ctx context.Context, ls *loopState, how string, clean
 		return
 	}
 	ls.history = append(ls.history, now)
+	ls.restarted = true
 	s.mu.Lock()
 	s.st.Restarts++
 	restarts := s.st.Restarts

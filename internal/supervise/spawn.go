@@ -61,7 +61,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		return
 	}
 
-	env, err := buildEnv(cfg, s.sup.opts.Env)
+	env, err := buildEnv(cfg, s.sup.Config().SecretEnv, s.sup.opts.Env)
 	if err != nil {
 		s.startFailed(ctx, ls, err)
 		return
@@ -211,5 +211,9 @@ func (s *service) running(ctx context.Context, ls *loopState, why string) {
 	if crashing {
 		stopTimer(&ls.stable)
 		ls.stable = s.sup.opts.Clock.NewTimer(stable)
+	}
+	if ls.restarted {
+		ls.restarted = false
+		s.restartDependents()
 	}
 }
