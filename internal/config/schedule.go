@@ -12,7 +12,7 @@ import (
 // scheduleParser reads 5-field cron (minute first), 6-field cron (seconds
 // first) and the descriptors @every D, @hourly, @daily (@midnight),
 // @weekly, @monthly and @yearly (@annually).
-var scheduleParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month |
+var scheduleParser = cron.MustNewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month |
 	cron.Dow | cron.Descriptor)
 
 // Schedule is a job's parsed schedule: the times it is due. A Schedule is
