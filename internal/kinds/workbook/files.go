@@ -107,8 +107,12 @@ func openTemplate(root *os.Root, name string, l Limits) (*excelize.File, error) 
 
 // saveAtomic writes wb to name under root: into a new file beside it,
 // synced, then renamed over name, and the directory synced, so that name
-// holds either its old content or the whole new one.
+// holds either its old content or the whole new one. A symbolic link is
+// not replaced.
 func saveAtomic(root *os.Root, name string, wb *excelize.File) (size int64, err error) {
+	if fi, err := root.Lstat(name); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return 0, steward.Errorf(steward.EINVALID, "file %q is a symbolic link: a save replaces files, not links", name)
+	}
 	dir, base := filepath.Dir(name), filepath.Base(name)
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
