@@ -35,6 +35,10 @@ type Options struct {
 	Prometheus http.Handler
 	// Notifications is optional too.
 	Notifications Notifications
+
+	// Workbooks is optional: without it, /v1/workbooks answers 404.
+	Workbooks Workbooks
+
 	// OSServices is the OS service manager.
 	OSServices OSServices
 	Node       string
@@ -118,6 +122,12 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/metrics/query", s.queryMetrics},
 		{"POST", "/v1/metrics", s.pushMetrics},
 		{"GET", "/metrics", s.prometheus},
+		{"GET", "/v1/workbooks/{service}/sessions", s.listWorkbookSessions},
+		{"POST", "/v1/workbooks/{service}/sessions", s.createWorkbookSession},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/write", s.writeWorkbook},
+		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", s.readWorkbook},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", s.saveWorkbook},
+		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", s.closeWorkbookSession},
 	}
 }
 

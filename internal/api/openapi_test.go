@@ -140,6 +140,14 @@ var schemaTypes = map[string]reflect.Type{
 	"PushResult":          typeOf[steward.PushResult](),
 	"Series":              typeOf[steward.MetricSeries](),
 	"QueryResult":         typeOf[steward.QueryResult](),
+
+	"WorkbookSession":       typeOf[steward.WorkbookSession](),
+	"WorkbookCreateRequest": typeOf[steward.WorkbookCreateRequest](),
+	"WorkbookWriteRequest":  typeOf[steward.WorkbookWriteRequest](),
+	"WorkbookWritten":       typeOf[steward.WorkbookWritten](),
+	"WorkbookRange":         typeOf[steward.WorkbookRange](),
+	"WorkbookSaveRequest":   typeOf[steward.WorkbookSaveRequest](),
+	"WorkbookSaved":         typeOf[steward.WorkbookSaved](),
 }
 
 // bodyTypes maps the JSON bodies of the operations, "METHOD PATH STATUS"
@@ -188,6 +196,15 @@ var bodyTypes = map[string]reflect.Type{
 	"GET /v1/metrics/query 200":                typeOf[steward.QueryResult](),
 	"POST /v1/metrics 200":                     typeOf[steward.PushResult](),
 	"POST /v1/metrics request":                 typeOf[steward.PushRequest](),
+
+	"GET /v1/workbooks/{service}/sessions 200":                 typeOf[[]steward.WorkbookSession](),
+	"POST /v1/workbooks/{service}/sessions 201":                typeOf[steward.WorkbookSession](),
+	"POST /v1/workbooks/{service}/sessions request":            typeOf[steward.WorkbookCreateRequest](),
+	"POST /v1/workbooks/{service}/sessions/{id}/write 200":     typeOf[steward.WorkbookWritten](),
+	"POST /v1/workbooks/{service}/sessions/{id}/write request": typeOf[steward.WorkbookWriteRequest](),
+	"GET /v1/workbooks/{service}/sessions/{id}/read 200":       typeOf[steward.WorkbookRange](),
+	"POST /v1/workbooks/{service}/sessions/{id}/save 200":      typeOf[steward.WorkbookSaved](),
+	"POST /v1/workbooks/{service}/sessions/{id}/save request":  typeOf[steward.WorkbookSaveRequest](),
 }
 
 // TestOpenAPISchemas checks the document's schemas against the wire types
@@ -493,6 +510,8 @@ func jsonType(typ reflect.Type) string {
 		return "array"
 	case reflect.Map, reflect.Struct:
 		return "object"
+	case reflect.Interface:
+		return "" // any JSON value: a schema without a type
 	}
 	return typ.Kind().String()
 }

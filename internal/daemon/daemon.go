@@ -137,6 +137,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Prometheus:    d.mon.export,
 		Notifications: d.notes,
 		OSServices:    osServices{},
+		Workbooks:     d.mon.workbooks,
 		Node:          cfg.Node,
 		Version:       opts.Version,
 		Started:       d.started,
