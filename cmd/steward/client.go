@@ -83,6 +83,7 @@ type clientCmd struct {
 	json   bool
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader
 }
 
 // runClient returns a cobra RunE that sets up a clientCmd and calls run.
@@ -99,7 +100,7 @@ func runClient(g *globals, run func(ctx context.Context, cc *clientCmd, args []s
 		defer c.Close()
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err = run(ctx, &clientCmd{c: c, json: js, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, args)
+		err = run(ctx, &clientCmd{c: c, json: js, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), stdin: cmd.InOrStdin()}, args)
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // interrupted: a normal end of a follow
 		}

@@ -106,6 +106,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newNotificationsCmd(g),
 		newServiceCmd(g),
 		newOSServiceCmd(g),
+		newWorkbookCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)
