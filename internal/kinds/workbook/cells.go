@@ -109,14 +109,18 @@ const (
 	kindDateTime // a date and time, in UTC
 )
 
-// value is one typed cell of a write.
+// value is one typed cell of a write: a date is its Excel serial number
+// in num (days since 1899-12-30).
 type value struct {
-	kind int
+	kind uint8
+	b    bool
 	num  float64
 	str  string // a string, or a formula without its "="
-	b    bool
-	t    time.Time
 }
+
+// excelEpoch is day 0 of Excel's serial dates (in the 1900 date system,
+// from 1900-03-01 on).
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 // ParseData parses a JSON 2-D array, as `steward workbook write --data`
 // takes it, into the rows Kind.Write takes.
@@ -133,32 +137,32 @@ func ParseData(b []byte) ([][]any, error) {
 	return rows, nil
 }
 
-// typed checks the rows of a write and types their cells: a number is a
-// number, a boolean a boolean, null an empty cell; a string starting with
-// "=" is a formula, one starting with "'" the text after it, an RFC 3339
-// date ("2026-12-06") or date-time ("2026-12-06T08:30:00Z", in UTC once
-// written) a date, and any other string text. It returns the cells and
-// the width of the rows, which must all be as long as the first.
-func typed(rows [][]any) ([][]value, int, error) {
-	width := 0
-	out := make([][]value, len(rows))
+// check checks the rows of a write, each value as typeOf types it, and
+// returns the width of the rows, which must all be as long as the first.
+// Nothing is kept: the writer types each row again as it goes, so that a
+// large write holds no second copy of its data.
+func check(rows [][]any) (int, error) {
 	for i, row := range rows {
-		if i > 0 && len(row) != len(rows[0]) {
-			return nil, 0, steward.Errorf(steward.EINVALID, "data: row %d has %d values, row 1 has %d: rows must be the same length", i+1, len(row), len(rows[0]))
+		if len(row) != len(rows[0]) {
+			return 0, steward.Errorf(steward.EINVALID, "data: row %d has %d values, row 1 has %d: rows must be the same length", i+1, len(row), len(rows[0]))
 		}
-		width = max(width, len(row))
-		out[i] = make([]value, len(row))
 		for j, v := range row {
-			tv, err := typeOf(v)
-			if err != nil {
-				return nil, 0, steward.Errorf(steward.EINVALID, "data: row %d, value %d: %v", i+1, j+1, err)
+			if _, err := typeOf(v); err != nil {
+				return 0, steward.Errorf(steward.EINVALID, "data: row %d, value %d: %v", i+1, j+1, err)
 			}
-			out[i][j] = tv
 		}
 	}
-	return out, width, nil
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	return len(rows[0]), nil
 }
 
+// typeOf types one value of a write: a number is a number, a boolean a
+// boolean, null an empty cell; a string starting with "=" is a formula,
+// one starting with "'" the text after it, an RFC 3339 date
+// ("2026-12-06") or date-time ("2026-12-06T08:30:00Z", in UTC once
+// written) from 1900-03-01 on a date, and any other string text.
 func typeOf(v any) (value, error) {
 	switch v := v.(type) {
 	case nil:
@@ -187,7 +191,7 @@ func typeOf(v any) (value, error) {
 			return value{kind: kindString, str: v[1:]}, nil
 		}
 		if t, kind, ok := parseDate(v); ok {
-			return value{kind: kind, t: t}, nil
+			return value{kind: kind, num: float64(t.Sub(excelEpoch)) / float64(24*time.Hour)}, nil
 		}
 		return value{kind: kindString, str: v}, nil
 	}
@@ -208,18 +212,19 @@ const (
 )
 
 // parseDate returns the date s spells in RFC 3339, its kind, and whether
-// it is one. Years before 1900 are not dates Excel shows.
-func parseDate(s string) (time.Time, int, bool) {
+// it is one. Excel's serial dates are one off before 1900-03-01 (it takes
+// 1900 for a leap year): those are not taken as dates.
+func parseDate(s string) (time.Time, uint8, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return time.Time{}, 0, false
 	}
-	kind := kindDateTime
+	kind := uint8(kindDateTime)
 	t, err := time.Parse(dateTimeLayout, s)
 	if len(s) == 10 {
 		kind = kindDate
 		t, err = time.Parse(dateLayout, s)
 	}
-	if err != nil || t.Year() < 1900 {
+	if err != nil || t.UTC().Before(time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)) {
 		return time.Time{}, 0, false
 	}
 	return t.UTC(), kind, true

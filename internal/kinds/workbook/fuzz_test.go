@@ -54,17 +54,18 @@ func FuzzData(f *testing.F) {
 		if err != nil {
 			return
 		}
-		cells, width, err := typed(rows)
+		width, err := check(rows)
 		if err != nil {
 			return
 		}
-		for i, row := range cells {
+		for i, row := range rows {
 			if len(row) != width {
 				t.Fatalf("row %d has %d cells, width %d", i, len(row), width)
 			}
-			for _, v := range row {
-				if v.kind < kindEmpty || v.kind > kindDateTime {
-					t.Fatalf("cell of kind %d", v.kind)
+			for _, x := range row {
+				v, err := typeOf(x)
+				if err != nil || v.kind > kindDateTime {
+					t.Fatalf("check took %v, typed as %+v, %v", x, v, err)
 				}
 			}
 		}

@@ -37,7 +37,7 @@ type session struct {
 	file     string // what a save without a name writes
 	cells    int
 	streamed map[string]bool // sheets written by the stream writer, not yet read back
-	styles   map[int]int     // the style of the date cells, by value kind
+	styles   map[uint8]int   // the style of the date cells, by value kind
 }
 
 func newBlank() *excelize.File { return excelize.NewFile() }
@@ -62,7 +62,8 @@ func (ss *session) write(req steward.WorkbookWriteRequest, l Limits) (steward.Wo
 	if err != nil {
 		return steward.WorkbookWritten{}, err
 	}
-	rows, width, err := typed(req.Data)
+	rows := req.Data
+	width, err := check(rows)
 	switch {
 	case err != nil:
 		return steward.WorkbookWritten{}, err
@@ -110,7 +111,7 @@ func (ss *session) write(req steward.WorkbookWriteRequest, l Limits) (steward.Wo
 }
 
 // style returns the style of date cells of kind.
-func (ss *session) style(kind int) (int, error) {
+func (ss *session) style(kind uint8) (int, error) {
 	if id, ok := ss.styles[kind]; ok {
 		return id, nil
 	}
@@ -123,18 +124,21 @@ func (ss *session) style(kind int) (int, error) {
 		return 0, err
 	}
 	if ss.styles == nil {
-		ss.styles = map[int]int{}
+		ss.styles = map[uint8]int{}
 	}
 	ss.styles[kind] = id
 	return id, nil
 }
 
-// set writes rows at at of sheet cell by cell.
-func (ss *session) set(sheet string, at Cell, rows [][]value) error {
+// set writes rows, which check took, at at of sheet cell by cell.
+func (ss *session) set(sheet string, at Cell, rows [][]any) error {
 	for i, row := range rows {
-		for j, v := range row {
+		for j, x := range row {
 			ref := Cell{at.Col + j, at.Row + i}.String()
-			var err error
+			v, err := typeOf(x)
+			if err != nil {
+				return fmt.Errorf("cell %s: %w", ref, err)
+			}
 			switch v.kind {
 			case kindEmpty:
 				err = ss.wb.SetCellValue(sheet, ref, nil)
@@ -149,7 +153,7 @@ func (ss *session) set(sheet string, at Cell, rows [][]value) error {
 			case kindDate, kindDateTime:
 				var id int
 				if id, err = ss.style(v.kind); err == nil {
-					if err = ss.wb.SetCellValue(sheet, ref, v.t); err == nil {
+					if err = ss.wb.SetCellFloat(sheet, ref, v.num, -1, 64); err == nil {
 						err = ss.wb.SetCellStyle(sheet, ref, ref, id)
 					}
 				}
@@ -162,8 +166,9 @@ func (ss *session) set(sheet string, at Cell, rows [][]value) error {
 	return nil
 }
 
-// stream writes rows at at of the new sheet with the stream writer.
-func (ss *session) stream(sheet string, at Cell, rows [][]value) error {
+// stream writes rows, which check took, at at of the new sheet with the
+// stream writer.
+func (ss *session) stream(sheet string, at Cell, rows [][]any) error {
 	sw, err := ss.wb.NewStreamWriter(sheet)
 	if err != nil {
 		return err
@@ -172,7 +177,11 @@ func (ss *session) stream(sheet string, at Cell, rows [][]value) error {
 	line := make([]any, 0, len(rows[0]))
 	for i, row := range rows {
 		line = line[:0]
-		for _, v := range row {
+		for _, x := range row {
+			v, err := typeOf(x)
+			if err != nil {
+				return err
+			}
 			var c any
 			switch v.kind {
 			case kindNumber:
@@ -188,7 +197,7 @@ func (ss *session) stream(sheet string, at Cell, rows [][]value) error {
 				if err != nil {
 					return err
 				}
-				c = excelize.Cell{StyleID: id, Value: v.t}
+				c = excelize.Cell{StyleID: id, Value: v.num}
 			}
 			line = append(line, c)
 		}
@@ -300,7 +309,7 @@ func escape(s string) string {
 
 // dateKind returns whether the number format of the cell shows a date
 // (kindDate), a date and time (kindDateTime) or neither (kindEmpty).
-func (ss *session) dateKind(sheet, ref string) (int, error) {
+func (ss *session) dateKind(sheet, ref string) (uint8, error) {
 	id, err := ss.wb.GetCellStyle(sheet, ref)
 	if err != nil || id == 0 {
 		return kindEmpty, err
