@@ -52,6 +52,12 @@ services:
 	ok("workbook", "write", id, "--sheet", "Orders", "--data", `[["id","day","amount","paid"],[1,"2026-12-06",9.5,true],[2,"2026-12-07",null,false]]`)
 	ok("workbook", "write", id, "--sheet", "Orders", "--cell", "E1", "--data", `[["total"],["=SUM(C2:C3)"]]`)
 
+	stdin := command("-c", e.config, "workbook", "write", id, "--sheet", "Raw", "--data", "-")
+	stdin.Stdin = strings.NewReader(`[[1, 2], [3, 4]]`)
+	if out, err := stdin.CombinedOutput(); err != nil || !strings.Contains(string(out), "2 rows written to Raw!A1:B2") {
+		t.Errorf("write --data - : %v, %s", err, out)
+	}
+
 	var rng steward.WorkbookRange
 	if err := json.Unmarshal([]byte(ok("workbook", "read", id, "--sheet", "Orders", "--range", "A1:E2", "-o", "json")), &rng); err != nil {
 		t.Fatal(err)
