@@ -58,10 +58,11 @@ const (
 	EventAlert        = "alert"        // an alert changed: opened, fired, resolved, acknowledged, reminded
 	EventLog          = "log"          // a log watch rule matched or stopped holding, or a log file stopped or resumed being written
 	EventNotification = "notification" // a notification was given up: not delivered within its max age
+	EventWorkbook     = "workbook"     // a workbook session was created, written, saved or closed (the reason says which)
 )
 
 // EventTypes lists every event type, for filters that offer them.
-var EventTypes = []string{EventState, EventHealth, EventAlert, EventLog, EventNotification, EventConfig, EventSystem}
+var EventTypes = []string{EventState, EventHealth, EventAlert, EventLog, EventNotification, EventWorkbook, EventConfig, EventSystem}
 
 // Event is one thing that happened, stored before it is published.
 type Event struct {

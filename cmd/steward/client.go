@@ -86,6 +86,7 @@ type clientCmd struct {
 	raw    bool // -o raw, for the commands that take it
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader
 }
 
 // runClient returns a cobra RunE that sets up a clientCmd and calls run.
@@ -108,7 +109,7 @@ func runClientOutput(g *globals, raw bool, run func(ctx context.Context, cc *cli
 		defer c.Close()
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err = run(ctx, &clientCmd{c: c, json: js, raw: raw && g.output == "raw", stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, args)
+		err = run(ctx, &clientCmd{c: c, json: js, raw: raw && g.output == "raw", stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), stdin: cmd.InOrStdin()}, args)
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // interrupted: a normal end of a follow
 		}

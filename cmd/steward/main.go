@@ -111,6 +111,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 		newBusCmd(g),
+		newWorkbookCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

@@ -42,6 +42,10 @@ type Options struct {
 	Bus Bus
 	// Runs is the run engine of the jobs; optional too.
 	Runs Runs
+
+	// Workbooks is optional: without it, /v1/workbooks answers 404.
+	Workbooks Workbooks
+
 	// OSServices is the OS service manager.
 	OSServices OSServices
 	Node       string
@@ -144,6 +148,12 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/bus/streams", s.busStreams},
 		{"GET", "/v1/bus/subscribe", s.busSubscribe},
 		{"GET", "/metrics", s.prometheus},
+		{"GET", "/v1/workbooks/{service}/sessions", s.listWorkbookSessions},
+		{"POST", "/v1/workbooks/{service}/sessions", s.createWorkbookSession},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/write", s.writeWorkbook},
+		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", s.readWorkbook},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", s.saveWorkbook},
+		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", s.closeWorkbookSession},
 	}
 }
 

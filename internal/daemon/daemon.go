@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Bus:           d.bus,
 		Runs:          d.runs,
 		OSServices:    osServices{},
+		Workbooks:     d.mon.workbooks,
 		Node:          cfg.Node,
 		Version:       opts.Version,
 		Started:       d.started,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/alert"
+	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
@@ -37,6 +38,10 @@ type monitoring struct {
 	checks  *check.Runner
 	export  http.Handler
 	tag     string // prefixes the tags of the commands of checks and collectors
+
+	// workbooks is the runtime of a kind that serves workbook sessions
+	// to the API (an optional interface of kinds.Runtime), if any.
+	workbooks api.Workbooks
 
 	ctx    context.Context // ends with stop
 	cancel context.CancelFunc
@@ -79,6 +84,9 @@ func newMonitoring(ctx context.Context, cfg *config.Config, reg kinds.Registry, 
 			return nil, fmt.Errorf("kind %s: %w", name, err)
 		}
 		m.kinds[name] = rt.NewRunner
+		if wb, ok := rt.(api.Workbooks); ok {
+			m.workbooks = wb
+		}
 		if c, ok := rt.(prometheus.Collector); ok {
 			collectors = append(collectors, c)
 		}

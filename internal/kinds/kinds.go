@@ -28,7 +28,9 @@ type Kind struct {
 }
 
 // Runtime makes the runners of the services of one kind. A Runtime that
-// also implements prometheus.Collector has its metrics exported.
+// also implements prometheus.Collector has its metrics exported; one that
+// implements api.Workbooks serves the API's /v1/workbooks (the daemon
+// finds both by a type assertion).
 type Runtime interface {
 	NewRunner(cfg *config.Service) (supervise.Runner, error)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stewardhq/steward/internal/kinds"
 	"github.com/stewardhq/steward/internal/kinds/logwatch"
 	"github.com/stewardhq/steward/internal/kinds/sysmon"
+	"github.com/stewardhq/steward/internal/kinds/workbook"
 	"github.com/stewardhq/steward/internal/notify"
 )
 
@@ -16,6 +17,7 @@ func Kinds() kinds.Registry {
 	return kinds.Registry{
 		sysmon.Name:   sysmon.Definition(),
 		logwatch.Name: logwatch.Definition(),
+		workbook.Name: workbook.Definition(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/kinds/logwatch"
 	"github.com/stewardhq/steward/internal/kinds/sysmon"
+	"github.com/stewardhq/steward/internal/kinds/workbook"
 	watch "github.com/stewardhq/steward/internal/logwatch"
 	"github.com/stewardhq/steward/internal/notify"
 )
@@ -45,6 +46,8 @@ func FuzzParse(f *testing.F) {
 		"  m: {smtp: {host: h, from: a@b.c, to: [d@e.f], password: \"${file:p}\"}}\n  x: {exec: {command: [\"true\"], env: {A: b}}}\n" +
 		"  s: {syslog: {facility: daemon}}\n  e: {eventlog: {event_id: 7}}\n" +
 		"alerts: {routes: [{match: {severity: critical}, to: [h, m, x], group_wait: 0s}]}\n"))
+	// A workbook service with every setting, and one without its dir.
+	f.Add([]byte("services:\n  x: {kind: workbook, dir: books, max_sessions: 2, idle_timeout: 5m}\n  y: {kind: workbook}\n"))
 	// Errors of the decoders: two types, a bad rule, a follow of itself.
 	f.Add([]byte("notify:\n  b: {webhook: {url: ftp://h}, exec: {command: x}}\nservices:\n  w: {kind: logwatch, services: [w], rules: [{match: \"(\"}]}\n"))
 
@@ -67,6 +70,10 @@ func FuzzParse(f *testing.F) {
 			case sysmon.Name:
 				if spec, ok := s.Spec.(*sysmon.Spec); !ok || spec.Every <= 0 {
 					t.Fatalf("sysmon service %q: spec %+v", name, s.Spec)
+				}
+			case workbook.Name:
+				if spec, ok := s.Spec.(*workbook.Spec); !ok || spec.Dir == "" || spec.MaxSessions < 1 || spec.IdleTimeout <= 0 {
+					t.Fatalf("workbook service %q: spec %+v", name, s.Spec)
 				}
 			case logwatch.Name:
 				if spec, ok := s.Spec.(*watch.Config); !ok || spec.Validate() != nil {
