@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/clock"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -105,7 +106,7 @@ func New(o Options) *Engine {
 	e := &Engine{o: o, clock: o.Clock, log: o.Logger, act: o.Act, wake: make(chan struct{}, 1),
 		jobs: map[string]*job{}, chains: map[int64]*chain{}}
 	if e.clock == nil {
-		e.clock = systemClock{}
+		e.clock = clock.System{}
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

@@ -4,37 +4,18 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/stewardhq/steward/internal/clock"
 )
 
 // Clock is the time a Supervisor goes by: restart windows, stable periods,
 // event times and usage samples read Now; backoff, stop timeouts, stable
 // periods and health check intervals wait on its timers. Tests pass a fake
 // one to drive the state machine without waiting.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) Timer
-}
+type Clock = clock.Clock
 
-// Timer is a one-shot timer of a Clock, like *time.Timer.
-type Timer interface {
-	// C receives the time once the timer fires.
-	C() <-chan time.Time
-	// Stop keeps the timer from firing; it reports whether it did.
-	Stop() bool
-}
-
-var _ Clock = systemClock{}
-
-// systemClock is the Clock of time.Now and time.NewTimer.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                 { return time.Now() }
-func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
-
-type systemTimer struct{ t *time.Timer }
-
-func (t systemTimer) C() <-chan time.Time { return t.t.C }
-func (t systemTimer) Stop() bool          { return t.t.Stop() }
+// Timer is a one-shot timer of a Clock.
+type Timer = clock.Timer
 
 // stopTimer stops *t, if any, and forgets it.
 func stopTimer(t *Timer) {

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/clock"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
 )
@@ -83,7 +84,7 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Clock == nil {
-		opts.Clock = systemClock{}
+		opts.Clock = clock.System{}
 	}
 	if opts.Starter == nil {
 		opts.Starter = procStarter{}
