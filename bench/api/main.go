@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stewardhq/steward/bench/internal/subject"
 )
 
 func main() {
@@ -54,11 +56,9 @@ func run(bin string, sizes []int, rate int, duration time.Duration, runs int) er
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if bin == "" {
-		bin = filepath.Join(tmp, "steward")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %w\n%s", err, out)
-		}
+	bin, err = subject.Binary(bin, tmp)
+	if err != nil {
+		return err
 	}
 	for _, n := range sizes {
 		st, err := startSteward(bin, filepath.Join(tmp, fmt.Sprint(n)), n)

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -19,12 +18,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/bench/internal/subject"
 	"github.com/stewardhq/steward/internal/client"
 )
 
@@ -49,11 +47,9 @@ func main() {
 	}
 }
 
-// memory is one reading of a process's resident memory, in bytes.
-type memory struct{ rss, anon, file int64 }
-
-func (m memory) String() string {
-	return fmt.Sprintf("VmRSS %.1f MB (RssAnon %.1f MB, RssFile %.1f MB)", mb(m.rss), mb(m.anon), mb(m.file))
+// describe says m in MB.
+func describe(m subject.Memory) string {
+	return fmt.Sprintf("VmRSS %.1f MB (RssAnon %.1f MB, RssFile %.1f MB)", mb(m.RSS), mb(m.Anon), mb(m.File))
 }
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
@@ -70,11 +66,9 @@ func run(w io.Writer, bin string, first, restarts int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "steward")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
-			return fmt.Errorf("build steward: %w\n%s", err, out)
-		}
+	bin, err = subject.Binary(bin, dir)
+	if err != nil {
+		return err
 	}
 	// The window keeps the restart intensity from ever stopping the loop:
 	// far more restarts are allowed within a second than fork/exec can run.
@@ -97,7 +91,7 @@ func run(w io.Writer, bin string, first, restarts int) error {
 	defer c.Close()
 
 	began := time.Now()
-	var firstMem memory
+	var firstMem subject.Memory
 	next := first // restarts at the next reading
 	step := max(1, restarts/10)
 	last, progress := -1, began // the restarts seen last, and when they grew
@@ -116,18 +110,18 @@ func run(w io.Writer, bin string, first, restarts int) error {
 			return fmt.Errorf("no restart for %s after %d", stall, last)
 		}
 		if n >= next {
-			m, err := readMemory(pid)
+			m, err := subject.ReadMemory(pid)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "after %7d restarts (%5.1f s): %s\n", n, time.Since(began).Seconds(), m)
+			fmt.Fprintf(w, "after %7d restarts (%5.1f s): %s\n", n, time.Since(began).Seconds(), describe(m))
 			if next == first {
 				firstMem = m
 			}
 			if n >= restarts {
-				grow := m.rss - firstMem.rss
+				grow := m.RSS - firstMem.RSS
 				fmt.Fprintf(w, "growth from %d to %d restarts: VmRSS %+.1f MB, RssAnon %+.1f MB, RssFile %+.1f MB (budget %.0f MB: ratio %.2f); %.0f restarts/s\n",
-					first, n, mb(grow), mb(m.anon-firstMem.anon), mb(m.file-firstMem.file), mb(budget),
+					first, n, mb(grow), mb(m.Anon-firstMem.Anon), mb(m.File-firstMem.File), mb(budget),
 					float64(grow)/budget, float64(n)/time.Since(began).Seconds())
 				return nil
 			}
@@ -149,31 +143,4 @@ func restartCount(c *client.Client) (int, error) {
 		return 0, fmt.Errorf("%w: %s", errFailed, s.Reason)
 	}
 	return s.Restarts, nil
-}
-
-// readMemory reads VmRSS, RssAnon and RssFile of pid.
-func readMemory(pid int) (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	defer f.Close()
-	var m memory
-	fields := map[string]*int64{"VmRSS:": &m.rss, "RssAnon:": &m.anon, "RssFile:": &m.file}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "\t")
-		if p, ok := fields[k]; ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return memory{}, fmt.Errorf("%s of %d: %w", k, pid, err)
-			}
-			*p = kb << 10
-			delete(fields, k)
-		}
-	}
-	if len(fields) > 0 {
-		return memory{}, fmt.Errorf("/proc/%d/status lacks a memory field", pid)
-	}
-	return m, sc.Err()
 }

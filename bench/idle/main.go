@@ -13,7 +13,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/bench/internal/subject"
 	"github.com/stewardhq/steward/internal/client"
 )
 
@@ -50,11 +50,9 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "steward")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
-			return fmt.Errorf("build steward: %w\n%s", err, out)
-		}
+	bin, err = subject.Binary(bin, dir)
+	if err != nil {
+		return err
 	}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "data_dir: %s\n", filepath.Join(dir, "data"))
@@ -116,16 +114,16 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 	}
 	t0 := time.Now()
 	var maxRSS, sumRSS int64
-	var last memory
+	var last subject.Memory
 	samples := 0
 	for time.Since(t0) < window {
 		time.Sleep(time.Second)
-		m, err := readMemory(pid)
+		m, err := subject.ReadMemory(pid)
 		if err != nil {
 			return err
 		}
-		maxRSS = max(maxRSS, m.rss)
-		sumRSS += m.rss
+		maxRSS = max(maxRSS, m.RSS)
+		sumRSS += m.RSS
 		last = m
 		samples++
 	}
@@ -146,7 +144,7 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 	}
 	fmt.Printf("window %.0f s: CPU %.3f %% of a core (%.3f s), VmRSS avg %.1f MB, max %.1f MB, last %.1f MB (RssAnon %.1f MB, RssFile %.1f MB); %d services show RSS in ps\n",
 		elapsed, (cpu1-cpu0)/elapsed*100, cpu1-cpu0, float64(sumRSS)/float64(samples)/1e6, float64(maxRSS)/1e6,
-		float64(last.rss)/1e6, float64(last.anon)/1e6, float64(last.file)/1e6, withRSS)
+		float64(last.RSS)/1e6, float64(last.Anon)/1e6, float64(last.File)/1e6, withRSS)
 	return nil
 }
 
@@ -164,34 +162,4 @@ func cpuSeconds(pid int) (float64, error) {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100, nil
-}
-
-// memory is one reading of a process's resident memory, in bytes.
-type memory struct{ rss, anon, file int64 }
-
-// readMemory reads VmRSS, RssAnon and RssFile of pid.
-func readMemory(pid int) (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	defer f.Close()
-	var m memory
-	fields := map[string]*int64{"VmRSS:": &m.rss, "RssAnon:": &m.anon, "RssFile:": &m.file}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), "\t")
-		if p, ok := fields[k]; ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return memory{}, fmt.Errorf("%s of %d: %w", k, pid, err)
-			}
-			*p = kb << 10
-			delete(fields, k)
-		}
-	}
-	if len(fields) > 0 {
-		return memory{}, errors.New("no VmRSS, RssAnon or RssFile")
-	}
-	return m, sc.Err()
 }

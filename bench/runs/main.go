@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/bench/internal/subject"
 	"github.com/stewardhq/steward/internal/client"
 )
 
@@ -44,11 +45,9 @@ func run(runs, jobs int, bin string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "steward")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/steward").CombinedOutput(); err != nil {
-			return fmt.Errorf("build steward: %w\n%s", err, out)
-		}
+	bin, err = subject.Binary(bin, dir)
+	if err != nil {
+		return err
 	}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "data_dir: %s\njobs:\n", filepath.Join(dir, "data"))

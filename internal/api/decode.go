@@ -92,6 +92,16 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// decodeOptional reads r's body as JSON into v; an empty body leaves v as
+// it is.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
 // intParam parses the query or path value v named name as an integer of at
 // least min; def when v is "".
 func intParam(name, v string, least, def int) (int, error) {

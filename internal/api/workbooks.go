@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 
@@ -50,15 +49,9 @@ func (s *Server) createWorkbookSession(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
 	var req steward.WorkbookCreateRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeJSON(body, &req); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		return err
 	}
 	ss, err := wb.Create(r.Context(), r.PathValue("service"), req)
 	if err != nil {
@@ -112,15 +105,9 @@ func (s *Server) saveWorkbook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
 	var req steward.WorkbookSaveRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeJSON(body, &req); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		return err
 	}
 	out, err := wb.Save(context.WithoutCancel(r.Context()), r.PathValue("service"), r.PathValue("id"), req)
 	if err != nil {
