@@ -30,6 +30,9 @@ type Bus struct {
 	// holds the names in file order.
 	Streams     map[string]*BusStream `json:"streams,omitempty"`
 	StreamOrder []string              `json:"-"`
+	// Files and Sinks are the file bridges of bus.files and bus.sinks.
+	Files []BusFile `json:"files,omitempty"`
+	Sinks []BusSink `json:"sinks,omitempty"`
 }
 
 // BusStream is one user stream: JetStream keeps the messages on its
@@ -63,7 +66,8 @@ func defaultBus() *Bus {
 func (p *parser) bus(n *yaml.Node, c *Config) {
 	b := defaultBus()
 	c.Bus = b
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams") {
+	var files, sinks *yaml.Node
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "files", "sinks") {
 		switch f.key.Value {
 		case "listen":
 			b.Listen, p.busListen = p.listen(f.val, "bus.listen", "127.0.0.1:4222")
@@ -91,8 +95,15 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 			}
 		case "streams":
 			p.busStreams(f.val, b)
+		case "files":
+			files = f.val
+		case "sinks":
+			sinks = f.val
 		}
 	}
+	// The bridges are read once the streams are known.
+	dirs := append(p.busFiles(files, b), p.busSinks(sinks, b)...)
+	p.checkBridgeDirs(dirs)
 }
 
 // busStreams reads bus.streams: stream name → subjects and limits.
