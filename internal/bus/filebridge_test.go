@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/stewardhq/steward/internal/clock"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/testwait"
@@ -115,7 +114,9 @@ func watch(t *testing.T, s *Server, dir string, clk clock.Clock) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.WatchFiles(ctx, config.BusFile{Dir: dir, Subject: "files.in", Settle: time.Second}, clk) }()
+	go func() {
+		done <- s.WatchFiles(ctx, config.BusFile{Dir: dir, Subject: "files.in", Settle: time.Second}, clk)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -344,4 +345,3 @@ func TestSinkNoStream(t *testing.T) {
 		t.Errorf("SinkFiles: %v", err)
 	}
 }
-
