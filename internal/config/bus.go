@@ -35,6 +35,9 @@ type Bus struct {
 	// External is bus.url and its credentials: steward joins that NATS
 	// deployment instead of embedding a server.
 	External *BusExternal `json:"external,omitempty"`
+	// Files and Sinks are the file bridges of bus.files and bus.sinks.
+	Files []BusFile `json:"files,omitempty"`
+	Sinks []BusSink `json:"sinks,omitempty"`
 }
 
 // BusStream is one user stream: JetStream keeps the messages on its
@@ -72,7 +75,9 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 	c.Bus = b
 	ext := map[string]field{} // bus.url and its credentials, and what they exclude
 	var mappings []*yaml.Node // the transforms that are subject mappings
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "url", "user", "password", "creds", "nkey", "ca") {
+	var files, sinks *yaml.Node
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
+		"url", "user", "password", "creds", "nkey", "ca") {
 		switch f.key.Value {
 		case "listen":
 			ext[f.key.Value] = f
@@ -104,11 +109,18 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 			p.busStreams(f.val, b)
 		case "transforms":
 			mappings = p.busTransforms(f.val, b)
+		case "files":
+			files = f.val
+		case "sinks":
+			sinks = f.val
 		default:
 			ext[f.key.Value] = f
 		}
 	}
 	p.busExternal(b, ext, mappings)
+	// The bridges are read once the streams are known.
+	dirs := append(p.busFiles(files, b), p.busSinks(sinks, b)...)
+	p.checkBridgeDirs(dirs)
 }
 
 // busStreams reads bus.streams: stream name → subjects and limits.
