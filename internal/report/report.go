@@ -14,8 +14,8 @@ import (
 	"context"
 	"maps"
 	"math"
-	"strings"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
