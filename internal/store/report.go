@@ -15,16 +15,16 @@ import (
 // historyTypes are the event types a service's history is made of.
 const historyTypes = `('` + steward.EventState + `', '` + steward.EventHealth + `', '` + steward.EventSystem + `')`
 
-// History returns the state, health and system events of [from, to) in ID
+// History returns the state, health and system events of [from, to) in time
 // order, after the last event of each of those types and services before
-// from (what was true when the range began), also in ID order.
+// from (what was true when the range began), in ID order.
 func (s *Store) History(ctx context.Context, from, to time.Time) (before, within []steward.Event, err error) {
 	before, err = s.historyEvents(ctx, eventColumns+` WHERE id IN (SELECT MAX(id) FROM events
 WHERE time < ? AND type IN `+historyTypes+` GROUP BY type, service) ORDER BY id`, unixNano(from))
 	if err != nil {
 		return nil, nil, err
 	}
-	within, err = s.historyEvents(ctx, eventColumns+` WHERE time >= ? AND time < ? AND type IN `+historyTypes+` ORDER BY id`,
+	within, err = s.historyEvents(ctx, eventColumns+` WHERE time >= ? AND time < ? AND type IN `+historyTypes+` ORDER BY time, id`,
 		unixNano(from), unixNano(to))
 	return before, within, err
 }
