@@ -1,6 +1,9 @@
 package steward
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // Report formats: what GET /v1/report's format= and `steward report -o`
 // take.
@@ -155,4 +158,29 @@ type MachineReport struct {
 type DiskReport struct {
 	Mount string       `json:"mount"`
 	Used  Distribution `json:"used_percent"`
+}
+
+// ReportQuery asks for a report: the query of GET /v1/report.
+type ReportQuery struct {
+	// Since is an RFC 3339 time or a span back from Until ("7d", "36h");
+	// "" is 7 days. Until is an RFC 3339 time or a span back from now;
+	// "" is now.
+	Since, Until string
+	Services     []string // none: every service
+	Format       string   // one of ReportFormats; "" is JSON
+	Section      string   // for CSV: one of ReportSections; "" is services
+}
+
+// Values returns q as URL query parameters.
+func (q ReportQuery) Values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"since": q.Since, "until": q.Until, "format": q.Format, "section": q.Section} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if len(q.Services) > 0 {
+		v["service"] = q.Services
+	}
+	return v
 }
