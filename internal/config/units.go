@@ -178,3 +178,43 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// ParseSpan parses a span of time back from a moment: a Go duration
+// ("36h"), optionally after whole days and weeks ("7d", "2w", "1d12h").
+// It is what report ranges and a report job's since take.
+func ParseSpan(s string) (time.Duration, error) {
+	rest := s
+	var d time.Duration
+	for {
+		i := 0
+		for i < len(rest) && '0' <= rest[i] && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) || (rest[i] != 'd' && rest[i] != 'w') {
+			break
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		unit := 24 * time.Hour
+		if rest[i] == 'w' {
+			unit *= 7
+		}
+		if err != nil || n > int64((math.MaxInt64-d)/unit) {
+			return 0, fmt.Errorf("span %q is too long", s)
+		}
+		d += time.Duration(n) * unit
+		rest = rest[i+1:]
+	}
+	if rest == "" && d > 0 {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	switch {
+	case err != nil || r < 0:
+		return 0, fmt.Errorf("invalid span %q, want e.g. 7d, 2w or 36h", s)
+	case r > math.MaxInt64-d:
+		return 0, fmt.Errorf("span %q is too long", s)
+	case d+r == 0:
+		return 0, fmt.Errorf("span %q must be more than 0", s)
+	}
+	return d + r, nil
+}
