@@ -67,7 +67,7 @@ func TestBadInput(t *testing.T) {
 		{"a.conf", Supervisord, "[supervisord]\nlogfile=x\n", "no service could be imported"},
 		{"a.service", Systemd, "[Unit]\nDescription=x\n", "no [Service] section"},
 		{"a.service", Systemd, "[Service]\nType=simple\n", "has no ExecStart"},
-		{"a.service", Systemd, "[Service]\nExecStart=/bin/x\nRestart=sometimes\n", "Restart=sometimes is not a policy"},
+		{"a.service", Systemd, "[Service]\nExecStart=/bin/x\nRestart=sometimes\n", "Restart=sometimes is not one"},
 		{"a.service", Systemd, "[Service]\nExecStart=/bin/x\nRestartSec=soon\n", "line 3: RestartSec"},
 		{"a.service", Systemd, "[Service]\nExecStart=/bin/x\nEnvironment=novalue\n", "want NAME=value"},
 		{"a.service", Systemd, "[Service]\nExecStart=/bin/x\nStartLimitBurst=many\n", "not a whole number"},

@@ -331,7 +331,7 @@ func systemdService(s *Service, sec *iniSection, expand func(string) string) err
 		s.Restart.Policy = config.RestartAlways
 		s.note("Restart=on-success: steward has no such policy; restarts always")
 	default:
-		return fmt.Errorf("Restart=%s is not a policy of systemd", restart)
+		return fmt.Errorf("the policy Restart=%s is not one of systemd", restart)
 	}
 	if typ == "oneshot" && s.Restart.Policy == config.RestartAlways {
 		s.Restart.Policy = config.RestartOnFailure
