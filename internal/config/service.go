@@ -34,6 +34,10 @@ func (p *parser) services(n *yaml.Node, c *Config) {
 	}
 }
 
+// CheckServiceName returns why name cannot name a service, or "" when it
+// can.
+func CheckServiceName(name string) string { return checkName(name) }
+
 // checkName returns why name cannot name a service, or "" when it can.
 // Names become file names and URL path segments.
 func checkName(name string) string {

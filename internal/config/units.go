@@ -74,6 +74,10 @@ func sizeUnit(u string) int64 {
 	return 0
 }
 
+// SplitCommand splits s into words as a command: string is split, with
+// splitCommand's rules, for those who write configurations (the importers).
+func SplitCommand(s string) ([]string, error) { return splitCommand(s) }
+
 // splitCommand splits s into words as a POSIX shell would, without running
 // one: words are separated by spaces, tabs and newlines; single quotes keep
 // everything literally; inside double quotes a backslash escapes only $, `,
