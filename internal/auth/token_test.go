@@ -45,7 +45,7 @@ func TestParseTokenRefuses(t *testing.T) {
 func TestHashToken(t *testing.T) {
 	a, _ := NewSecret()
 	b, _ := NewSecret()
-	if HashToken(a) == HashToken(b) || HashToken(a) != HashToken(a) || strings.Contains(HashToken(a), a) {
+	if h := HashToken(a); h == HashToken(b) || len(h) != 64 || strings.Contains(h, a) {
 		t.Error("HashToken is not a stable hash of the secret")
 	}
 }
