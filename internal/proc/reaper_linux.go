@@ -69,7 +69,7 @@ func cgroupReaperMain(version, mount, own string) int {
 		return 2
 	}
 	_, _ = io.Copy(io.Discard, os.NewFile(3, "lifeline"))
-	h := &hierarchy{version: cgroupVersion(v), mount: mount, own: own}
+	h := &hierarchy{version: cgroupVersion(v), controller: "pids", mount: mount, own: own}
 	if _, err := h.killAll(own, nil, time.Now().Add(killTimeout)); err != nil {
 		return 1
 	}
