@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestDeadLetters(t *testing.T) {
 
 	// A replay publishes it again into its stream and takes it out of the DLQ.
 	p, err := s.ReplayDeadLetter(ctx, nak.ID)
-	if err != nil || p.Stream != "orders" || p.Seq != 3 || !strings.HasSuffix(p.ID, ".replay.1") {
+	if err != nil || p.Stream != "orders" || p.Seq != 3 || !strings.HasSuffix(p.ID, fmt.Sprintf(".replay.%d", nak.ID)) {
 		t.Fatalf("replay: %+v, %v", p, err)
 	}
 	st, _ := s.js.Stream(ctx, "orders")
