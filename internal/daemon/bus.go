@@ -164,12 +164,19 @@ func (h *busHost) apply(ctx context.Context, cfg *config.Config) {
 }
 
 // env is the environment the bus gives a service: NATS_URL with its own
-// credentials, when bus.listen is set.
+// credentials when bus.listen is set, or the deployment of bus.url with
+// steward's credentials.
 func (h *busHost) env(service string) []string {
 	h.mu.Lock()
 	cfg, secured := h.cfg, h.secured
 	h.mu.Unlock()
-	if cfg == nil || cfg.Bus == nil || cfg.Bus.Listen == "" {
+	if cfg == nil || cfg.Bus == nil {
+		return nil
+	}
+	if x := cfg.Bus.External; x != nil {
+		return bus.ExternalEnv(*x)
+	}
+	if cfg.Bus.Listen == "" {
 		return nil
 	}
 	return []string{"NATS_URL=" + h.creds.URL(cfg.Bus.Listen, service, secured)}
