@@ -34,22 +34,8 @@ func (s *Store) historyEvents(ctx context.Context, q string, args ...any) ([]ste
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	defer rows.Close()
-	evs := []steward.Event{}
-	for rows.Next() {
-		var (
-			ev       steward.Event
-			ns       int64
-			from, to string
-		)
-		if err := rows.Scan(&ev.ID, &ns, &ev.Type, &ev.Service, &from, &to, &ev.PID, &ev.Reason); err != nil {
-			return nil, fmt.Errorf("read history: %w", err)
-		}
-		ev.Time = time.Unix(0, ns).UTC()
-		ev.From, ev.To = steward.State(from), steward.State(to)
-		evs = append(evs, ev)
-	}
-	if err := rows.Err(); err != nil {
+	evs, err := scanEvents(rows)
+	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
 	return evs, nil
@@ -84,17 +70,12 @@ func (s *Store) RunsBetween(ctx context.Context, from, to time.Time) ([]steward.
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	defer rows.Close()
-	out := []steward.Run{}
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanRuns(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	if out == nil {
+		out = []steward.Run{}
 	}
 	return out, nil
 }
