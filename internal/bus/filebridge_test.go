@@ -195,6 +195,21 @@ func TestWatchFilesSlowWriter(t *testing.T) {
 	}
 }
 
+// place puts a file of the given content into dir at once, as a producer
+// should: written under a dot name the bridge ignores, then renamed. A file
+// written in place changes size while the bridge watches, which starts its
+// settling again at a time the test cannot know.
+func place(t *testing.T, dir, name string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(dir, ".tmp-"+name)
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestWatchFilesOnce: a file published again (steward crashed before it
 // moved it) is stored once; a second file of the same name is moved next
 // to the first; dot files and directories are left alone.
@@ -207,7 +222,7 @@ func TestWatchFilesOnce(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".partial"), []byte("x"), 0o600)
 	os.Mkdir(filepath.Join(dir, "sub"), 0o700)
 	for i, data := range []string{"one", "one", "two"} {
-		os.WriteFile(filepath.Join(dir, "f.txt"), []byte(data), 0o600)
+		place(t, dir, "f.txt", []byte(data))
 		clk.waitTimer(t, time.Second)
 		clk.Advance(time.Second)
 		moved := filepath.Join(dir, DoneDir, "f.txt")
@@ -233,7 +248,7 @@ func TestWatchFilesFailed(t *testing.T) {
 	watch(t, s, dir, clk)
 	clk.waitTimer(t, rescanEvery)
 	big := bytes.Repeat([]byte("x"), int(s.nc.MaxPayload())+1)
-	os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o600)
+	place(t, dir, "big.bin", big)
 	clk.waitTimer(t, time.Second)
 	clk.Advance(time.Second)
 	reason := filepath.Join(dir, FailedDir, "big.bin.reason")
