@@ -2,7 +2,8 @@
 # Release build: steward for linux/amd64, linux/arm64, windows/amd64 and
 # darwin/arm64 (CGO_ENABLED=0, -trimpath, symbols stripped, the version
 # stamped from git), a .deb and an .rpm of each Linux build with steward's
-# systemd unit (nfpm, pinned below), and SHA256SUMS over all of them.
+# systemd unit and man pages (nfpm, pinned below), and SHA256SUMS over all
+# of them.
 # Usage: bash scripts/release.sh [OUTDIR]   (default: dist)
 # VERSION=v1.2.3 overrides the version `git describe --tags --dirty` gives.
 set -euo pipefail
@@ -40,6 +41,11 @@ done
 go build -trimpath -o "$stage/host-steward" ./cmd/steward
 "$stage/host-steward" service unit --executable /usr/bin/steward -c /etc/steward/steward.yaml >"$stage/steward.service"
 cp packaging/nfpm.yaml packaging/steward.yaml packaging/*.sh "$stage/"
+# The man pages, generated from the commands by a test (so the binary does
+# not carry the generator), gzipped as Debian and Fedora ship them. A test
+# binary links package main under its import path, hence the -X name.
+go test ./cmd/steward -count=1 -run '^TestManPages$' -ldflags "-X github.com/stewardhq/steward/cmd/steward.version=$version" -args -man "$stage/man" >/dev/null
+gzip -9n "$stage"/man/*.1
 for goarch in amd64 arm64; do
   cp "$out/steward_${version}_linux_$goarch" "$stage/steward"
   for packager in deb rpm; do
