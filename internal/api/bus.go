@@ -15,28 +15,20 @@ import (
 	"github.com/stewardhq/steward/internal/bus"
 )
 
-// Bus is the message bus as the API drives it. It has four methods, one per
-// route, for the bus is one part that a route of each kind uses.
+// Bus is the message bus as the API drives it: messages, streams, the
+// dead-letter queue and the NATS micro services on it.
 type Bus interface {
 	Publish(ctx context.Context, m bus.Message) (bus.Published, error)
 	Request(ctx context.Context, m bus.Message, timeout time.Duration) (bus.Message, error)
 	Subscribe(ctx context.Context, subject string, o bus.SubscribeOptions, fn func(bus.Message) error) error
 	Streams(ctx context.Context) ([]bus.StreamInfo, error)
-}
 
-// DeadLetters is the bus's dead-letter queue, an optional capability of a
-// Bus: without it the /v1/bus/dlq routes answer 409.
-type DeadLetters interface {
 	DeadLetters(ctx context.Context, stream string, after uint64, limit int) ([]bus.DeadLetter, error)
 	DeadLetter(ctx context.Context, id uint64) (bus.DeadLetter, error)
 	ReplayDeadLetter(ctx context.Context, id uint64) (bus.Published, error)
 	ReplayDeadLetters(ctx context.Context, stream string) (int, error)
 	PurgeDeadLetters(ctx context.Context, stream string) (uint64, error)
-}
 
-// BusServices discovers the NATS micro services on the bus, an optional
-// capability of a Bus.
-type BusServices interface {
 	Services(ctx context.Context) ([]bus.Service, error)
 }
 
@@ -222,18 +214,6 @@ func (s *Server) busSubscribe(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-// deadLetters returns the bus's DLQ, or why there is none.
-func (s *Server) deadLetters() (DeadLetters, error) {
-	if s.opts.Bus == nil {
-		return nil, errNoBus
-	}
-	d, ok := s.opts.Bus.(DeadLetters)
-	if !ok {
-		return nil, steward.Errorf(steward.ECONFLICT, "this bus keeps no dead letters")
-	}
-	return d, nil
-}
-
 // dlqStream is the stream= query parameter: a stream's name or "".
 func dlqStream(r *http.Request) (string, error) {
 	st := r.URL.Query().Get("stream")
@@ -256,9 +236,9 @@ func dlqID(r *http.Request) (uint64, error) {
 // busDLQ serves GET /v1/bus/dlq?stream=&after=&limit=: the dead letters,
 // oldest first, without their messages.
 func (s *Server) busDLQ(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.deadLetters()
-	if err != nil {
-		return err
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
 	}
 	stream, err := dlqStream(r)
 	if err != nil {
@@ -289,9 +269,9 @@ func (s *Server) busDLQ(w http.ResponseWriter, r *http.Request) error {
 // busDLQEntry serves GET /v1/bus/dlq/{id}: one dead letter with its
 // message.
 func (s *Server) busDLQEntry(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.deadLetters()
-	if err != nil {
-		return err
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
 	}
 	id, err := dlqID(r)
 	if err != nil {
@@ -312,9 +292,9 @@ func (s *Server) busDLQEntry(w http.ResponseWriter, r *http.Request) error {
 // busDLQReplay serves POST /v1/bus/dlq/{id}/replay: the message goes
 // again to its subject and stream, and the entry goes.
 func (s *Server) busDLQReplay(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.deadLetters()
-	if err != nil {
-		return err
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
 	}
 	id, err := dlqID(r)
 	if err != nil {
@@ -335,9 +315,9 @@ func (s *Server) busDLQReplay(w http.ResponseWriter, r *http.Request) error {
 // busDLQReplayAll serves POST /v1/bus/dlq/replay?stream=: every dead
 // letter (of one stream) replayed, oldest first.
 func (s *Server) busDLQReplayAll(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.deadLetters()
-	if err != nil {
-		return err
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
 	}
 	stream, err := dlqStream(r)
 	if err != nil {
@@ -356,9 +336,9 @@ func (s *Server) busDLQReplayAll(w http.ResponseWriter, r *http.Request) error {
 // busDLQPurge serves DELETE /v1/bus/dlq?stream=: the dead letters (of one
 // stream) removed.
 func (s *Server) busDLQPurge(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.deadLetters()
-	if err != nil {
-		return err
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
 	}
 	stream, err := dlqStream(r)
 	if err != nil {
@@ -385,11 +365,7 @@ func (s *Server) busServices(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Bus == nil {
 		return errNoBus
 	}
-	b, ok := s.opts.Bus.(BusServices)
-	if !ok {
-		return steward.Errorf(steward.ECONFLICT, "this bus cannot list services")
-	}
-	list, err := b.Services(r.Context())
+	list, err := s.opts.Bus.Services(r.Context())
 	if err != nil {
 		return err
 	}

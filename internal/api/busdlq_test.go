@@ -209,3 +209,21 @@ func TestBusServicesRoute(t *testing.T) {
 		t.Errorf("service %+v", s)
 	}
 }
+
+// TestBusDLQBusDown: a bus that went away is an error on every route, not
+// an empty answer.
+func TestBusDLQBusDown(t *testing.T) {
+	_, srv := busFixture(t)
+	h := api.New(api.Options{Services: apitest.NewServices(), Events: &apitest.Events{}, Bus: srv, Logger: slog.New(slog.DiscardHandler)}).Handler()
+	srv.Close()
+	for _, r := range [][2]string{
+		{"GET", "/v1/bus/dlq"}, {"GET", "/v1/bus/dlq/1"}, {"POST", "/v1/bus/dlq/1/replay"},
+		{"POST", "/v1/bus/dlq/replay"}, {"DELETE", "/v1/bus/dlq"}, {"GET", "/v1/bus/services"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(r[0], r[1], nil))
+		if rec.Code < 400 || !strings.Contains(rec.Body.String(), `"error"`) {
+			t.Errorf("%s %s with the bus down: %d %s", r[0], r[1], rec.Code, rec.Body)
+		}
+	}
+}

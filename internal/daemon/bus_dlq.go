@@ -3,13 +3,7 @@ package daemon
 import (
 	"context"
 
-	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/bus"
-)
-
-var (
-	_ api.DeadLetters = (*busHost)(nil)
-	_ api.BusServices = (*busHost)(nil)
 )
 
 // DeadLetters lists the DLQ of the running bus.
