@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
+)
+
+// dlqConfig has a stream orders that keeps its dead letters, and a service
+// worker that writes its NATS_URL to worker.url, so that the test can be
+// that service's NATS client.
+const dlqConfig = `node: e2e
+bus:
+  listen: %s
+  streams:
+    orders: {subjects: ["orders.>"], dead_letter: {max_deliver: 2}}
+services:
+  worker:
+    command: [sh, -c, 'printf %%s "$NATS_URL" > "{{dir}}/url.tmp" && mv "{{dir}}/url.tmp" "{{dir}}/worker.url" && exec sleep 3600']
+`
+
+// workerJS connects to the bus as the service worker, with the NATS_URL it
+// was given (after a restart, the new one), and returns its JetStream.
+func workerJS(t *testing.T, e *env, not string) (string, jetstream.JetStream) {
+	t.Helper()
+	var url string
+	var nc *nats.Conn
+	testwait.NoError(t, 20*time.Second, func() error {
+		b, err := os.ReadFile(filepath.Join(e.dir, "worker.url"))
+		if err != nil {
+			return err
+		}
+		if url = string(b); url == not {
+			return errors.New("worker has the old NATS_URL still")
+		}
+		nc, err = nats.Connect(url, nats.MaxReconnects(0))
+		return err
+	})
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url, js
+}
+
+// nakToDeath delivers the next message of cons (max deliver 2) twice,
+// naks it both times, and asks once more, when JetStream gives up on it.
+func nakToDeath(t *testing.T, cons jetstream.Consumer) {
+	t.Helper()
+	for i := range 3 {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			m.Nak()
+		}
+		if i < 2 && n != 1 {
+			t.Fatalf("delivery %d: %d messages, want 1", i+1, n)
+		}
+	}
+}
+
+// deadLetters is `steward bus dlq -o json`, once it lists want entries.
+func deadLetters(t *testing.T, e *env, want int) []steward.BusDeadLetter {
+	t.Helper()
+	var list []steward.BusDeadLetter
+	testwait.NoError(t, 20*time.Second, func() error {
+		code, out, stderr := e.steward("bus", "dlq", "-o", "json")
+		if code != 0 {
+			return fmt.Errorf("bus dlq: exit %d: %s", code, stderr)
+		}
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return fmt.Errorf("bus dlq -o json: %v\n%s", err, out)
+		}
+		if len(list) != want {
+			return fmt.Errorf("%d dead letters, want %d", len(list), want)
+		}
+		return nil
+	})
+	return list
+}
+
+// TestBusDLQE2E: a consumer that naks a message to its max deliver puts
+// it in `steward bus dlq`; `bus dlq show` has its data; `bus dlq replay`
+// delivers it again on its subject; `bus dlq purge` removes a terminated
+// one.
+func TestBusDLQE2E(t *testing.T) {
+	e := newEnv(t, fmt.Sprintf(dlqConfig, freeAddr(t)))
+	e.run()
+	_, js := workerJS(t, e, "")
+	ctx := context.Background()
+	cons, err := js.CreateOrUpdateConsumer(ctx, "orders", jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := e.steward("bus", "pub", "orders.new", "order 1"); code != 0 {
+		t.Fatalf("bus pub: exit %d: %s", code, stderr)
+	}
+	nakToDeath(t, cons)
+
+	d := deadLetters(t, e, 1)[0]
+	if d.Stream != "orders" || d.Subject != "orders.new" || d.Consumer != "worker" || d.Deliveries != 2 || d.Reason != "max_deliveries" {
+		t.Errorf("bus dlq: %+v", d)
+	}
+	code, out, stderr := e.steward("bus", "dlq")
+	if code != 0 || !strings.Contains(out, "orders.new") || !strings.Contains(out, "max_deliveries") {
+		t.Errorf("bus dlq: exit %d: %s%s", code, out, stderr)
+	}
+	code, out, stderr = e.steward("bus", "dlq", "show", fmt.Sprint(d.ID))
+	if code != 0 || !strings.Contains(out, "consumer:    worker") || !strings.Contains(out, "data:\norder 1") {
+		t.Errorf("bus dlq show: exit %d: %s%s", code, out, stderr)
+	}
+
+	code, out, stderr = e.steward("bus", "dlq", "replay", fmt.Sprint(d.ID))
+	if code != 0 || !strings.Contains(out, "on orders.new") || !strings.Contains(out, "stored in orders as 2") {
+		t.Errorf("bus dlq replay: exit %d: %s%s", code, out, stderr)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		if m.Subject() != "orders.new" || string(m.Data()) != "order 1" {
+			t.Errorf("replayed: %q on %s", m.Data(), m.Subject())
+		}
+		m.Ack()
+	}
+	if got != 1 {
+		t.Errorf("the worker got %d messages after the replay, want 1", got)
+	}
+	deadLetters(t, e, 0)
+	if code, _, stderr := e.steward("bus", "dlq", "show", fmt.Sprint(d.ID)); code != 1 || !strings.Contains(stderr, "no dead letter "+fmt.Sprint(d.ID)) {
+		t.Errorf("bus dlq show of a replayed entry: exit %d: %s", code, stderr)
+	}
+
+	// A terminated message, then purged.
+	if code, _, stderr := e.steward("bus", "pub", "orders.bad", "order 2"); code != 0 {
+		t.Fatalf("bus pub: exit %d: %s", code, stderr)
+	}
+	batch, err = cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		m.TermWithReason("unknown item")
+	}
+	if d := deadLetters(t, e, 1)[0]; d.Reason != "terminated: unknown item" || d.Subject != "orders.bad" {
+		t.Errorf("terminated: %+v", d)
+	}
+	if code, out, _ := e.steward("bus", "dlq", "replay", "--all", "--stream", "other"); code != 0 || out != "replayed 0 dead letters\n" {
+		t.Errorf("bus dlq replay --all --stream other: exit %d: %s", code, out)
+	}
+	if code, out, _ := e.steward("bus", "dlq", "purge", "orders"); code != 0 || out != "removed 1 dead letters\n" {
+		t.Errorf("bus dlq purge: exit %d: %s", code, out)
+	}
+	deadLetters(t, e, 0)
+
+	// Usage errors exit 2.
+	for _, args := range [][]string{{"replay"}, {"replay", "1", "--all"}, {"replay", "1", "--stream", "orders"}, {"show", "x"}, {"show", "0"}} {
+		if code, _, _ := e.steward(append([]string{"bus", "dlq"}, args...)...); code != 2 {
+			t.Errorf("bus dlq %v: exit %d, want 2", args, code)
+		}
+	}
+}
