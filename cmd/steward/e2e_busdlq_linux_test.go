@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,6 +178,67 @@ func TestBusDLQE2E(t *testing.T) {
 	for _, args := range [][]string{{"replay"}, {"replay", "1", "--all"}, {"replay", "1", "--stream", "orders"}, {"show", "x"}, {"show", "0"}} {
 		if code, _, _ := e.steward(append([]string{"bus", "dlq"}, args...)...); code != 2 {
 			t.Errorf("bus dlq %v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestBusServicesE2E: a supervised plugin that registers a NATS micro
+// service is in `steward bus services` with its endpoint and figures, and
+// in `nats micro ls`, a client nobody here wrote.
+func TestBusServicesE2E(t *testing.T) {
+	natsBin := natsCLI(t)
+	e := newEnv(t, fmt.Sprintf(`bus: {listen: %s}
+services:
+  plugin:
+    command: [sh, -c, 'printf %%s "$NATS_URL" > "{{dir}}/url.tmp" && mv "{{dir}}/url.tmp" "{{dir}}/plugin.url" && exec "{{prog}}" -micro adder']
+`, freeAddr(t)))
+	e.run()
+	var list []steward.BusService
+	testwait.NoError(t, 20*time.Second, func() error {
+		code, out, stderr := e.steward("bus", "services", "-o", "json")
+		if code != 0 {
+			return fmt.Errorf("bus services: exit %d: %s", code, stderr)
+		}
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return err
+		}
+		if len(list) != 1 {
+			return fmt.Errorf("%d services, want 1", len(list))
+		}
+		return nil
+	})
+	if code, out, stderr := e.steward("bus", "req", "adder.echo", "one two"); code != 0 || strings.TrimSpace(out) != "one two" {
+		t.Errorf("bus req adder.echo: exit %d: %q %s", code, out, stderr)
+	}
+	code, out, stderr := e.steward("bus", "services", "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 {
+		t.Fatalf("bus services: exit %d: %s%s", code, out, stderr)
+	}
+	s := list[0]
+	if s.Name != "adder" || s.Version != "1.0.0" || s.ID == "" || len(s.Endpoints) != 1 {
+		t.Fatalf("bus services: %+v", s)
+	}
+	if ep := s.Endpoints[0]; ep.Name != "echo" || ep.Subject != "adder.echo" || ep.Requests != 1 || ep.Errors != 0 {
+		t.Errorf("endpoint %+v", ep)
+	}
+	code, out, _ = e.steward("bus", "services")
+	if code != 0 || !strings.Contains(out, "adder") || !strings.Contains(out, "adder.echo") || !strings.Contains(out, s.ID) {
+		t.Errorf("bus services: exit %d:\n%s", code, out)
+	}
+
+	url, err := os.ReadFile(filepath.Join(e.dir, "plugin.url"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"micro", "ls"}, {"micro", "info", "adder"}} {
+		cmd := exec.Command(natsBin, append([]string{"--server", string(url)}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+e.dir, "HOME="+e.dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "adder") || !strings.Contains(string(out), s.ID) {
+			t.Errorf("nats %v: %v\n%s", args, err, out)
+		}
+		if args[1] == "info" && !strings.Contains(string(out), "adder.echo") {
+			t.Errorf("nats micro info adder: no endpoint adder.echo\n%s", out)
 		}
 	}
 }
