@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,5 +241,94 @@ services:
 		if args[1] == "info" && !strings.Contains(string(out), "adder.echo") {
 			t.Errorf("nats micro info adder: no endpoint adder.echo\n%s", out)
 		}
+	}
+}
+
+// TestBusKill9E2E: steward killed with SIGKILL while a stream holds a
+// message delivered and not acked, one not delivered yet and a dead letter
+// loses none of them: after the restart the consumer gets both, and the
+// dead letter is still there to replay.
+func TestBusKill9E2E(t *testing.T) {
+	e := newEnv(t, fmt.Sprintf(dlqConfig, freeAddr(t)))
+	first := e.run()
+	oldURL, js := workerJS(t, e, "")
+	ctx := context.Background()
+	cfg := jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: 2, AckWait: 2 * time.Second}
+	cons, err := js.CreateOrUpdateConsumer(ctx, "orders", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := e.steward("bus", "pub", "orders.dead", "order 1"); code != 0 {
+		t.Fatalf("bus pub: exit %d: %s", code, stderr)
+	}
+	nakToDeath(t, cons)
+	dead := deadLetters(t, e, 1)[0]
+	for _, s := range []string{"a", "b"} {
+		if code, _, stderr := e.steward("bus", "pub", "orders."+s, "order "+s); code != 0 {
+			t.Fatalf("bus pub: exit %d: %s", code, stderr)
+		}
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		if string(m.Data()) != "order a" {
+			t.Fatalf("fetched %q, want order a", m.Data())
+		}
+	}
+
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	e.run()
+	_, js = workerJS(t, e, oldURL)
+
+	if d := deadLetters(t, e, 1)[0]; d.ID != dead.ID || d.Subject != "orders.dead" || d.Reason != "max_deliveries" {
+		t.Errorf("dead letter after the restart: %+v, want %+v", d, dead)
+	}
+	code, out, stderr := e.steward("bus", "dlq", "show", fmt.Sprint(dead.ID))
+	if code != 0 || !strings.Contains(out, "data:\norder 1") {
+		t.Errorf("bus dlq show after the restart: exit %d: %s%s", code, out, stderr)
+	}
+	var streams []steward.BusStream
+	code, out, _ = e.steward("bus", "streams", "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &streams) != nil {
+		t.Fatalf("bus streams: exit %d: %s", code, out)
+	}
+	for _, st := range streams {
+		if st.Name == "orders" && st.Messages != 3 {
+			t.Errorf("orders after the restart: %d messages, want 3", st.Messages)
+		}
+	}
+	cons, err = js.Consumer(ctx, "orders", "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	testwait.NoError(t, 20*time.Second, func() error {
+		batch, err := cons.Fetch(2, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return err
+		}
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return err
+			}
+			got[string(m.Data())] = md.NumDelivered
+			m.Ack()
+		}
+		if len(got) != 2 {
+			return fmt.Errorf("the worker got %v after the restart, want order a and order b", got)
+		}
+		return nil
+	})
+	if got["order a"] != 2 || got["order b"] != 1 {
+		t.Errorf("deliveries after the restart: %v, want order a twice and order b once", got)
+	}
+	if code, out, stderr := e.steward("bus", "dlq", "replay", "--all"); code != 0 || out != "replayed 1 dead letters\n" {
+		t.Errorf("bus dlq replay --all: exit %d: %s%s", code, out, stderr)
 	}
 }
