@@ -154,6 +154,10 @@ var schemaTypes = map[string]reflect.Type{
 	"BusRequest":          typeOf[steward.BusRequest](),
 	"BusMessage":          typeOf[steward.BusMessage](),
 	"BusStream":           typeOf[steward.BusStream](),
+	"BusDeadLetter":       typeOf[steward.BusDeadLetter](),
+	"BusDLQCount":         typeOf[steward.BusDLQCount](),
+	"BusService":          typeOf[steward.BusService](),
+	"BusEndpoint":         typeOf[steward.BusEndpoint](),
 
 	"WorkbookSession":       typeOf[steward.WorkbookSession](),
 	"WorkbookCreateRequest": typeOf[steward.WorkbookCreateRequest](),
@@ -224,6 +228,12 @@ var bodyTypes = map[string]reflect.Type{
 	"POST /v1/bus/request 200":                 typeOf[steward.BusMessage](),
 	"POST /v1/bus/request request":             typeOf[steward.BusRequest](),
 	"GET /v1/bus/streams 200":                  typeOf[[]steward.BusStream](),
+	"GET /v1/bus/dlq 200":                      typeOf[[]steward.BusDeadLetter](),
+	"DELETE /v1/bus/dlq 200":                   typeOf[steward.BusDLQCount](),
+	"POST /v1/bus/dlq/replay 200":              typeOf[steward.BusDLQCount](),
+	"GET /v1/bus/dlq/{id} 200":                 typeOf[steward.BusDeadLetter](),
+	"POST /v1/bus/dlq/{id}/replay 200":         typeOf[steward.BusPublished](),
+	"GET /v1/bus/services 200":                 typeOf[[]steward.BusService](),
 
 	"GET /v1/workbooks/{service}/sessions 200":                 typeOf[[]steward.WorkbookSession](),
 	"POST /v1/workbooks/{service}/sessions 201":                typeOf[steward.WorkbookSession](),
@@ -396,6 +406,7 @@ func TestOpenAPIQueries(t *testing.T) {
 		{"/v1/alerts", steward.AlertQuery{All: true, Limit: 1}.Values(), nil},
 		{"/v1/notifications", steward.NotificationQuery{States: []string{"failed"}, Notifier: "hook", Limit: 1}.Values(), nil},
 		{"/v1/bus/subscribe", steward.BusSubscribeQuery{Subject: "a.>", Since: now}.Values(), nil},
+		{"/v1/bus/dlq", steward.BusDLQQuery{Stream: "orders", After: 1, Limit: 1}.Values(), nil},
 		{"/v1/runs", steward.RunQuery{Name: "nightly", Limit: 1}.Values(), nil},
 		{"/v1/metrics/query", steward.MetricQuery{Name: "cpu", Labels: map[string]string{"service": "web"}, From: now, To: now, Step: time.Minute}.Values(), nil},
 	} {

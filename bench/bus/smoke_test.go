@@ -1,0 +1,38 @@
+//go:build linux
+
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs each measure once at a small size and checks that it did
+// its work (the stream holds every message, every request was answered,
+// steward ran with the bus); it measures nothing.
+func TestSmoke(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := PublishEmbedded(filepath.Join(dir, "e"), 500, 64); err != nil {
+		t.Errorf("embedded: %v", err)
+	}
+	if bin, err := exec.LookPath("nats-server"); err != nil {
+		t.Log("no nats-server on PATH: the standalone publish is not tried")
+	} else if _, err := PublishStandalone(bin, filepath.Join(dir, "s"), 500, 64); err != nil {
+		t.Errorf("standalone: %v", err)
+	}
+	for _, tcp := range []bool{false, true} {
+		if l, err := Latencies(filepath.Join(dir, "r"+map[bool]string{false: "p", true: "t"}[tcp]), 50, tcp); err != nil || len(l) != 50 {
+			t.Errorf("requests (tcp %v): %d, %v", tcp, len(l), err)
+		}
+	}
+	bin := filepath.Join(dir, "steward")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/stewardhq/steward/cmd/steward").CombinedOutput(); err != nil {
+		t.Fatalf("build steward: %v\n%s", err, out)
+	}
+	m, err := RSS(bin, filepath.Join(dir, "rss"), 3, true, time.Millisecond)
+	if err != nil || m.RSS == 0 {
+		t.Errorf("rss: %+v, %v", m, err)
+	}
+}
