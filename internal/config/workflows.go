@@ -408,7 +408,7 @@ func (p *parser) step(wf, name string, key, n *yaml.Node) *Step {
 			action = f.key
 			switch k {
 			case "command":
-				cmd.Command, _ = p.command(v, k)
+				cmd.Command = p.stepCommand(v)
 				s.Command = cmd
 				for _, w := range cmd.Command {
 					p.template(v, what, "command", w)
@@ -452,6 +452,41 @@ func (p *parser) step(wf, name string, key, n *yaml.Node) *Step {
 		p.errorf(key, "%s: a publish step has no output for outputs:", what)
 	}
 	return s
+}
+
+// stepCommand reads a step's command as a service's command is read, but
+// a string is split into words around its template actions: the spaces in
+// "{{json .steps.a.outputs.rows}}" do not split it.
+func (p *parser) stepCommand(n *yaml.Node) []string {
+	v := p.deref(n)
+	if v.Kind != yaml.ScalarNode || !strings.Contains(v.Value, "{{") {
+		words, _ := p.command(n, "command")
+		return words
+	}
+	var actions []string
+	var b strings.Builder
+	for rest := v.Value; ; {
+		i := strings.Index(rest, "{{")
+		j := strings.Index(rest[max(i, 0):], "}}")
+		if i < 0 || j < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		fmt.Fprintf(&b, "\x01%d\x01", len(actions))
+		actions = append(actions, rest[i:i+j+2])
+		rest = rest[i+j+2:]
+	}
+	protected := *v
+	protected.Value = b.String()
+	words, _ := p.command(&protected, "command")
+	for i, w := range words {
+		for k, a := range actions {
+			w = strings.Replace(w, fmt.Sprintf("\x01%d\x01", k), a, 1)
+		}
+		words[i] = w
+	}
+	return words
 }
 
 func (p *parser) laterService(what, svc string, at *yaml.Node) {
