@@ -24,7 +24,7 @@ type runs struct {
 	store  runStore
 	log    *slog.Logger
 	mu     sync.Mutex
-	keep   config.Runs // the retention in force
+	keep   config.Runs        // the retention in force
 	cancel context.CancelFunc // ends the pruning; nil before start
 	done   chan struct{}      // closed when the scheduler and the pruning returned; nil before start
 }
