@@ -30,11 +30,11 @@ type runs struct {
 }
 
 // newRuns builds the run engine over the store, reporting to the alert
-// engine and acting on the supervisor's services, with tag the prefix of
+// engine, acting on the supervisor's services and publishing on b, with tag the prefix of
 // its commands' tags, and marks the runs an earlier steward left
 // unfinished as lost.
-func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, tag string, log *slog.Logger) (*runs, error) {
-	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Tag: tag, Logger: log}),
+func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, b run.Bus, tag string, log *slog.Logger) (*runs, error) {
+	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Tag: tag, Logger: log}),
 		store: st, log: log}
 	if err := r.Recover(ctx); err != nil {
 		r.Close()
