@@ -138,6 +138,8 @@ var schemaTypes = map[string]reflect.Type{
 	"NotificationAlert":   typeOf[steward.NotificationAlert](),
 	"Run":                 typeOf[steward.Run](),
 	"RunRef":              typeOf[steward.RunRef](),
+	"StepRun":             typeOf[steward.StepRun](),
+	"AnyValue":            typeOf[any](),
 	"Job":                 typeOf[steward.Job](),
 	"JobNext":             typeOf[steward.JobNext](),
 	"RunLog":              typeOf[steward.RunLog](),

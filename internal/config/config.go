@@ -67,6 +67,12 @@ type Config struct {
 	// Jobs by name (jobs.go); JobOrder holds the names in file order.
 	Jobs     map[string]*Job `json:"jobs,omitempty"`
 	JobOrder []string        `json:"-"`
+	// Workflows by name (workflows.go); WorkflowOrder holds the names in
+	// file order.
+	Workflows     map[string]*Workflow `json:"workflows,omitempty"`
+	WorkflowOrder []string             `json:"-"`
+	// Runs is the retention of the history of runs.
+	Runs Runs `json:"runs"`
 	// SecretEnv holds the names of the environment variables the file
 	// references as secrets, ${env:NAME}, anywhere in it, sorted: no
 	// service gets them unless its inherit_env names them.

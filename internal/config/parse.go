@@ -140,16 +140,18 @@ func newParser(file string, data []byte, reg Registry) (p *parser, abs string, e
 		merged:     map[*yaml.Node][]field{},
 		declared:   map[string]*yaml.Node{},
 		deps:       map[string][]*yaml.Node{},
+		needs:      map[stepKey][]*yaml.Node{},
 	}, abs, nil
 }
 
 // config reads the top level of the file.
 func (p *parser) config(root *yaml.Node) *Config {
 	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics(),
-		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{}, errFile: p.file}
-	var dataDir, socket *yaml.Node
+		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{},
+		Workflows: map[string]*Workflow{}, Runs: defaultRuns(), errFile: p.file}
+	var dataDir, socket, workflows *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -183,10 +185,17 @@ func (p *parser) config(root *yaml.Node) *Config {
 				p.bus(f.val, c)
 			case "jobs":
 				p.jobs(f.val, c)
+			case "workflows":
+				workflows = f.val
+			case "runs":
+				p.runs(f.val, &c.Runs)
 			}
 		}
 	}
 
+	if workflows != nil { // after jobs, whose names they must not take
+		p.workflows(workflows, c)
+	}
 	if c.Node == "" {
 		c.Node = hostname()
 	}

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -36,15 +38,23 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 	}
 	e.mu.Unlock()
 	for i := range out {
-		last, err := e.o.Store.Runs(ctx, store.RunFilter{Name: out[i].Name, Limit: 1})
-		if err != nil {
+		if err := e.lastRun(ctx, out[i].Name, &out[i].Last); err != nil {
 			return nil, err
-		}
-		if len(last) > 0 {
-			out[i].Last = &steward.RunRef{ID: last[0].ID, Status: last[0].Status}
 		}
 	}
 	return out, nil
+}
+
+// lastRun sets *ref to the last run of name, if it has one.
+func (e *Engine) lastRun(ctx context.Context, name string, ref **steward.RunRef) error {
+	last, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(last) > 0 {
+		*ref = &steward.RunRef{ID: last[0].ID, Status: last[0].Status}
+	}
+	return nil
 }
 
 // Trigger starts a manual run of job name, as its concurrency policy
@@ -118,16 +128,36 @@ func (e *Engine) List(ctx context.Context, q steward.RunQuery) ([]steward.Run, e
 	return e.o.Store.Runs(ctx, store.RunFilter{Name: q.Name, Limit: q.Limit})
 }
 
-// Get returns run id.
+// Get returns run id, with its steps for a workflow run.
 func (e *Engine) Get(ctx context.Context, id int64) (steward.Run, error) {
-	return e.o.Store.Run(ctx, id)
+	r, err := e.o.Store.Run(ctx, id)
+	if err != nil || r.Kind != steward.RunKindWorkflow {
+		return r, err
+	}
+	r.Steps, err = e.o.Store.Steps(ctx, id)
+	return r, err
 }
 
-// Logs returns the captured output of run id.
+// Logs returns the captured output of run id: for a workflow run, that of
+// each step that wrote something, after a line naming it.
 func (e *Engine) Logs(ctx context.Context, id int64) (steward.RunLog, error) {
 	out, truncated, err := e.o.Store.RunOutput(ctx, id)
 	if err != nil {
 		return steward.RunLog{}, err
 	}
-	return steward.RunLog{ID: id, Output: string(out), Truncated: truncated}, nil
+	steps, err := e.o.Store.StepOutputs(ctx, id)
+	if err != nil {
+		return steward.RunLog{}, err
+	}
+	var b strings.Builder
+	b.Write(out)
+	for _, s := range steps {
+		fmt.Fprintf(&b, "==> step %s <==\n", s.Name)
+		b.Write(s.Output)
+		if len(s.Output) > 0 && s.Output[len(s.Output)-1] != '\n' {
+			b.WriteByte('\n')
+		}
+		truncated = truncated || s.Truncated
+	}
+	return steward.RunLog{ID: id, Output: b.String(), Truncated: truncated}, nil
 }
