@@ -26,6 +26,12 @@ if ! "$gobin/nats" --version 2>/dev/null | grep -q "${natscli_version#v}"; then
   go install "github.com/nats-io/natscli/nats@$natscli_version"
 fi
 "$gobin/nats" --version
+# nats.js, pinned by its lock file, for the bus's test with a JavaScript
+# client (it skips, saying so, without node and npm).
+if command -v npm >/dev/null; then
+  (cd cmd/steward/testdata/natsjs && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "npm ci of nats.js failed: the nats.js test will skip"
+fi
 # Python's openpyxl reads the workbooks the workbook kind writes (a reader
 # nobody here wrote); its test skips, saying so, without it.
 if ! { python3 -c 'import openpyxl' || /usr/bin/python3 -c 'import openpyxl'; } 2>/dev/null && command -v apt-get >/dev/null; then

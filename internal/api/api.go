@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/ipc"
 )
 
@@ -88,10 +89,12 @@ func New(o Options) *Server {
 // response, unless the response has started.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// route is one endpoint: a method, a ServeMux path pattern and its handler.
+// route is one endpoint: a method, a ServeMux path pattern, the action the
+// authorizer decides on and its handler.
 type route struct {
 	method string
 	path   string
+	action auth.Action // what it does, for the authorizer
 	handle handlerFunc
 }
 
@@ -99,61 +102,61 @@ type route struct {
 // document lists them.
 func (s *Server) routes() []route {
 	return []route{
-		{"GET", "/healthz", s.health},
-		{"GET", "/v1/openapi.json", s.openAPI},
-		{"GET", "/v1/info", s.info},
-		{"GET", "/v1/services", s.listServices},
-		{"GET", "/v1/services/{name}", s.getService},
-		{"POST", "/v1/services/{name}/start", s.action("start", s.opts.Services.Start)},
-		{"POST", "/v1/services/{name}/stop", s.action("stop", s.opts.Services.Stop)},
-		{"POST", "/v1/services/{name}/restart", s.action("restart", s.opts.Services.Restart)},
-		{"GET", "/v1/services/{name}/logs", s.logs},
-		{"GET", "/v1/services/{name}/why", s.why},
-		{"GET", "/v1/services/{name}/exits", s.exits},
-		{"GET", "/v1/events", s.events},
-		{"POST", "/v1/reload", s.reload},
-		{"GET", "/v1/config", s.getConfig},
-		{"PUT", "/v1/config", s.putConfig},
-		{"POST", "/v1/config/validate", s.validateConfig},
-		{"GET", "/v1/config/versions", s.configVersions},
-		{"GET", "/v1/config/versions/{n}", s.configVersion},
-		{"GET", "/v1/config/diff", s.configDiff},
-		{"POST", "/v1/config/rollback/{n}", s.rollback},
-		{"GET", "/v1/alerts", s.listAlerts},
-		{"GET", "/v1/alerts/{id}", s.getAlert},
-		{"POST", "/v1/alerts/{id}/ack", s.ackAlert},
-		{"GET", "/v1/silences", s.listSilences},
-		{"POST", "/v1/silences", s.addSilence},
-		{"DELETE", "/v1/silences/{id}", s.deleteSilence},
-		{"GET", "/v1/notifications", s.listNotifications},
-		{"GET", "/v1/notifications/{id}", s.getNotification},
-		{"POST", "/v1/notifications/{id}/retry", s.retryNotification},
-		{"GET", "/v1/os-services", s.listOSServices},
-		{"GET", "/v1/os-services/{name}", s.getOSService},
-		{"POST", "/v1/os-services/{name}/start", s.osServiceAction("start", OSServices.Start)},
-		{"POST", "/v1/os-services/{name}/stop", s.osServiceAction("stop", OSServices.Stop)},
-		{"POST", "/v1/os-services/{name}/restart", s.osServiceAction("restart", OSServices.Restart)},
-		{"GET", "/v1/checks", s.listChecks},
-		{"GET", "/v1/jobs", s.listJobs},
-		{"POST", "/v1/jobs/{name}/run", s.runJob},
-		{"GET", "/v1/jobs/{name}/next", s.jobNext},
-		{"GET", "/v1/runs", s.listRuns},
-		{"GET", "/v1/runs/{id}", s.getRun},
-		{"GET", "/v1/runs/{id}/logs", s.runLogs},
-		{"POST", "/v1/runs/{id}/cancel", s.cancelRun},
-		{"GET", "/v1/metrics/query", s.queryMetrics},
-		{"POST", "/v1/metrics", s.pushMetrics},
-		{"POST", "/v1/bus/publish", s.busPublish},
-		{"POST", "/v1/bus/request", s.busRequest},
-		{"GET", "/v1/bus/streams", s.busStreams},
-		{"GET", "/v1/bus/subscribe", s.busSubscribe},
-		{"GET", "/metrics", s.prometheus},
-		{"GET", "/v1/workbooks/{service}/sessions", s.listWorkbookSessions},
-		{"POST", "/v1/workbooks/{service}/sessions", s.createWorkbookSession},
-		{"POST", "/v1/workbooks/{service}/sessions/{id}/write", s.writeWorkbook},
-		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", s.readWorkbook},
-		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", s.saveWorkbook},
-		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", s.closeWorkbookSession},
+		{"GET", "/healthz", auth.ActionPublic, s.health},
+		{"GET", "/v1/openapi.json", auth.ActionPublic, s.openAPI},
+		{"GET", "/v1/info", auth.ActionRead, s.info},
+		{"GET", "/v1/services", auth.ActionRead, s.listServices},
+		{"GET", "/v1/services/{name}", auth.ActionRead, s.getService},
+		{"POST", "/v1/services/{name}/start", auth.ActionControl, s.action("start", s.opts.Services.Start)},
+		{"POST", "/v1/services/{name}/stop", auth.ActionControl, s.action("stop", s.opts.Services.Stop)},
+		{"POST", "/v1/services/{name}/restart", auth.ActionControl, s.action("restart", s.opts.Services.Restart)},
+		{"GET", "/v1/services/{name}/logs", auth.ActionRead, s.logs},
+		{"GET", "/v1/services/{name}/why", auth.ActionRead, s.why},
+		{"GET", "/v1/services/{name}/exits", auth.ActionRead, s.exits},
+		{"GET", "/v1/events", auth.ActionRead, s.events},
+		{"POST", "/v1/reload", auth.ActionReload, s.reload},
+		{"GET", "/v1/config", auth.ActionRead, s.getConfig},
+		{"PUT", "/v1/config", auth.ActionConfig, s.putConfig},
+		{"POST", "/v1/config/validate", auth.ActionRead, s.validateConfig},
+		{"GET", "/v1/config/versions", auth.ActionRead, s.configVersions},
+		{"GET", "/v1/config/versions/{n}", auth.ActionRead, s.configVersion},
+		{"GET", "/v1/config/diff", auth.ActionRead, s.configDiff},
+		{"POST", "/v1/config/rollback/{n}", auth.ActionConfig, s.rollback},
+		{"GET", "/v1/alerts", auth.ActionRead, s.listAlerts},
+		{"GET", "/v1/alerts/{id}", auth.ActionRead, s.getAlert},
+		{"POST", "/v1/alerts/{id}/ack", auth.ActionAck, s.ackAlert},
+		{"GET", "/v1/silences", auth.ActionRead, s.listSilences},
+		{"POST", "/v1/silences", auth.ActionSilence, s.addSilence},
+		{"DELETE", "/v1/silences/{id}", auth.ActionSilence, s.deleteSilence},
+		{"GET", "/v1/notifications", auth.ActionRead, s.listNotifications},
+		{"GET", "/v1/notifications/{id}", auth.ActionRead, s.getNotification},
+		{"POST", "/v1/notifications/{id}/retry", auth.ActionNotify, s.retryNotification},
+		{"GET", "/v1/os-services", auth.ActionRead, s.listOSServices},
+		{"GET", "/v1/os-services/{name}", auth.ActionRead, s.getOSService},
+		{"POST", "/v1/os-services/{name}/start", auth.ActionOSService, s.osServiceAction("start", OSServices.Start)},
+		{"POST", "/v1/os-services/{name}/stop", auth.ActionOSService, s.osServiceAction("stop", OSServices.Stop)},
+		{"POST", "/v1/os-services/{name}/restart", auth.ActionOSService, s.osServiceAction("restart", OSServices.Restart)},
+		{"GET", "/v1/checks", auth.ActionRead, s.listChecks},
+		{"GET", "/v1/jobs", auth.ActionRead, s.listJobs},
+		{"POST", "/v1/jobs/{name}/run", auth.ActionRunJob, s.runJob},
+		{"GET", "/v1/jobs/{name}/next", auth.ActionRead, s.jobNext},
+		{"GET", "/v1/runs", auth.ActionRead, s.listRuns},
+		{"GET", "/v1/runs/{id}", auth.ActionRead, s.getRun},
+		{"GET", "/v1/runs/{id}/logs", auth.ActionRead, s.runLogs},
+		{"POST", "/v1/runs/{id}/cancel", auth.ActionRunJob, s.cancelRun},
+		{"GET", "/v1/metrics/query", auth.ActionRead, s.queryMetrics},
+		{"POST", "/v1/metrics", auth.ActionPushMetric, s.pushMetrics},
+		{"POST", "/v1/bus/publish", auth.ActionPublish, s.busPublish},
+		{"POST", "/v1/bus/request", auth.ActionPublish, s.busRequest},
+		{"GET", "/v1/bus/streams", auth.ActionRead, s.busStreams},
+		{"GET", "/v1/bus/subscribe", auth.ActionRead, s.busSubscribe},
+		{"GET", "/metrics", auth.ActionRead, s.prometheus},
+		{"GET", "/v1/workbooks/{service}/sessions", auth.ActionRead, s.listWorkbookSessions},
+		{"POST", "/v1/workbooks/{service}/sessions", auth.ActionWorkbook, s.createWorkbookSession},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/write", auth.ActionWorkbook, s.writeWorkbook},
+		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", auth.ActionRead, s.readWorkbook},
+		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", auth.ActionWorkbook, s.saveWorkbook},
+		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", auth.ActionWorkbook, s.closeWorkbookSession},
 	}
 }
 

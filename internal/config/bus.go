@@ -30,6 +30,14 @@ type Bus struct {
 	// holds the names in file order.
 	Streams     map[string]*BusStream `json:"streams,omitempty"`
 	StreamOrder []string              `json:"-"`
+	// Transforms are bus.transforms, in file order.
+	Transforms []BusTransform `json:"transforms,omitempty"`
+	// External is bus.url and its credentials: steward joins that NATS
+	// deployment instead of embedding a server.
+	External *BusExternal `json:"external,omitempty"`
+	// Files and Sinks are the file bridges of bus.files and bus.sinks.
+	Files []BusFile `json:"files,omitempty"`
+	Sinks []BusSink `json:"sinks,omitempty"`
 }
 
 // BusStream is one user stream: JetStream keeps the messages on its
@@ -39,6 +47,8 @@ type BusStream struct {
 	Subjects []string      `json:"subjects"`
 	MaxAge   time.Duration `json:"max_age,omitempty"`
 	MaxBytes int64         `json:"max_bytes,omitempty"`
+	// DeadLetter, when set, captures the messages its consumers gave up on.
+	DeadLetter *BusDeadLetter `json:"dead_letter,omitempty"`
 }
 
 // BusJetStream holds the limits of JetStream's storage, in bytes.
@@ -63,9 +73,14 @@ func defaultBus() *Bus {
 func (p *parser) bus(n *yaml.Node, c *Config) {
 	b := defaultBus()
 	c.Bus = b
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams") {
+	ext := map[string]field{} // bus.url and its credentials, and what they exclude
+	var mappings []*yaml.Node // the transforms that are subject mappings
+	var files, sinks *yaml.Node
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
+		"url", "user", "password", "creds", "nkey", "ca") {
 		switch f.key.Value {
 		case "listen":
+			ext[f.key.Value] = f
 			b.Listen, p.busListen = p.listen(f.val, "bus.listen", "127.0.0.1:4222")
 			if p.busListen != nil {
 				if _, port, _ := net.SplitHostPort(b.Listen); port == "0" {
@@ -74,6 +89,7 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 				}
 			}
 		case "jetstream":
+			ext[f.key.Value] = f
 			for _, g := range p.fields(f.val, "bus.jetstream", "max_memory", "max_store") {
 				if size, ok := p.busSize(g.val, "bus.jetstream."+g.key.Value); ok {
 					if g.key.Value == "max_memory" {
@@ -91,8 +107,20 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 			}
 		case "streams":
 			p.busStreams(f.val, b)
+		case "transforms":
+			mappings = p.busTransforms(f.val, b)
+		case "files":
+			files = f.val
+		case "sinks":
+			sinks = f.val
+		default:
+			ext[f.key.Value] = f
 		}
 	}
+	p.busExternal(b, ext, mappings)
+	// The bridges are read once the streams are known.
+	dirs := append(p.busFiles(files, b), p.busSinks(sinks, b)...)
+	p.checkBridgeDirs(dirs)
 }
 
 // busStreams reads bus.streams: stream name → subjects and limits.
@@ -110,7 +138,7 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 		what := "bus.streams." + name
 		st := &BusStream{Name: name}
 		errs := len(p.errs)
-		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes") {
+		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes", "dead_letter") {
 			switch g.key.Value {
 			case "subjects":
 				for _, sn := range p.strings(g.val, what+".subjects") {
@@ -139,6 +167,8 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 						st.MaxBytes = size
 					}
 				}
+			case "dead_letter":
+				st.DeadLetter = p.deadLetter(g.val, what+".dead_letter")
 			}
 		}
 		if len(st.Subjects) == 0 && len(p.errs) == errs {
@@ -162,8 +192,8 @@ func checkStreamName(name string) string {
 	switch {
 	case !ok:
 		return fmt.Sprintf("stream name %q must be 1 to 64 letters, digits, '_' and '-'", name)
-	case strings.EqualFold(name, "STEWARD_EVENTS"):
-		return "STEWARD_EVENTS is steward's own stream"
+	case strings.HasPrefix(strings.ToUpper(name), "STEWARD_"):
+		return fmt.Sprintf("%s: names starting with STEWARD_ are steward's own streams", name)
 	}
 	return ""
 }
