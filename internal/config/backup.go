@@ -2,7 +2,6 @@ package config
 
 import (
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -125,12 +124,6 @@ func (p *parser) jobBackup(n *yaml.Node) *JobBackup {
 		}
 	}
 	return b
-}
-
-// within reports whether path p is dir or below it.
-func within(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 func (p *parser) keep(n *yaml.Node) Keep {
