@@ -119,10 +119,20 @@ func (c *Catalog) Verify(ctx context.Context, id, identity string) (steward.Back
 	return Verify(ctx, in, ids)
 }
 
-// Restore restores backup id below req.To, an absolute path.
+// Restore restores backup id below req.To: an absolute path outside the
+// data dir and the backup jobs' to: directories.
 func (c *Catalog) Restore(ctx context.Context, id string, req steward.BackupRestoreRequest) (steward.BackupRestore, error) {
 	if req.To == "" || !filepath.IsAbs(req.To) {
 		return steward.BackupRestore{}, steward.Errorf(steward.EINVALID, "restore needs an absolute target directory, not %q", req.To)
+	}
+	to := filepath.Clean(req.To)
+	if d := c.Config().DataDir; d != "" && config.Within(to, d) {
+		return steward.BackupRestore{}, steward.Errorf(steward.EINVALID, "restore target %s is inside the data dir %s: it would overwrite steward's own files", to, d)
+	}
+	for _, d := range c.dirs() {
+		if config.Within(to, d) {
+			return steward.BackupRestore{}, steward.Errorf(steward.EINVALID, "restore target %s is inside the backup directory %s: it would mix files with the archives", to, d)
+		}
 	}
 	ids, err := Identities(req.Identity)
 	if err != nil {
@@ -132,7 +142,7 @@ func (c *Catalog) Restore(ctx context.Context, id string, req steward.BackupRest
 	if err != nil {
 		return steward.BackupRestore{}, err
 	}
-	return Restore(ctx, in, filepath.Clean(req.To), ids)
+	return Restore(ctx, in, to, ids)
 }
 
 // Forget applies job's keep policy to its backups, or says what it would

@@ -118,7 +118,7 @@ func (p *parser) jobBackup(n *yaml.Node) *JobBackup {
 		p.errorf(n, "backup needs to: the directory the archives go to")
 	default:
 		for _, s := range b.Paths {
-			if within(b.To, s) {
+			if Within(b.To, s) {
 				p.errorf(to, "backup.to %s is inside backup.paths %s: the archives would archive themselves", b.To, s)
 			}
 		}
