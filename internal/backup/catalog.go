@@ -153,9 +153,6 @@ func (c *Catalog) Forget(_ context.Context, job string, dryRun bool) (steward.Ba
 		return steward.BackupForget{}, err
 	}
 	d, err := Forget(j, dryRun)
-	if d == nil {
-		d = []steward.BackupDecision{}
-	}
 	return steward.BackupForget{Job: job, DryRun: dryRun, Decisions: d}, err
 }
 

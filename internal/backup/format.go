@@ -212,7 +212,7 @@ func (rd *reading) openTar(in *Info, ids []age.Identity) error {
 	case config.FormatTarGzip:
 		gr, err := gzip.NewReader(r)
 		if err != nil {
-			return fmt.Errorf("gzip: %w", err)
+			return err // "gzip: …"
 		}
 		r = gr
 	default:
@@ -236,7 +236,7 @@ func (rd *reading) openZip(in *Info, ids []age.Identity) error {
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		return fmt.Errorf("zip: %w", err)
+		return err // "zip: …"
 	}
 	rd.src = &zipSource{files: zr.File}
 	return nil
