@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
 )
 
 // backupsJSON returns the backups as `steward backups -o json` lists them.
@@ -75,6 +76,8 @@ jobs:
       to: "`+backups+`"
       format: tar.gz
       keep: {last: 2}
+  broken:
+    backup: {paths: ["{{dir}}/missing"], to: "`+backups+`/broken"}
 `)
 	src := filepath.Join(e.dir, "src")
 	big := make([]byte, 512<<10)
@@ -179,6 +182,19 @@ jobs:
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("a refused restore made %s: %v", bad, err)
 	}
+
+	// A backup that fails exits 1 and raises the job's alert.
+	if code, out, _ := e.steward("jobs", "run", "broken", "--wait"); code != 1 || !strings.Contains(out, "missing") {
+		t.Errorf("jobs run broken --wait: exit %d, %q; want 1 naming the missing path", code, out)
+	}
+	testwait.For(t, 10*time.Second, "the job_failed alert of the failed backup", func() bool {
+		for _, a := range e.alerts() {
+			if a.Rule == "job_failed" && a.Subject == "broken" && a.Open() {
+				return true
+			}
+		}
+		return false
+	})
 
 	// Retention for real, and the unknown.
 	if code, stdout, _ := e.steward("backup", "forget", "nightly", "-o", "json"); code != 0 || !strings.Contains(stdout, `"dry_run": false`) {
