@@ -39,6 +39,22 @@ func newBackupCmd(g *globals) *cobra.Command {
 		Use:   "backup",
 		Short: "Verify, restore and forget backups (take one with: steward jobs run JOB --wait)",
 	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one backup: its archive, digest, counts and what it left out",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
+			b, err := cc.c.Backup(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if cc.json {
+				return printJSON(cc.stdout, b)
+			}
+			printBackup(cc.stdout, b)
+			return nil
+		}),
+	}
 	var identity string
 	verify := &cobra.Command{
 		Use:   "verify ID",
@@ -113,7 +129,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 		}),
 	}
 	forget.Flags().BoolVar(&dryRun, "dry-run", false, "remove nothing: only say what would be kept and why")
-	cmd.AddCommand(verify, restore, forget)
+	cmd.AddCommand(show, verify, restore, forget)
 	return cmd
 }
 
@@ -150,6 +166,15 @@ func printBackups(w io.Writer, list []steward.Backup, asJSON bool) error {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
+}
+
+// printBackup writes every field of b.
+func printBackup(w io.Writer, b steward.Backup) {
+	fmt.Fprintf(w, "backup %s of %s\ntime: %s\nformat: %s\nencrypted: %t\narchive: %s\nsize: %d\nsha256: %s\nfiles: %d\nbytes: %d\n",
+		b.ID, b.Job, b.Time.Format(time.RFC3339), b.Format, b.Encrypted, b.Archive, b.Size, b.SHA256, b.Files, b.Bytes)
+	for _, s := range b.Skipped {
+		fmt.Fprintf(w, "skipped %s: %s\n", s.Path, s.Why)
+	}
 }
 
 // printCheck writes what a verify found: a line, then each problem.

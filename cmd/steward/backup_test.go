@@ -28,6 +28,9 @@ func TestBackupsGolden(t *testing.T) {
 		}
 		golden(t, tt.file, buf.Bytes())
 	}
+	var show bytes.Buffer
+	printBackup(&show, list[1])
+	golden(t, "backup-show.golden", show.Bytes())
 	var buf bytes.Buffer
 	if err := printBackups(&buf, nil, true); err != nil || strings.TrimSpace(buf.String()) != "[]" {
 		t.Errorf("no backups as JSON = %q, %v; want []", buf.String(), err)
@@ -76,6 +79,7 @@ func TestBackupUsage(t *testing.T) {
 	}{
 		{[]string{"backups", "a", "b"}, exitUsage, "accepts at most 1 arg"},
 		{[]string{"backup", "verify"}, exitUsage, "accepts 1 arg"},
+		{[]string{"backup", "show"}, exitUsage, "accepts 1 arg"},
 		{[]string{"backup", "restore", "x"}, exitUsage, "--to DIR is required"},
 		{[]string{"backup", "forget"}, exitUsage, "accepts 1 arg"},
 		{[]string{"backup", "nope"}, exitUsage, "nope"},

@@ -107,6 +107,13 @@ jobs:
 	if got := e.backupsJSON("nightly"); len(got) != 2 || got[0].ID != list[0].ID {
 		t.Errorf("backups nightly = %+v", got)
 	}
+	if code, out, _ := e.steward("backup", "show", list[0].ID); code != 0 || !strings.Contains(out, "sha256: "+list[0].SHA256) {
+		t.Errorf("backup show: exit %d, %q", code, out)
+	}
+	var one steward.Backup
+	if _, out, _ := e.steward("backup", "show", list[0].ID, "-o", "json"); json.Unmarshal([]byte(out), &one) != nil || one.ID != list[0].ID || one.SHA256 != list[0].SHA256 || !one.Time.Equal(list[0].Time) {
+		t.Errorf("backup show -o json = %q, want %+v", out, list[0])
+	}
 	if code, out, _ := e.steward("backups"); code != 0 || !strings.Contains(out, list[1].ID) || !strings.Contains(out, "ARCHIVE") {
 		t.Errorf("backups: exit %d, %q", code, out)
 	}
