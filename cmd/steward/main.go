@@ -108,6 +108,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newNotificationsCmd(g),
 		newJobsCmd(g),
 		newRunsCmd(g),
+		newBackupsCmd(g),
+		newBackupCmd(g),
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 		newBusCmd(g),

@@ -43,6 +43,8 @@ type Options struct {
 	Bus Bus
 	// Runs is the run engine of the jobs; optional too.
 	Runs Runs
+	// Backups are the backup jobs' archives; optional too.
+	Backups Backups
 
 	// Workbooks is optional: without it, /v1/workbooks answers 404.
 	Workbooks Workbooks
@@ -144,6 +146,11 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/runs/{id}", auth.ActionRead, s.getRun},
 		{"GET", "/v1/runs/{id}/logs", auth.ActionRead, s.runLogs},
 		{"POST", "/v1/runs/{id}/cancel", auth.ActionRunJob, s.cancelRun},
+		{"GET", "/v1/backups", auth.ActionRead, s.listBackups},
+		{"POST", "/v1/backups/forget", auth.ActionBackup, s.forgetBackups},
+		{"GET", "/v1/backups/{id}", auth.ActionRead, s.getBackup},
+		{"POST", "/v1/backups/{id}/verify", auth.ActionBackup, s.verifyBackup},
+		{"POST", "/v1/backups/{id}/restore", auth.ActionRestore, s.restoreBackup},
 		{"GET", "/v1/metrics/query", auth.ActionRead, s.queryMetrics},
 		{"POST", "/v1/metrics", auth.ActionPushMetric, s.pushMetrics},
 		{"POST", "/v1/bus/publish", auth.ActionPublish, s.busPublish},

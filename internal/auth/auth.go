@@ -29,11 +29,13 @@ const (
 	ActionPushMetric Action = "push"       // push metrics
 	ActionPublish    Action = "publish"    // publish and request on the bus
 	ActionWorkbook   Action = "workbook"   // create, write, save and close workbooks
+	ActionBackup     Action = "backup"     // verify backups, apply their retention
 	ActionReload     Action = "reload"     // reload the config file as it is
 	ActionConfig     Action = "config"     // change or roll back the config
 	ActionOSService  Action = "os-service" // start, stop, restart OS services
 	ActionTokens     Action = "tokens"     // create, list and revoke tokens
 	ActionAudit      Action = "audit"      // read and verify the audit log, checkpoint it
+	ActionRestore    Action = "restore"    // restore a backup into a directory
 )
 
 // actions maps every action to the least role that may take it.
@@ -48,11 +50,13 @@ var actions = map[Action]string{
 	ActionPushMetric: steward.RoleOperator,
 	ActionPublish:    steward.RoleOperator,
 	ActionWorkbook:   steward.RoleOperator,
+	ActionBackup:     steward.RoleOperator,
 	ActionReload:     steward.RoleOperator,
 	ActionConfig:     steward.RoleAdmin,
 	ActionOSService:  steward.RoleAdmin,
 	ActionTokens:     steward.RoleAdmin,
 	ActionAudit:      steward.RoleAdmin,
+	ActionRestore:    steward.RoleAdmin,
 }
 
 // roles orders the roles: each grants what those before it grant.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/backup"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
@@ -157,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Notifications: d.notes,
 		Bus:           d.bus,
 		Runs:          d.runs,
+		Backups:       &backup.Catalog{Config: d.Current},
 		OSServices:    osServices{},
 		Workbooks:     d.mon.workbooks,
 		Node:          cfg.Node,

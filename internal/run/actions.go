@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/backup"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/proc"
 )
@@ -44,7 +45,7 @@ type Services interface {
 }
 
 // actions performs the actions of jobs: commands through proc.Run, http
-// requests, and service actions through the supervisor.
+// requests, service actions through the supervisor, and backups.
 type actions struct {
 	services Services
 	http     *http.Client
@@ -60,6 +61,9 @@ func (a *actions) act(ctx context.Context, j *config.Job, r steward.Run) Outcome
 		return a.request(ctx, j.HTTP)
 	case j.Service != nil:
 		return a.service(ctx, j.Service)
+	case j.Backup != nil:
+		out, err := backup.Run(ctx, j, r.Started, r.ID)
+		return Outcome{Output: out, Err: err}
 	}
 	return Outcome{Err: fmt.Errorf("job %s has no action", j.Name)}
 }

@@ -33,6 +33,8 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 			wj.Action = "http"
 		case c.Service != nil:
 			wj.Action = "service"
+		case c.Backup != nil:
+			wj.Action = "backup"
 		}
 		out = append(out, wj)
 	}
