@@ -56,6 +56,8 @@ type Options struct {
 	// Forensics is optional: without it, the why and exits endpoints
 	// answer 503.
 	Forensics Forensics
+	// Reports is optional: without it, GET /v1/report answers 503.
+	Reports Reports
 	// Platform, when set, says what GET /v1/info tells of the OS, the
 	// service manager, the data dir and the capabilities.
 	Platform func() steward.Info
@@ -145,6 +147,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/runs/{id}/logs", auth.ActionRead, s.runLogs},
 		{"POST", "/v1/runs/{id}/cancel", auth.ActionRunJob, s.cancelRun},
 		{"GET", "/v1/metrics/query", auth.ActionRead, s.queryMetrics},
+		{"GET", "/v1/report", auth.ActionRead, s.report},
 		{"POST", "/v1/metrics", auth.ActionPushMetric, s.pushMetrics},
 		{"POST", "/v1/bus/publish", auth.ActionPublish, s.busPublish},
 		{"POST", "/v1/bus/request", auth.ActionPublish, s.busRequest},
