@@ -39,8 +39,8 @@ func (s *Supervisor) explain(st steward.ServiceStatus, cfg *config.Service, exit
 	case steward.StateFailed:
 		if strings.Contains(st.Reason, "restart intensity exceeded") {
 			n := crashesWithin(exits, st.Since, r.Window)
-			return fmt.Sprintf("it crashed %d times within %s (restart intensity %d in %s); the last: %s",
-				n, r.Window, r.MaxRestarts, r.Window, lastHow(exits, cfg, st.Reason))
+			return fmt.Sprintf("it crashed %s within %s (restart intensity %d in %s); the last: %s",
+				times(n), r.Window, r.MaxRestarts, r.Window, lastHow(exits, cfg, st.Reason))
 		}
 		if len(exits) > 0 && exits[len(exits)-1].OOM == steward.OOMYes {
 			return "its last run was " + oomWords(cfg) + "; " + st.Reason
@@ -122,6 +122,14 @@ func crashesWithin(exits []steward.Exit, at time.Time, window time.Duration) int
 		}
 	}
 	return n
+}
+
+// times says n times in words: "once", "2 times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // lastHow says how the last run ended, from its record, else from reason.
