@@ -115,6 +115,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBusCmd(g),
 		newWorkbookCmd(g),
 		newImportCmd(g),
+		newReportCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

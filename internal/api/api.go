@@ -58,6 +58,8 @@ type Options struct {
 	// Forensics is optional: without it, the why and exits endpoints
 	// answer 503.
 	Forensics Forensics
+	// Reports is optional: without it, GET /v1/report answers 503.
+	Reports Reports
 	// Platform, when set, says what GET /v1/info tells of the OS, the
 	// service manager, the data dir and the capabilities.
 	Platform func() steward.Info
@@ -152,6 +154,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/backups/{id}/verify", auth.ActionBackup, s.verifyBackup},
 		{"POST", "/v1/backups/{id}/restore", auth.ActionRestore, s.restoreBackup},
 		{"GET", "/v1/metrics/query", auth.ActionRead, s.queryMetrics},
+		{"GET", "/v1/report", auth.ActionRead, s.report},
 		{"POST", "/v1/metrics", auth.ActionPushMetric, s.pushMetrics},
 		{"POST", "/v1/bus/publish", auth.ActionPublish, s.busPublish},
 		{"POST", "/v1/bus/request", auth.ActionPublish, s.busRequest},

@@ -169,6 +169,16 @@ var schemaTypes = map[string]reflect.Type{
 	"BackupDecision":       typeOf[steward.BackupDecision](),
 	"BackupForget":         typeOf[steward.BackupForget](),
 
+	"Report":        typeOf[steward.Report](),
+	"ServiceReport": typeOf[steward.ServiceReport](),
+	"ReportBucket":  typeOf[steward.Availability](),
+	"Distribution":  typeOf[steward.Distribution](),
+	"Incident":      typeOf[steward.Incident](),
+	"JobReport":     typeOf[steward.JobReport](),
+	"RunFailure":    typeOf[steward.RunFailure](),
+	"MachineReport": typeOf[steward.MachineReport](),
+	"DiskReport":    typeOf[steward.DiskReport](),
+
 	"WorkbookSession":       typeOf[steward.WorkbookSession](),
 	"WorkbookCreateRequest": typeOf[steward.WorkbookCreateRequest](),
 	"WorkbookWriteRequest":  typeOf[steward.WorkbookWriteRequest](),
@@ -238,6 +248,7 @@ var bodyTypes = map[string]reflect.Type{
 	"POST /v1/os-services/{name}/restart 200":  typeOf[steward.OSService](),
 	"GET /v1/checks 200":                       typeOf[[]steward.CheckState](),
 	"GET /v1/metrics/query 200":                typeOf[steward.QueryResult](),
+	"GET /v1/report 200":                       typeOf[steward.Report](),
 	"POST /v1/metrics 200":                     typeOf[steward.PushResult](),
 	"POST /v1/metrics request":                 typeOf[steward.PushRequest](),
 	"POST /v1/bus/publish 200":                 typeOf[steward.BusPublished](),
@@ -425,6 +436,7 @@ func TestOpenAPIQueries(t *testing.T) {
 		{"/v1/bus/subscribe", steward.BusSubscribeQuery{Subject: "a.>", Since: now}.Values(), nil},
 		{"/v1/bus/dlq", steward.BusDLQQuery{Stream: "orders", After: 1, Limit: 1}.Values(), nil},
 		{"/v1/runs", steward.RunQuery{Name: "nightly", Limit: 1}.Values(), nil},
+		{"/v1/report", steward.ReportQuery{Since: "7d", Until: "1d", Services: []string{"web"}, Format: "csv", Section: "jobs"}.Values(), nil},
 		{"/v1/metrics/query", steward.MetricQuery{Name: "cpu", Labels: map[string]string{"service": "web"}, From: now, To: now, Step: time.Minute}.Values(), nil},
 	} {
 		var op struct {

@@ -166,6 +166,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Started:       d.started,
 		Logger:        opts.Logger,
 		Forensics:     services{d.sup, d.store},
+		Reports:       reports{d},
 		Platform:      d.platform,
 	})
 	return d, nil

@@ -93,6 +93,7 @@ func New(o Options) *Handler {
 	m.Handle("GET /events", h.page(h.eventsPage))
 	m.Handle("GET /bus", h.page(h.busPage))
 	m.Handle("GET /config", h.page(h.configPage))
+	m.Handle("GET /report", h.page(h.reportPage))
 	m.Handle("/", h.page(h.notFound))
 	h.mux = m
 	return h

@@ -191,6 +191,7 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 		o.Alerts = f.alerts
 		o.Metrics = fakeMetrics{now: now}
 		o.Checks = fakeChecks{now: now}
+		o.Reports = fakeReports{}
 	}
 	srv := api.New(o)
 	f.h = New(Options{API: srv.TCPHandler(api.StaticToken(token)), Tokens: api.StaticToken(token), Now: f.clock.now,
@@ -310,7 +311,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	inline := regexp.MustCompile(`<script>|<script [^>]*>[^<]|<style|\sstyle="|\son[a-z]+="`)
-	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/login"} {
+	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/report", "/login"} {
 		body := f.do(request{path: p, cookie: sid}).Body.String()
 		if p == "/login" {
 			body = f.do(request{path: p}).Body.String()
@@ -325,7 +326,7 @@ func TestNoDataWithoutSession(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	for _, cookie := range []string{"", "not-a-session"} {
-		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/whatever"} {
+		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/report", "/whatever"} {
 			w := f.do(request{path: p, cookie: cookie})
 			if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=") {
 				t.Errorf("GET %s (cookie %q): %d to %q, want 303 to the login page", p, cookie, w.Code, w.Header().Get("Location"))
@@ -334,7 +335,7 @@ func TestNoDataWithoutSession(t *testing.T) {
 				t.Errorf("GET %s without a session shows data:\n%s", p, body)
 			}
 		}
-		for _, p := range []string{"/v1/services", "/v1/events", "/v1/config", "/v1/alerts", "/metrics"} {
+		for _, p := range []string{"/v1/services", "/v1/events", "/v1/config", "/v1/alerts", "/v1/report", "/metrics"} {
 			w := f.do(request{path: p, cookie: cookie})
 			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"unauthorized"`) {
 				t.Errorf("GET %s (cookie %q): %d %s, want a JSON 401", p, cookie, w.Code, w.Body)
