@@ -115,6 +115,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/services/{name}/stop", auth.ActionControl, s.action("stop", s.opts.Services.Stop)},
 		{"POST", "/v1/services/{name}/restart", auth.ActionControl, s.action("restart", s.opts.Services.Restart)},
 		{"GET", "/v1/services/{name}/logs", auth.ActionRead, s.logs},
+		{"POST", "/v1/services/{name}/logs/rotate", auth.ActionControl, s.rotateLog},
+		{"POST", "/v1/logs/rotate", auth.ActionControl, s.rotateLogs},
 		{"GET", "/v1/services/{name}/why", auth.ActionRead, s.why},
 		{"GET", "/v1/services/{name}/exits", auth.ActionRead, s.exits},
 		{"GET", "/v1/events", auth.ActionRead, s.events},

@@ -204,4 +204,11 @@ type Restart struct {
 type Logs struct {
 	MaxSize int64 `json:"max_size"` // bytes before rotation
 	Keep    int   `json:"keep"`     // rotated files kept
+	// Every rotates the file at each local midnight (a whole number of
+	// days), or at each multiple of it since midnight (a divisor of a
+	// day); 0 means by size only.
+	Every    time.Duration `json:"every,omitempty"`
+	MaxAge   time.Duration `json:"max_age,omitempty"`   // rotated files older than this are deleted; 0 = no limit
+	MaxTotal int64         `json:"max_total,omitempty"` // bytes of rotated files kept in all; 0 = no limit
+	Compress string        `json:"compress,omitempty"`  // gzip, zstd, or "" for none
 }
