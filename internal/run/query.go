@@ -65,24 +65,41 @@ func (e *Engine) Trigger(ctx context.Context, name string) (steward.Run, error) 
 	return e.start(ctx, name, steward.TriggerManual, nil)
 }
 
+// waitPoll is how often Wait looks again for the chain of a run it found
+// stored but not yet running. It is real time, not the engine's clock: the
+// gap is the engine's own, between two statements.
+const waitPoll = 5 * time.Millisecond
+
 // Wait waits until run id and the retries that follow it have ended, or
 // ctx ends, and returns the last of them. A run whose retries have all
 // ended already is returned as stored.
 func (e *Engine) Wait(ctx context.Context, id int64) (steward.Run, error) {
-	e.mu.Lock()
-	ch := e.chains[id]
-	e.mu.Unlock()
-	if ch == nil {
-		return e.o.Store.Run(ctx, id)
+	for {
+		e.mu.Lock()
+		ch := e.chains[id]
+		e.mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch.done:
+			case <-ctx.Done():
+				return steward.Run{}, ctx.Err()
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return ch.last, nil
+		}
+		r, err := e.o.Store.Run(ctx, id)
+		if err != nil || r.Status.Done() {
+			return r, err
+		}
+		// A run is stored before its chain is registered: one seen
+		// between the two is waited for until it is.
+		select {
+		case <-time.After(waitPoll):
+		case <-ctx.Done():
+			return steward.Run{}, ctx.Err()
+		}
 	}
-	select {
-	case <-ch.done:
-	case <-ctx.Done():
-		return steward.Run{}, ctx.Err()
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return ch.last, nil
 }
 
 // Cancel cancels run id, which is queued, running or waiting for a retry,
