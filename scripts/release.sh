@@ -36,10 +36,12 @@ for target in linux/amd64 linux/arm64 windows/amd64 darwin/arm64; do
   echo "built $exe"
 done
 
-# The unit is the one "steward service install" writes, printed by the
-# build for this machine, with the packaged paths.
-go build -trimpath -o "$stage/host-steward" ./cmd/steward
-"$stage/host-steward" service unit --executable /usr/bin/steward -c /etc/steward/steward.yaml >"$stage/steward.service"
+# The unit is the one "steward service install" writes, printed with the
+# packaged paths by the Linux build for this machine: packages are made on
+# Linux (on another OS, "service unit" prints that OS's unit).
+host=$out/steward_${version}_linux_$(go env GOARCH)
+[ "$(go env GOOS)" = linux ] && [ -x "$host" ] || { echo "release.sh: the packages are built on linux/amd64 or linux/arm64" >&2; exit 1; }
+"$host" service unit --executable /usr/bin/steward -c /etc/steward/steward.yaml >"$stage/steward.service"
 cp packaging/nfpm.yaml packaging/steward.yaml packaging/*.sh "$stage/"
 # The man pages, generated from the commands by a test (so the binary does
 # not carry the generator), gzipped as Debian and Fedora ship them. A test
