@@ -61,7 +61,7 @@ func (s *Server) busPublish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", who(r.Context()))
+	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: m.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
 }
 

@@ -94,8 +94,8 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 		if names == nil {
 			target = "all"
 		}
-		s.log.Info("api action", "action", verb, "services", target, "who", who(r.Context()))
-		if err := act(steward.WithActor(r.Context(), who(r.Context())), names); err != nil {
+		s.log.Info("api action", "action", verb, "services", target, "who", s.who(r.Context()))
+		if err := act(steward.WithActor(r.Context(), s.who(r.Context())), names); err != nil {
 			return err
 		}
 		var out []steward.ServiceStatus

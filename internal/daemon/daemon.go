@@ -17,6 +17,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
@@ -56,6 +57,8 @@ type Daemon struct {
 	notes   *notifications
 	bus     *busHost
 	runs    *runs
+	tokens  *auth.Tokens // the API tokens, without the bootstrap one
+	audit   *auth.Log
 	lock    *lockfile.File // the data dir's; held until Close
 	exits   *exitJournal
 	exitC   chan *ExitStatus // a service with on_exit: exit ended
@@ -146,6 +149,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	d.tokens = &auth.Tokens{Store: d.store}
+	if d.audit, err = openAudit(cfg.DataDir, d.store); err != nil {
+		return nil, err
+	}
 	d.api = api.New(api.Options{
 		Services:      services{d.sup, d.store},
 		Events:        d.events,
@@ -165,6 +172,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Logger:        opts.Logger,
 		Forensics:     services{d.sup, d.store},
 		Platform:      d.platform,
+		Tokens:        d.tokens,
+		Audit:         d.audit,
 	})
 	return d, nil
 }
@@ -342,7 +351,8 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 		if err != nil {
 			return err
 		}
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l, api.StaticToken(token)))
+		authn := d.tokens.WithBootstrap(token)
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, authn, tokenFile), l, authn))
 	}
 	return nil
 }
