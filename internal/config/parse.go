@@ -149,7 +149,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{}, errFile: p.file}
 	var dataDir, socket *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "auth", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -167,6 +167,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				socket = p.api(f.val, &c.API)
 			case "web":
 				p.web(f.val, &c.Web)
+			case "auth":
+				p.auth(f.val, &c.Auth)
 			case "services":
 				p.services(f.val, c)
 			case "checks":

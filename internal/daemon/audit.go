@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/stewardhq/steward/internal/auth"
+	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -16,4 +17,13 @@ func openAudit(dataDir string, st *store.Store) (*auth.Log, error) {
 		return nil, err
 	}
 	return &auth.Log{Store: st, Signer: signer, Path: filepath.Join(dataDir, "audit.chk")}, nil
+}
+
+// localRules are the rules of cfg's auth.local.
+func localRules(cfg *config.Config) []auth.Rule {
+	var rules []auth.Rule
+	for _, r := range cfg.Auth.Local {
+		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role})
+	}
+	return rules
 }

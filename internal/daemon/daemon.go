@@ -58,6 +58,7 @@ type Daemon struct {
 	bus     *busHost
 	runs    *runs
 	tokens  *auth.Tokens // the API tokens, without the bootstrap one
+	local   *auth.Local  // the roles of the local endpoint's callers
 	audit   *auth.Log
 	lock    *lockfile.File // the data dir's; held until Close
 	exits   *exitJournal
@@ -150,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		return nil, err
 	}
 	d.tokens = &auth.Tokens{Store: d.store}
+	d.local = auth.NewLocal(os.Getuid(), localRules(cfg))
 	if d.audit, err = openAudit(cfg.DataDir, d.store); err != nil {
 		return nil, err
 	}
@@ -172,6 +174,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Logger:        opts.Logger,
 		Forensics:     services{d.sup, d.store},
 		Platform:      d.platform,
+		Local:         d.local,
 		Tokens:        d.tokens,
 		Audit:         d.audit,
 	})
