@@ -113,6 +113,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBusCmd(g),
 		newWorkbookCmd(g),
 		newImportCmd(g),
+		newTokenCmd(g),
+		newAuditCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

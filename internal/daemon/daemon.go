@@ -206,6 +206,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.checkAudit(ctx)
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
@@ -229,6 +230,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
 	d.record(sctx, "steward stopped")
+	d.checkpoint(sctx, "stop")
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
