@@ -116,6 +116,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newWorkbookCmd(g),
 		newImportCmd(g),
 		newReportCmd(g),
+		newTokenCmd(g),
+		newAuditCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

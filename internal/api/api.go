@@ -9,18 +9,14 @@
 package api
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/auth"
-	"github.com/stewardhq/steward/internal/ipc"
 )
 
 // maxBody is the largest request body accepted; more is a 413.
@@ -63,6 +59,16 @@ type Options struct {
 	// Platform, when set, says what GET /v1/info tells of the OS, the
 	// service manager, the data dir and the capabilities.
 	Platform func() steward.Info
+
+	// Local gives the callers on the local endpoint their roles; nil
+	// means auth.Local without rules for the user this process runs as.
+	Local LocalPrincipals
+	// Tokens creates, lists and revokes API tokens; without it the token
+	// routes answer 503.
+	Tokens Tokens
+	// Audit is the audit log of every change; without it nothing is
+	// audited and the audit routes answer 503.
+	Audit AuditLog
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -73,6 +79,8 @@ type Server struct {
 	handler   http.Handler
 	keepalive time.Duration // comment sent on an idle event stream
 	now       func() time.Time
+	local     LocalPrincipals
+	streams   streams // the requests under way of each token
 }
 
 // New returns a Server over the parts in o.
@@ -81,9 +89,12 @@ func New(o Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.local = o.Local; s.local == nil {
+		s.local = defaultLocal()
+	}
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.path, s.endpoint(rt.handle))
+		s.mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
 	}
 	s.handler = http.HandlerFunc(s.serve)
 	return s
@@ -175,40 +186,13 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", auth.ActionRead, s.readWorkbook},
 		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", auth.ActionWorkbook, s.saveWorkbook},
 		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", auth.ActionWorkbook, s.closeWorkbookSession},
+		{"GET", "/v1/tokens", auth.ActionListTokens, s.listTokens},
+		{"POST", "/v1/tokens", auth.ActionTokens, s.createToken},
+		{"DELETE", "/v1/tokens/{accessor}", auth.ActionTokens, s.revokeToken},
+		{"GET", "/v1/audit", auth.ActionReadAudit, s.listAudit},
+		{"POST", "/v1/audit/verify", auth.ActionAudit, s.verifyAudit},
+		{"POST", "/v1/audit/checkpoint", auth.ActionAudit, s.checkpointAudit},
 	}
-}
-
-// Handler returns the API for the local endpoint, where the socket's
-// permissions are the authentication: every request is trusted, and the
-// caller is named by its peer credentials (see ConnContext).
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// TCPHandler returns the API for a TCP listener: every request but GET
-// /healthz needs an "Authorization: Bearer TOKEN" header with a token that
-// tokens accepts, or gets a 401.
-func (s *Server) TCPHandler(tokens TokenChecker) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			s.handler.ServeHTTP(w, r)
-			return
-		}
-		tok, ok := bearer(r.Header.Get("Authorization"))
-		if !ok || !tokens.CheckToken(tok) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
-			s.writeError(w, r, errUnauthorized)
-			return
-		}
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		via := "tcp:"
-		if r.Context().Value(dashboardKey{}) != nil {
-			via = "web:"
-		}
-		ctx := context.WithValue(r.Context(), peerKey{}, &peer{who: via + host})
-		s.handler.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // serve routes r, answering a request no route takes with a JSON 404 or 405.
@@ -258,30 +242,18 @@ func cleanPath(p string) string {
 	return clean
 }
 
-// endpoint adapts h to http.Handler: it limits the request body and turns
-// h's error into a JSON error response.
-func (s *Server) endpoint(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		rw := &responseWriter{ResponseWriter: w}
-		if err := h(rw, r); err != nil {
-			if rw.wrote {
-				s.log.Warn("api request failed after its response started", "method", r.Method, "path", r.URL.Path, "err", err)
-				return
-			}
-			s.writeError(rw, r, err)
-		}
-	})
-}
-
 // responseWriter notes whether the response has started.
 type responseWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	w.wrote = true
+	if w.status == 0 {
+		w.status = code
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -307,47 +279,3 @@ func (c *capture) Header() http.Header {
 }
 func (c *capture) Write(b []byte) (int, error) { return len(b), nil }
 func (c *capture) WriteHeader(code int)        { c.status = code }
-
-// peerKey keys the caller of a request in its context.
-type peerKey struct{}
-
-type dashboardKey struct{}
-
-// FromDashboard marks a request that the web dashboard makes for one of its
-// sessions: TCPHandler then names its caller "web:HOST" in audit records,
-// where a bearer token's caller is "tcp:HOST".
-func FromDashboard(ctx context.Context) context.Context {
-	return context.WithValue(ctx, dashboardKey{}, true)
-}
-
-// peer is who is on the other end of a connection, looked up when first
-// needed.
-type peer struct {
-	conn net.Conn
-	once sync.Once
-	who  string
-}
-
-func (p *peer) name() string {
-	p.once.Do(func() {
-		if p.who == "" {
-			p.who = ipc.PeerUser(p.conn)
-		}
-	})
-	return p.who
-}
-
-// ConnContext is the http.Server ConnContext hook for the local endpoint:
-// it lets each request name its caller from the connection's peer
-// credentials ("UID:NAME" on linux, "local" elsewhere).
-func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, peerKey{}, &peer{conn: c})
-}
-
-// who names the caller of the request with context ctx, for audit records.
-func who(ctx context.Context) string {
-	if p, ok := ctx.Value(peerKey{}).(*peer); ok {
-		return p.name()
-	}
-	return "local"
-}

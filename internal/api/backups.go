@@ -62,7 +62,7 @@ func (s *Server) verifyBackup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api backup verified", "backup", c.ID, "ok", c.OK, "who", who(r.Context()))
+	s.log.Info("api backup verified", "backup", c.ID, "ok", c.OK, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, c)
 }
 
@@ -85,7 +85,7 @@ func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api backup restored", "backup", res.ID, "to", res.To, "files", res.Files, "who", who(r.Context()))
+	s.log.Info("api backup restored", "backup", res.ID, "to", res.To, "files", res.Files, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, res)
 }
 
@@ -108,7 +108,7 @@ func (s *Server) forgetBackups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !dry {
-		s.log.Info("api backups forgotten", "job", job, "who", who(r.Context()))
+		s.log.Info("api backups forgotten", "job", job, "who", s.who(r.Context()))
 	}
 	return writeJSON(w, http.StatusOK, f)
 }

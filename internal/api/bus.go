@@ -69,7 +69,7 @@ func (s *Server) busPublish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", who(r.Context()))
+	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: m.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
 }
 
@@ -308,7 +308,7 @@ func (s *Server) busDLQReplay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api bus dlq replay", "id", id, "subject", dl.Subject, "who", who(r.Context()))
+	s.log.Info("api bus dlq replay", "id", id, "subject", dl.Subject, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: dl.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
 }
 
@@ -325,7 +325,7 @@ func (s *Server) busDLQReplayAll(w http.ResponseWriter, r *http.Request) error {
 	}
 	n, err := d.ReplayDeadLetters(r.Context(), stream)
 	if n > 0 {
-		s.log.Info("api bus dlq replay", "stream", stream, "replayed", n, "who", who(r.Context()))
+		s.log.Info("api bus dlq replay", "stream", stream, "replayed", n, "who", s.who(r.Context()))
 	}
 	if err != nil {
 		return err
@@ -348,7 +348,7 @@ func (s *Server) busDLQPurge(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api bus dlq purge", "stream", stream, "purged", n, "who", who(r.Context()))
+	s.log.Info("api bus dlq purge", "stream", stream, "purged", n, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusDLQCount{Count: n})
 }
 

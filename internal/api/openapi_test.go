@@ -179,6 +179,12 @@ var schemaTypes = map[string]reflect.Type{
 	"DiskReport":           typeOf[steward.DiskReport](),
 	"LogRotation":          typeOf[steward.LogRotation](),
 	"LogRotations":         typeOf[[]steward.LogRotation](),
+	"Token":                typeOf[steward.Token](),
+	"NewToken":             typeOf[steward.NewToken](),
+	"TokenRequest":         typeOf[steward.TokenRequest](),
+	"AuditRecord":          typeOf[steward.AuditRecord](),
+	"AuditVerification":    typeOf[steward.AuditVerification](),
+	"AuditCheckpoint":      typeOf[steward.AuditCheckpoint](),
 
 	"WorkbookSession":       typeOf[steward.WorkbookSession](),
 	"WorkbookCreateRequest": typeOf[steward.WorkbookCreateRequest](),
@@ -265,6 +271,13 @@ var bodyTypes = map[string]reflect.Type{
 	"GET /v1/bus/dlq/{id} 200":                 typeOf[steward.BusDeadLetter](),
 	"POST /v1/bus/dlq/{id}/replay 200":         typeOf[steward.BusPublished](),
 	"GET /v1/bus/services 200":                 typeOf[[]steward.BusService](),
+	"GET /v1/tokens 200":                       typeOf[[]steward.Token](),
+	"POST /v1/tokens 201":                      typeOf[steward.NewToken](),
+	"POST /v1/tokens request":                  typeOf[steward.TokenRequest](),
+	"DELETE /v1/tokens/{accessor} 200":         typeOf[steward.Token](),
+	"GET /v1/audit 200":                        typeOf[[]steward.AuditRecord](),
+	"POST /v1/audit/verify 200":                typeOf[steward.AuditVerification](),
+	"POST /v1/audit/checkpoint 200":            typeOf[steward.AuditCheckpoint](),
 
 	"GET /v1/workbooks/{service}/sessions 200":                 typeOf[[]steward.WorkbookSession](),
 	"POST /v1/workbooks/{service}/sessions 201":                typeOf[steward.WorkbookSession](),
@@ -524,8 +537,7 @@ func (d *openAPIDoc) compare(s *schema, typ reflect.Type, at string) []string {
 func (d *openAPIDoc) compareStruct(s *schema, typ reflect.Type, at string) []string {
 	var problems []string
 	fields := map[string]bool{}
-	for i := range typ.NumField() {
-		f := typ.Field(i)
+	for _, f := range jsonFields(typ) {
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" {
 			continue
@@ -562,6 +574,21 @@ func (d *openAPIDoc) compareStruct(s *schema, typ reflect.Type, at string) []str
 		}
 	}
 	return problems
+}
+
+// jsonFields returns the fields of the struct type typ, with those of an
+// embedded struct without a JSON name in its place, as encoding/json does.
+func jsonFields(typ reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // jsonType is the JSON type encoding/json writes a value of typ as.

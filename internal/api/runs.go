@@ -56,7 +56,7 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api job run", "job", run.Name, "run", run.ID, "who", who(r.Context()))
+	s.log.Info("api job run", "job", run.Name, "run", run.ID, "who", s.who(r.Context()))
 	if wait && !run.Status.Done() {
 		if run, err = s.opts.Runs.Wait(r.Context(), run.ID); err != nil {
 			return err
@@ -144,6 +144,6 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api run cancelled", "job", run.Name, "run", id, "who", who(r.Context()))
+	s.log.Info("api run cancelled", "job", run.Name, "run", id, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, run)
 }

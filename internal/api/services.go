@@ -95,8 +95,8 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 		if names == nil {
 			target = "all"
 		}
-		s.log.Info("api action", "action", verb, "services", target, "who", who(r.Context()))
-		if err := act(steward.WithActor(r.Context(), who(r.Context())), names); err != nil {
+		s.log.Info("api action", "action", verb, "services", target, "who", s.who(r.Context()))
+		if err := act(steward.WithActor(r.Context(), s.who(r.Context())), names); err != nil {
 			return err
 		}
 		var out []steward.ServiceStatus
@@ -125,7 +125,7 @@ func (s *Server) rotateLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api action", "action", "rotate logs", "services", []string{name}, "who", who(r.Context()))
+	s.log.Info("api action", "action", "rotate logs", "services", []string{name}, "who", s.who(r.Context()))
 	file, err := src.Rotate()
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (s *Server) rotateLog(w http.ResponseWriter, r *http.Request) error {
 // rotateLogs serves POST /v1/logs/rotate: the log file of every service,
 // as rotateLog does; a failure of one does not keep the others from it.
 func (s *Server) rotateLogs(w http.ResponseWriter, r *http.Request) error {
-	s.log.Info("api action", "action", "rotate logs", "services", "all", "who", who(r.Context()))
+	s.log.Info("api action", "action", "rotate logs", "services", "all", "who", s.who(r.Context()))
 	out := []steward.LogRotation{}
 	var errs []error
 	for _, st := range s.opts.Services.List() {

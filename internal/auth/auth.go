@@ -21,21 +21,23 @@ const (
 
 	ActionRead Action = "read" // status, logs, events, alerts, metrics, runs, config
 
-	ActionControl    Action = "control"    // start, stop, restart services
-	ActionAck        Action = "ack"        // acknowledge alerts
-	ActionSilence    Action = "silence"    // add and delete silences
-	ActionRunJob     Action = "run-job"    // run and cancel jobs and workflows
-	ActionNotify     Action = "notify"     // retry notifications
-	ActionPushMetric Action = "push"       // push metrics
-	ActionPublish    Action = "publish"    // publish and request on the bus
-	ActionWorkbook   Action = "workbook"   // create, write, save and close workbooks
-	ActionBackup     Action = "backup"     // verify backups, apply their retention
-	ActionReload     Action = "reload"     // reload the config file as it is
-	ActionConfig     Action = "config"     // change or roll back the config
-	ActionOSService  Action = "os-service" // start, stop, restart OS services
-	ActionTokens     Action = "tokens"     // create, list and revoke tokens
-	ActionAudit      Action = "audit"      // read and verify the audit log, checkpoint it
-	ActionRestore    Action = "restore"    // restore a backup into a directory
+	ActionControl    Action = "control"     // start, stop, restart services
+	ActionAck        Action = "ack"         // acknowledge alerts
+	ActionSilence    Action = "silence"     // add and delete silences
+	ActionRunJob     Action = "run-job"     // run and cancel jobs and workflows
+	ActionNotify     Action = "notify"      // retry notifications
+	ActionPushMetric Action = "push"        // push metrics
+	ActionPublish    Action = "publish"     // publish and request on the bus
+	ActionWorkbook   Action = "workbook"    // create, write, save and close workbooks
+	ActionBackup     Action = "backup"      // verify backups, apply their retention
+	ActionReload     Action = "reload"      // reload the config file as it is
+	ActionConfig     Action = "config"      // change or roll back the config
+	ActionOSService  Action = "os-service"  // start, stop, restart OS services
+	ActionTokens     Action = "tokens"      // create and revoke tokens
+	ActionListTokens Action = "list-tokens" // list tokens (never their secrets)
+	ActionAudit      Action = "audit"       // verify the audit log, checkpoint it
+	ActionReadAudit  Action = "read-audit"  // read the audit log
+	ActionRestore    Action = "restore"     // restore a backup into a directory
 )
 
 // actions maps every action to the least role that may take it.
@@ -55,9 +57,14 @@ var actions = map[Action]string{
 	ActionConfig:     steward.RoleAdmin,
 	ActionOSService:  steward.RoleAdmin,
 	ActionTokens:     steward.RoleAdmin,
+	ActionListTokens: steward.RoleAdmin,
 	ActionAudit:      steward.RoleAdmin,
 	ActionRestore:    steward.RoleAdmin,
+	ActionReadAudit:  steward.RoleAdmin,
 }
+
+// reads are the actions that change nothing.
+var reads = []Action{ActionPublic, ActionRead, ActionListTokens, ActionReadAudit}
 
 // roles orders the roles: each grants what those before it grant.
 var roles = []string{steward.RoleViewer, steward.RoleOperator, steward.RoleAdmin}
@@ -75,7 +82,7 @@ func Known(a Action) bool {
 }
 
 // Mutates reports whether taking a changes something: those are audited.
-func Mutates(a Action) bool { return a != ActionPublic && a != ActionRead }
+func Mutates(a Action) bool { return !slices.Contains(reads, a) }
 
 // Needs returns the least role that may take a; "" for a public action or
 // one that is not known.

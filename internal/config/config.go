@@ -47,6 +47,7 @@ type Config struct {
 	DataDir string `json:"data_dir"` // absolute
 	API     API    `json:"api"`
 	Web     Web    `json:"web"`
+	Auth    Auth   `json:"auth"`
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
 	Order    []string            `json:"-"`

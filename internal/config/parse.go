@@ -151,7 +151,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Workflows: map[string]*Workflow{}, Runs: defaultRuns(), errFile: p.file}
 	var dataDir, socket, workflows *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "auth", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -169,6 +169,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				socket = p.api(f.val, &c.API)
 			case "web":
 				p.web(f.val, &c.Web)
+			case "auth":
+				p.auth(f.val, &c.Auth)
 			case "services":
 				p.services(f.val, c)
 			case "checks":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/backup"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
@@ -57,6 +58,9 @@ type Daemon struct {
 	notes   *notifications
 	bus     *busHost
 	runs    *runs
+	tokens  *auth.Tokens // the API tokens, without the bootstrap one
+	local   *auth.Local  // the roles of the local endpoint's callers
+	audit   *auth.Log
 	lock    *lockfile.File // the data dir's; held until Close
 	exits   *exitJournal
 	exitC   chan *ExitStatus // a service with on_exit: exit ended
@@ -147,6 +151,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	d.tokens = &auth.Tokens{Store: d.store}
+	d.local = auth.NewLocal(os.Getuid(), localRules(cfg))
+	if d.audit, err = openAudit(cfg.DataDir, d.store); err != nil {
+		return nil, err
+	}
 	d.api = api.New(api.Options{
 		Services:      services{d.sup, d.store},
 		Events:        d.events,
@@ -168,6 +177,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Forensics:     services{d.sup, d.store},
 		Reports:       reports{d},
 		Platform:      d.platform,
+		Local:         d.local,
+		Tokens:        d.tokens,
+		Audit:         d.audit,
 	})
 	return d, nil
 }
@@ -197,6 +209,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.checkAudit(ctx)
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
@@ -220,6 +233,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
 	d.record(sctx, "steward stopped")
+	d.checkpoint(sctx, "stop")
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
@@ -345,7 +359,8 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 		if err != nil {
 			return err
 		}
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l, api.StaticToken(token)))
+		authn := d.tokens.WithBootstrap(token)
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, authn, tokenFile), l, authn))
 	}
 	return nil
 }

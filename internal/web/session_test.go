@@ -76,11 +76,11 @@ func TestSessionDrivesAPI(t *testing.T) {
 	}
 	// The audit names the dashboard and its peer; a bearer token's, the TCP peer.
 	w = f.do(request{method: "POST", path: "/v1/alerts/2/ack", cookie: sid, header: map[string]string{csrfHeader: csrf, "Content-Type": "application/json"}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"web:192.0.2.1"`) {
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"token:bootstrap (admin, via web:192.0.2.1)"`) {
 		t.Errorf("ack from the dashboard: %d %s", w.Code, w.Body)
 	}
 	w = f.do(request{method: "POST", path: "/v1/alerts/3/ack", header: map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"tcp:192.0.2.1"`) {
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"token:bootstrap (admin, via tcp:192.0.2.1)"`) {
 		t.Errorf("ack with the bearer token: %d %s", w.Code, w.Body)
 	}
 	// A bearer token is passed on as it is, session or not.

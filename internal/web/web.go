@@ -30,8 +30,9 @@ type Options struct {
 	// API is the API's TCP handler, which authenticates every request but
 	// GET /healthz by its bearer token (api.Server.TCPHandler).
 	API http.Handler
-	// Tokens decides which tokens log in: the ones API accepts.
-	Tokens api.TokenChecker
+	// Tokens decides which tokens log in: the ones API accepts. A session
+	// acts with its token's principal and role.
+	Tokens api.Authenticator
 	// IdleTimeout ends a session not used for that long (default 12h);
 	// MaxAge ends any session that old (default 7 days).
 	IdleTimeout, MaxAge time.Duration
@@ -285,7 +286,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	if token == "" || !h.o.Tokens.CheckToken(token) {
+	if _, err := h.o.Tokens.Authenticate(r.Context(), token); token == "" || err != nil {
 		h.limiter.failed(addr)
 		h.log.Warn("dashboard login failed", "addr", addr)
 		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid.")

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/api/apitest"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
@@ -194,7 +195,8 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 		o.Reports = fakeReports{}
 	}
 	srv := api.New(o)
-	f.h = New(Options{API: srv.TCPHandler(api.StaticToken(token)), Tokens: api.StaticToken(token), Now: f.clock.now,
+	authn := &auth.Tokens{Bootstrap: token}
+	f.h = New(Options{API: srv.TCPHandler(authn), Tokens: authn, Now: f.clock.now,
 		IdleTimeout: time.Hour, MaxAge: 4 * time.Hour})
 	return f
 }
