@@ -118,7 +118,7 @@ type route struct {
 func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", auth.ActionPublic, s.health},
-		{"GET", "/v1/openapi.json", auth.ActionPublic, s.openAPI},
+		{"GET", "/v1/openapi.json", auth.ActionRead, s.openAPI},
 		{"GET", "/v1/info", auth.ActionRead, s.info},
 		{"GET", "/v1/services", auth.ActionRead, s.listServices},
 		{"GET", "/v1/services/{name}", auth.ActionRead, s.getService},
