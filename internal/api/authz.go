@@ -150,8 +150,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // /healthz needs an "Authorization: Bearer TOKEN" header with a token
 // that authn accepts, or gets a 401; the token's principal makes the
 // request. A request of a token that is revoked (RevokeToken) ends then,
-// streams too.
-func (s *Server) TCPHandler(authn Authenticator) http.Handler {
+// streams too. limit bounds each principal's requests (nil: no bound).
+func (s *Server) TCPHandler(authn Authenticator, limit *RateLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			s.handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, (*steward.Principal)(nil))))
@@ -168,6 +168,10 @@ func (s *Server) TCPHandler(authn Authenticator) http.Handler {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
 			}
 			s.writeError(w, r, err)
+			return
+		}
+		if d := limit.wait(p.Who); d > 0 {
+			s.tooMany(w, r, p, d)
 			return
 		}
 		host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -230,7 +230,7 @@ func socketCaller(t *testing.T, role string) caller {
 // no token and with a token of each role.
 func tcpCallers(t *testing.T) []caller {
 	f := newTCPFixture(t)
-	dash := httptest.NewServer(web.New(web.Options{API: f.server.TCPHandler(f.tokens), Tokens: f.tokens}))
+	dash := httptest.NewServer(web.New(web.Options{API: f.server.TCPHandler(f.tokens, nil), Tokens: f.tokens}))
 	t.Cleanup(dash.Close)
 	out := []caller{
 		{"tcp", "", func(ctx context.Context, method, path string) (int, error) {

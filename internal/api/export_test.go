@@ -49,3 +49,6 @@ func Streams(s *Server, accessor string) int {
 	defer s.streams.mu.Unlock()
 	return len(s.streams.m[accessor])
 }
+
+// SetLimiterClock sets the clock of l.
+func SetLimiterClock(l *RateLimiter, now func() time.Time) { l.now = now }

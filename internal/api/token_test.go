@@ -38,7 +38,7 @@ func newTCPFixture(t *testing.T) *tcpFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: f.server.TCPHandler(tf.tokens.WithBootstrap("s3cret")), ConnContext: api.ConnContext}
+	srv := &http.Server{Handler: f.server.TCPHandler(tf.tokens.WithBootstrap("s3cret"), nil), ConnContext: api.ConnContext}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	tf.url = "http://" + l.Addr().String()

@@ -179,6 +179,8 @@ func statusCode(status int) string {
 		return steward.EFORBIDDEN
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return steward.EUNAVAILABLE
+	case http.StatusTooManyRequests:
+		return steward.ETOOMANY
 	}
 	return steward.EINTERNAL
 }

@@ -91,6 +91,16 @@ type API struct {
 	Listen      string `json:"listen,omitempty"`       // optional TCP address
 	TokenFile   string `json:"token_file,omitempty"`   // bearer token for TCP; generated into data_dir when empty
 	TLS         TLS    `json:"tls,omitempty"`
+	// RateLimit bounds the requests of each principal on the TCP
+	// listeners; zero is no bound.
+	RateLimit RateLimit `json:"rate_limit,omitzero"`
+}
+
+// RateLimit is a token bucket: PerSecond requests a second on average,
+// Burst at once.
+type RateLimit struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst"`
 }
 
 // Web says where steward serves the web dashboard besides api.listen.

@@ -43,6 +43,21 @@ func parseErrors(t *testing.T, src string) []string {
 	return strings.Split(err.Error(), "\n")
 }
 
+// TestRateLimitParse: api.rate_limit's burst defaults to per_second
+// rounded up; without it there is no limit.
+func TestRateLimitParse(t *testing.T) {
+	for src, want := range map[string]RateLimit{
+		"api: {rate_limit: {per_second: 2.5}}\n":            {PerSecond: 2.5, Burst: 3},
+		"api: {rate_limit: {per_second: 20, burst: 100}}\n": {PerSecond: 20, Burst: 100},
+		"api: {rate_limit: null}\n":                         {},
+		"api: {}\n":                                         {},
+	} {
+		if got := mustParse(t, src).API.RateLimit; got != want {
+			t.Errorf("%s: %+v, want %+v", src, got, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	long := strings.Repeat("a", 65)
 	tests := []struct {
@@ -238,6 +253,15 @@ func TestParseErrors(t *testing.T) {
 			[]string{`steward.yaml:2:22: unknown key "bogus"`}},
 		{"error at the alias, not the anchor", "services:\n  a: {command: &c x, ready: {timeout: &t 5s}}\n  b: {command: *c, stop: {timeout: *t}, restart: {max_restarts: *t}}\n",
 			[]string{"steward.yaml:3:65: restart.max_restarts must be a whole number"}},
+		{"rate limit", "api:\n  rate_limit: {per_second: 0, burst: 0}\n",
+			[]string{"steward.yaml:2:28: api.rate_limit.per_second must be a number above 0, e.g. 20",
+				"steward.yaml:2:38: api.rate_limit.burst must be at least 1"}},
+		{"rate limit burst alone", "api:\n  rate_limit: {burst: 5}\n",
+			[]string{"steward.yaml:2:15: api.rate_limit needs per_second"}},
+		{"rate limit kinds", "api:\n  rate_limit: {per_second: fast, burst: -1, every: 1s}\n",
+			[]string{"steward.yaml:2:28: api.rate_limit.per_second must be a number above 0, e.g. 20",
+				"steward.yaml:2:41: api.rate_limit.burst must not be negative",
+				`steward.yaml:2:45: unknown key "every"`}},
 		{"user with NUL", "services:\n  a: {command: x, user: \"a\\0\"}\n",
 			[]string{"steward.yaml:2:25: user must not contain a NUL byte"}},
 	}

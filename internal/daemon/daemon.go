@@ -354,13 +354,14 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 		}
 		tlsConf = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
+	limit := api.NewRateLimiter(cfg.API.RateLimit.PerSecond, cfg.API.RateLimit.Burst) // one bucket per principal for both
 	for _, addr := range addrs {
 		l, err := ipc.ListenTCP(addr, tlsConf)
 		if err != nil {
 			return err
 		}
 		authn := d.tokens.WithBootstrap(token)
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, authn, tokenFile), l, authn))
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, authn, limit, tokenFile), l, authn))
 	}
 	return nil
 }

@@ -196,7 +196,7 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 	}
 	srv := api.New(o)
 	authn := &auth.Tokens{Bootstrap: token}
-	f.h = New(Options{API: srv.TCPHandler(authn), Tokens: authn, Now: f.clock.now,
+	f.h = New(Options{API: srv.TCPHandler(authn, nil), Tokens: authn, Now: f.clock.now,
 		IdleTimeout: time.Hour, MaxAge: 4 * time.Hour})
 	return f
 }
