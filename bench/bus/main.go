@@ -94,14 +94,30 @@ func startEmbedded(dir, listen string, creds *bus.Credentials) (*bus.Server, err
 }
 
 // PublishEmbedded publishes n messages of size bytes asynchronously into a
-// stream of a new embedded bus in dir, over its in-process connection.
-func PublishEmbedded(dir string, n, size int) (time.Duration, error) {
-	srv, err := startEmbedded(dir, "", bus.NewCredentials())
+// stream of a new embedded bus in dir: over its in-process connection, or
+// (tcp) from a client of the same process connected over bus.listen on
+// loopback, which tells the cost of the in-process connection from that
+// of sharing one process with the server.
+func PublishEmbedded(dir string, n, size int, tcp bool) (time.Duration, error) {
+	listen := ""
+	if tcp {
+		listen = "127.0.0.1:0"
+	}
+	creds := bus.NewCredentials()
+	srv, err := startEmbedded(dir, listen, creds)
 	if err != nil {
 		return 0, err
 	}
 	defer srv.Close()
-	return publishAsync(srv.Conn(), n, size)
+	if !tcp {
+		return publishAsync(srv.Conn(), n, size)
+	}
+	nc, err := nats.Connect(creds.URL(srv.Addr().String(), "bench", false))
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close()
+	return publishAsync(nc, n, size)
 }
 
 // PublishStandalone publishes n messages of size bytes asynchronously into
@@ -229,15 +245,19 @@ func comparePublish(dir string, n, size, runs int) error {
 		return err
 	}
 	rate := func(d time.Duration) float64 { return float64(n) / d.Seconds() }
-	var embedded []float64
+	var embedded, embeddedTCP []float64
 	peer := make([][]float64, len(ps))
 	// Interleaved, so that the machine's load falls on all alike.
 	for r := range runs {
-		d, err := PublishEmbedded(filepath.Join(dir, fmt.Sprint("e", r)), n, size)
+		d, err := PublishEmbedded(filepath.Join(dir, fmt.Sprint("e", r)), n, size, false)
 		if err != nil {
 			return fmt.Errorf("embedded: %w", err)
 		}
 		embedded = append(embedded, rate(d))
+		if d, err = PublishEmbedded(filepath.Join(dir, fmt.Sprint("t", r)), n, size, true); err != nil {
+			return fmt.Errorf("embedded over bus.listen: %w", err)
+		}
+		embeddedTCP = append(embeddedTCP, rate(d))
 		for i, p := range ps {
 			d, err := PublishStandalone(p[1], filepath.Join(dir, fmt.Sprint("p", i, "-", r)), n, size)
 			if err != nil {
@@ -249,6 +269,7 @@ func comparePublish(dir string, n, size, runs int) error {
 	fmt.Printf("publish async into JetStream (file), %d × %d B, median of %d:\n", n, size, runs)
 	e := median(embedded)
 	fmt.Printf("  embedded, in-process connection: %.0f msgs/s (runs %s)\n", e, rates(embedded))
+	fmt.Printf("  embedded, a client in the same process over bus.listen: %.0f msgs/s (runs %s)\n", median(embeddedTCP), rates(embeddedTCP))
 	for i, p := range ps {
 		m := median(peer[i])
 		fmt.Printf("  standalone %s over loopback TCP: %.0f msgs/s (runs %s); embedded/standalone %.2f\n", p[0], m, rates(peer[i]), e/m)

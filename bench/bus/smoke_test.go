@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -14,8 +15,10 @@ import (
 // steward ran with the bus); it measures nothing.
 func TestSmoke(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := PublishEmbedded(filepath.Join(dir, "e"), 500, 64); err != nil {
-		t.Errorf("embedded: %v", err)
+	for _, tcp := range []bool{false, true} {
+		if _, err := PublishEmbedded(filepath.Join(dir, fmt.Sprint("e", tcp)), 500, 64, tcp); err != nil {
+			t.Errorf("embedded (tcp %v): %v", tcp, err)
+		}
 	}
 	if bin, err := exec.LookPath("nats-server"); err != nil {
 		t.Log("no nats-server on PATH: the standalone publish is not tried")
