@@ -35,10 +35,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/stewardhq/steward"
-	"github.com/stewardhq/steward/bench/internal/subject"
 	"github.com/stewardhq/steward/internal/bus"
-	"github.com/stewardhq/steward/internal/client"
 	"github.com/stewardhq/steward/internal/config"
 )
 
@@ -49,7 +46,9 @@ func main() {
 	services := flag.Int("services", 100, "services of the rss phase")
 	settle := flag.Duration("settle", 10*time.Second, "rss: time to let steward settle before reading its memory")
 	runs := flag.Int("runs", 3, "runs of each measure; the median is reported")
-	phases := flag.String("phases", "publish,request,rss", "comma-separated phases: publish, request, rss")
+	crashes := flag.Int("crashes", 500, "crash phase: crashes per run")
+	bridged := flag.Int("bridge-msgs", 2000, "bridge phase: messages per run and way")
+	phases := flag.String("phases", "publish,request,rss,crash,bridge", "comma-separated phases: publish, request, rss, crash, bridge")
 	bin := flag.String("bin", "", "rss: steward binary (default: build ./cmd/steward)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "steward-bench-bus")
@@ -67,8 +66,12 @@ func main() {
 			err = compareRequest(dir, *requests, *runs)
 		case "rss":
 			err = compareRSS(dir, *bin, *services, *settle, *runs)
+		case "crash":
+			err = compareCrash(dir, *bin, *crashes, *runs)
+		case "bridge":
+			err = compareBridge(dir, *bin, *bridged, *runs)
 		default:
-			err = fmt.Errorf("-phases: unknown %q (want publish, request, rss)", p)
+			err = fmt.Errorf("-phases: unknown %q (want publish, request, rss, crash, bridge)", p)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bus:", err)
@@ -347,87 +350,6 @@ func compareRequest(dir string, n, runs int) error {
 		fmt.Printf("request/reply %s, %d round trips, median of %d: p50 %.0f µs, p99 %.0f µs (runs p50 %s, p99 %s µs)\n",
 			what, n, runs, median(p50), median(p99), rates(p50), rates(p99))
 	}
-	return nil
-}
-
-// RSS starts `steward run` (binary bin, in dir) with n sleep services,
-// with bus: {} when withBus, waits until they run and for settle, and
-// reads its memory.
-func RSS(bin, dir string, n int, withBus bool, settle time.Duration) (subject.Memory, error) {
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "data_dir: %s\n", filepath.Join(dir, "data"))
-	if withBus {
-		cfg.WriteString("bus: {}\n")
-	}
-	cfg.WriteString("services:\n")
-	for i := range n {
-		fmt.Fprintf(&cfg, "  s%03d: {command: [sleep, \"100000\"]}\n", i)
-	}
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return subject.Memory{}, err
-	}
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
-		return subject.Memory{}, err
-	}
-	cmd := exec.Command(bin, "run", "-c", file)
-	if err := cmd.Start(); err != nil {
-		return subject.Memory{}, err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	c := client.New(filepath.Join(dir, "data", "steward.sock"))
-	defer c.Close()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		list, err := c.Services(context.Background())
-		running := 0
-		for _, s := range list {
-			if s.State == steward.StateRunning {
-				running++
-			}
-		}
-		ready := !withBus
-		if withBus {
-			_, berr := c.BusStreams(context.Background())
-			ready = berr == nil
-		}
-		if err == nil && running == n && ready {
-			break
-		}
-		if time.Now().After(deadline) {
-			return subject.Memory{}, fmt.Errorf("only %d of %d services running (bus ready: %v): %v", running, n, ready, err)
-		}
-	}
-	time.Sleep(settle)
-	return subject.ReadMemory(cmd.Process.Pid)
-}
-
-func compareRSS(dir, bin string, n int, settle time.Duration, runs int) error {
-	bin, err := subject.Binary(bin, dir)
-	if err != nil {
-		return err
-	}
-	var with, without []float64
-	var last [2]subject.Memory
-	for r := range runs {
-		for i, b := range []bool{true, false} {
-			m, err := RSS(bin, filepath.Join(dir, fmt.Sprint("rss", b, r)), n, b, settle)
-			if err != nil {
-				return err
-			}
-			last[i] = m
-			if b {
-				with = append(with, float64(m.RSS)/1e6)
-			} else {
-				without = append(without, float64(m.RSS)/1e6)
-			}
-		}
-	}
-	fmt.Printf("steward run, %d sleep services, VmRSS after %s, median of %d: with bus: {} %.1f MB (runs %s; last RssAnon %.1f, RssFile %.1f), without %.1f MB (runs %s; last RssAnon %.1f, RssFile %.1f)\n",
-		n, settle, runs, median(with), rates(with), float64(last[0].Anon)/1e6, float64(last[0].File)/1e6,
-		median(without), rates(without), float64(last[1].Anon)/1e6, float64(last[1].File)/1e6)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,5 +38,11 @@ func TestSmoke(t *testing.T) {
 	m, err := RSS(bin, filepath.Join(dir, "rss"), 3, true, time.Millisecond)
 	if err != nil || m.RSS == 0 {
 		t.Errorf("rss: %+v, %v", m, err)
+	}
+	if lat, err := CrashLatencies(bin, filepath.Join(dir, "crash"), 5, true); err != nil || len(lat) != 5 || slices.Min(lat) <= 0 {
+		t.Errorf("crash latencies: %v, %v", lat, err)
+	}
+	if h, n, err := Bridge(bin, filepath.Join(dir, "bridge"), 20); err != nil || h <= 0 || n <= 0 {
+		t.Errorf("bridge: %v %v, %v", h, n, err)
 	}
 }
