@@ -286,14 +286,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	if _, err := h.o.Tokens.Authenticate(r.Context(), token); token == "" || err != nil {
+	p, err := h.o.Tokens.Authenticate(r.Context(), token)
+	if token == "" || err != nil {
 		h.limiter.failed(addr)
 		h.log.Warn("dashboard login failed", "addr", addr)
 		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid.")
 		return
 	}
-	s := h.sessions.create(token)
-	h.log.Info("dashboard login", "addr", addr)
+	s := h.sessions.create(token, p.Role)
+	h.log.Info("dashboard login", "addr", addr, "who", p.Who, "role", p.Role)
 	setCookie(w, r, loginCookie, "", -1)
 	setCookie(w, r, sessionCookie, s.id, 0)
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)

@@ -594,3 +594,27 @@ func TestAssets(t *testing.T) {
 		t.Errorf("unknown asset: %d", w.Code)
 	}
 }
+
+// TestPagesKnowTheRole: a page names the session's role on its body and
+// marks each action's button with the least role it needs, which the
+// stylesheet hides from the roles below it.
+func TestPagesKnowTheRole(t *testing.T) {
+	f := newFixture(t, true)
+	sid, _ := f.login()
+	body := f.do(request{path: "/services", cookie: sid}).Body.String()
+	for _, want := range []string{`<body data-role="admin"`, `data-needs="operator" data-action="/v1/services/web/stop"`, `data-needs="operator" data-action="/v1/services/-/restart"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/services has no %s", want)
+		}
+	}
+	if _, err := f.configs.Apply(context.Background(), []byte(strings.Replace(configText, "sleep", "sleepy", 1)), "tcp:x"); err != nil {
+		t.Fatal(err)
+	}
+	if body := f.do(request{path: "/config", cookie: sid}).Body.String(); !strings.Contains(body, `data-needs="admin" data-rollback="1"`) {
+		t.Errorf("/config: the rollback buttons do not need admin")
+	}
+	css := f.do(request{path: "/" + strings.TrimPrefix(f.h.assetURL("app.css"), "/")}).Body.String()
+	if !strings.Contains(css, `body[data-role="viewer"] [data-needs="operator"]`) {
+		t.Errorf("app.css does not hide operator buttons from viewers")
+	}
+}
