@@ -191,7 +191,7 @@ func isLoopback(host string) bool {
 
 // connect makes steward's in-process connection and the events stream.
 func (s *Server) connect(ctx context.Context) error {
-	nc, err := nats.Connect("", nats.InProcessServer(inProcess{s.ns}),
+	nc, err := nats.Connect("", nats.InProcessServer(s.ns),
 		nats.UserInfo(StewardUser, s.creds.Password(StewardUser)),
 		nats.Name("steward "+s.node),
 		nats.MaxReconnects(-1),
