@@ -40,32 +40,46 @@ func localRules(cfg *config.Config) []auth.Rule {
 // checkAudit verifies the audit log as steward starts and, when it holds,
 // signs a checkpoint of it. When it does not hold (a record edited,
 // deleted or reordered, the tail cut since the last checkpoint), it says
-// so loudly, in the log and as an event, and signs nothing, so that the
-// next verification finds the same.
+// so loudly, in the log and as an event, and from then on signs nothing
+// (not at stop either), so that the next verification finds the same.
 func (d *Daemon) checkAudit(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
+	if holds, _ := d.verifyAudit(ctx); holds {
+		d.auditHolds.Store(true)
+		d.checkpoint(ctx, "start")
+	}
+}
+
+// verifyAudit verifies the audit log and reports whether it holds; when it
+// does not, it says so in the log and as an event. An error reading it
+// (logged) holds nothing either; it is err.
+func (d *Daemon) verifyAudit(ctx context.Context) (bool, error) {
 	v, err := d.audit.Verify(ctx)
 	switch {
 	case err != nil:
 		d.opts.Logger.Error("verify the audit log", "err", err)
-		return
+		return false, err
 	case !v.OK:
 		msg := "the audit log does not verify: " + v.Problem
 		if v.FirstBad > 0 {
 			msg = fmt.Sprintf("the audit log does not verify: record %d: %s", v.FirstBad, v.Problem)
 		}
-		d.opts.Logger.Error(msg+"; it may have been tampered with, see steward audit verify",
+		d.opts.Logger.Error(msg+"; it may have been tampered with, see steward audit verify; no checkpoint is signed",
 			"records", v.Records, "checkpoint", v.Checkpoint, "first_bad", v.FirstBad)
 		d.record(ctx, msg)
-		return
+		return false, nil
 	}
-	d.checkpoint(ctx, "start")
+	return true, nil
 }
 
 // checkpoint signs a checkpoint of the audit log, as steward starts or
-// stops (when); a failure is logged.
+// stops (when), unless the log did not verify; a failure is logged.
 func (d *Daemon) checkpoint(ctx context.Context, when string) {
+	if !d.auditHolds.Load() {
+		d.opts.Logger.Warn("audit checkpoint at " + when + " not signed: the audit log did not verify")
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if _, err := d.audit.Checkpoint(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -61,9 +62,12 @@ type Daemon struct {
 	tokens  *auth.Tokens // the API tokens, without the bootstrap one
 	local   *auth.Local  // the roles of the local endpoint's callers
 	audit   *auth.Log
-	lock    *lockfile.File // the data dir's; held until Close
-	exits   *exitJournal
-	exitC   chan *ExitStatus // a service with on_exit: exit ended
+	// auditHolds is whether the audit log verified as steward started:
+	// checkpoints are signed only then.
+	auditHolds atomic.Bool
+	lock       *lockfile.File // the data dir's; held until Close
+	exits      *exitJournal
+	exitC      chan *ExitStatus // a service with on_exit: exit ended
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
