@@ -399,8 +399,10 @@ func (m *topModel) key(k tea.KeyMsg) tea.Cmd {
 		case tea.KeyBackspace:
 			r := []rune(m.filter)
 			m.filter = string(r[:max(0, len(r)-1)])
-		case tea.KeyRunes, tea.KeySpace:
+		case tea.KeyRunes:
 			m.filter += string(k.Runes)
+		case tea.KeySpace:
+			m.filter += " "
 		case tea.KeyUp, tea.KeyDown:
 			return m.move(k.Type == tea.KeyDown)
 		}

@@ -89,11 +89,11 @@ func (m *topModel) table(n int) []string {
 	vis := m.visible()
 	nw := 4
 	for _, s := range vis {
-		nw = max(nw, min(len(s.Name), 24))
+		nw = max(nw, min(len(s.Name), 20))
 	}
 	row := func(cursor, name, state, pid, up, cpu, rss, spark, restarts, health string) string {
-		return fmt.Sprintf("%s %-*s  %-8s  %7s  %8s  %6s  %6s  %-*s  %8s  %s", cursor, nw, name, state, pid, up, cpu, rss,
-			topSamples, spark, restarts, health)
+		return strings.TrimRight(fmt.Sprintf("%s %-*s  %-8s  %7s  %8s  %6s  %6s  %-*s  %8s  %s", cursor, nw, name, state, pid, up, cpu, rss,
+			topSamples, spark, restarts, health), " ")
 	}
 	lines := []string{row(" ", "NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "MEMORY", "RESTARTS", "HEALTH")}
 	if len(vis) == 0 {
