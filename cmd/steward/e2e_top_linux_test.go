@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
+)
+
+// tmuxServer is a tmux server of the test's own (its own socket, no user
+// config), killed when the test ends. Its windows stay when their command
+// exits, to read how it exited.
+type tmuxServer struct {
+	t    *testing.T
+	bin  string
+	sock string
+	conf string // read when the server starts, with the first session
+}
+
+func newTmux(t *testing.T) *tmuxServer {
+	t.Helper()
+	bin, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed: steward top's terminal test needs it (scripts/test.sh installs it)")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "tmux.conf")
+	if err := os.WriteFile(conf, []byte("set-option -g remain-on-exit on\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tm := &tmuxServer{t: t, bin: bin, sock: filepath.Join(dir, "tmux.sock"), conf: conf}
+	t.Cleanup(func() { exec.Command(bin, "-S", tm.sock, "kill-server").Run() })
+	return tm
+}
+
+// tmux runs a tmux command against the server and returns its output.
+func (tm *tmuxServer) tmux(args ...string) string {
+	tm.t.Helper()
+	cmd := exec.Command(tm.bin, append([]string{"-S", tm.sock, "-f", tm.conf}, args...)...)
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// session runs steward with args in a new 120×30 session name, with env
+// added to its environment, and its coverage going to STEWARD_COVDIR.
+func (tm *tmuxServer) session(name string, env []string, args ...string) {
+	tm.t.Helper()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	if d := os.Getenv("STEWARD_COVDIR"); d != "" {
+		env = append(env, "GOCOVERDIR="+d)
+	}
+	tmuxArgs := []string{"new-session", "-d", "-s", name, "-x", "120", "-y", "30"}
+	for _, kv := range env {
+		tmuxArgs = append(tmuxArgs, "-e", kv)
+	}
+	tm.tmux(append(append(tmuxArgs, "--", stewardBin), args...)...)
+}
+
+// screen is what the session's pane shows.
+func (tm *tmuxServer) screen(name string) string {
+	tm.t.Helper()
+	return tm.tmux("capture-pane", "-p", "-t", name)
+}
+
+// waitScreen waits until the pane shows a line matching each pattern.
+func (tm *tmuxServer) waitScreen(name string, patterns ...string) string {
+	tm.t.Helper()
+	var s string
+	testwait.NoError(tm.t, 15*time.Second, func() error {
+		s = tm.screen(name)
+		for _, p := range patterns {
+			if !regexp.MustCompile(`(?m)` + p).MatchString(s) {
+				return fmt.Errorf("the screen shows no %q:\n%s", p, s)
+			}
+		}
+		return nil
+	})
+	return s
+}
+
+// keys sends keys to the session (tmux key names: r, Enter, C-c).
+func (tm *tmuxServer) keys(name string, keys ...string) {
+	tm.t.Helper()
+	tm.tmux(append([]string{"send-keys", "-t", name}, keys...)...)
+}
+
+// waitExit waits until the session's command has exited and returns its
+// exit status.
+func (tm *tmuxServer) waitExit(name string) string {
+	tm.t.Helper()
+	var status string
+	testwait.NoError(tm.t, 15*time.Second, func() error {
+		dead, st, _ := strings.Cut(strings.TrimSpace(tm.tmux("display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}")), " ")
+		if dead != "1" {
+			return fmt.Errorf("steward top still runs:\n%s", tm.screen(name))
+		}
+		status = st
+		return nil
+	})
+	return status
+}
+
+// status returns the status of service name from `steward ps -o json`.
+func (e *env) status(name string) steward.ServiceStatus {
+	e.t.Helper()
+	code, out, stderr := e.steward("ps", "-o", "json")
+	if code != 0 {
+		e.t.Fatalf("ps -o json: exit %d: %s", code, stderr)
+	}
+	var list []steward.ServiceStatus
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		e.t.Fatalf("ps -o json: %v\n%s", err, out)
+	}
+	for _, s := range list {
+		if s.Name == name {
+			return s
+		}
+	}
+	e.t.Fatalf("ps -o json: no service %s:\n%s", name, out)
+	return steward.ServiceStatus{}
+}
+
+// TestTopInTmux runs steward top in a real terminal (tmux) against a steward
+// with two services: over the socket it shows both, restarts the selected
+// one, shows a crashing one's restarts as they happen, filters, shows the
+// output of the selected one and quits on q; over TCP with a viewer token
+// it shows a stop refused with the 403 and quits on ctrl-c.
+func TestTopInTmux(t *testing.T) {
+	tm := newTmux(t)
+	port := freePort(t)
+	e := newEnv(t, fmt.Sprintf(`api: {listen: "127.0.0.1:%d"}
+services:
+  alpha: {command: ["{{prog}}", "-print", "3"]}
+  beta:
+    command: ["{{prog}}", "-stderr", "beta-marker", "-exit", "3", "-after", "300ms"]
+    restart: {policy: on-failure, backoff: 100ms, max_restarts: 2, window: 1m}
+`, port))
+	e.run()
+	before := e.status("alpha").PID
+
+	tm.session("sock", nil, "-c", e.config, "top", "--every", "500ms")
+	tm.waitScreen("sock", `^> alpha +running +\d+`, `^  beta `, `2 services`)
+
+	tm.keys("sock", "r")
+	tm.waitScreen("sock", `restart alpha: done; alpha running \(pid \d+\)`)
+	after := e.status("alpha").PID
+	if after == before || after == 0 {
+		t.Fatalf("alpha's pid %d after the restart, %d before", after, before)
+	}
+	tm.waitScreen("sock", fmt.Sprintf(`^> alpha +running +%d `, after))
+
+	// beta exits with 3 three times and fails: its restarts count in the table.
+	testwait.NoError(t, 15*time.Second, func() error {
+		if s := e.status("beta"); s.State != steward.StateFailed || s.Restarts != 2 {
+			return fmt.Errorf("beta %s after %d restarts", s.State, s.Restarts)
+		}
+		return nil
+	})
+	tm.waitScreen("sock", `^  beta +failed +- .* 2$`)
+
+	tm.keys("sock", "/", "b", "e", "Enter")
+	s := tm.waitScreen("sock", `^> beta +failed`, `1 of 2 services`, `\[filter: be\]`)
+	if regexp.MustCompile(`(?m)^[ >] alpha `).MatchString(s) {
+		t.Errorf("the filter be shows alpha:\n%s", s)
+	}
+	tm.keys("sock", "l")
+	tm.waitScreen("sock", `^── output of beta ─+$`, `^beta-marker$`)
+
+	tm.keys("sock", "q")
+	if st := tm.waitExit("sock"); st != "0" {
+		t.Errorf("steward top exited with %s after q:\n%s", st, tm.screen("sock"))
+	}
+
+	code, secret, stderr := e.steward("token", "create", "watcher", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, stderr)
+	}
+	tm.session("tcp", []string{"STEWARD_TOKEN=" + strings.TrimSpace(secret)},
+		"--socket", fmt.Sprintf("http://127.0.0.1:%d", port), "top")
+	tm.waitScreen("tcp", `^> alpha +running`, `^  beta +failed`, fmt.Sprintf(`steward top  http://127.0.0.1:%d  2 services`, port))
+	tm.keys("tcp", "x")
+	tm.waitScreen("tcp", `stop alpha: refused \(403 forbidden\): .*needs the role operator`)
+	if s := e.status("alpha"); s.State != steward.StateRunning || s.PID != after {
+		t.Errorf("alpha after a refused stop: %s, pid %d", s.State, s.PID)
+	}
+	tm.keys("tcp", "C-c")
+	if st := tm.waitExit("tcp"); st != "0" {
+		t.Errorf("steward top exited with %s after ctrl-c:\n%s", st, tm.screen("tcp"))
+	}
+}
