@@ -23,6 +23,10 @@ const (
 	topSamples  = 30               // bars of a memory sparkline
 	topLogLines = 500              // lines the log pane keeps
 	topBatch    = 256              // stream items handed to the model at once
+	// topFPS caps the redraws per second. bubbletea's renderer wakes up
+	// this often even when nothing changed: at its default of 60 that is
+	// most of what an idle steward top costs (bench/README.md).
+	topFPS = 10
 )
 
 // topAPI is what steward top uses of the API; *client.Client is one.
@@ -63,7 +67,7 @@ func newTopCmd(g *globals) *cobra.Command {
 			defer cancel()
 			m := newTopModel(ctx, cc.c, cc.c.Address(), every, time.Now)
 			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(),
-				tea.WithInput(cc.stdin), tea.WithOutput(cc.stdout)).Run()
+				tea.WithInput(cc.stdin), tea.WithOutput(cc.stdout), tea.WithFPS(topFPS)).Run()
 			return err
 		}),
 	}
