@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,13 +17,12 @@ import (
 )
 
 // tmuxServer is a tmux server of the test's own (its own socket, no user
-// config), killed when the test ends. Its windows stay when their command
-// exits, to read how it exited.
+// config), killed when the test ends.
 type tmuxServer struct {
 	t    *testing.T
 	bin  string
+	dir  string
 	sock string
-	conf string // read when the server starts, with the first session
 }
 
 func newTmux(t *testing.T) *tmuxServer {
@@ -32,11 +32,7 @@ func newTmux(t *testing.T) *tmuxServer {
 		t.Skip("tmux is not installed: steward top's terminal test needs it (scripts/test.sh installs it)")
 	}
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set-option -g remain-on-exit on\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tm := &tmuxServer{t: t, bin: bin, sock: filepath.Join(dir, "tmux.sock"), conf: conf}
+	tm := &tmuxServer{t: t, bin: bin, dir: dir, sock: filepath.Join(dir, "tmux.sock")}
 	t.Cleanup(func() { exec.Command(bin, "-S", tm.sock, "kill-server").Run() })
 	return tm
 }
@@ -44,7 +40,7 @@ func newTmux(t *testing.T) *tmuxServer {
 // tmux runs a tmux command against the server and returns its output.
 func (tm *tmuxServer) tmux(args ...string) string {
 	tm.t.Helper()
-	cmd := exec.Command(tm.bin, append([]string{"-S", tm.sock, "-f", tm.conf}, args...)...)
+	cmd := exec.Command(tm.bin, append([]string{"-S", tm.sock, "-f", "/dev/null"}, args...)...)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -54,7 +50,9 @@ func (tm *tmuxServer) tmux(args ...string) string {
 }
 
 // session runs steward with args in a new 120×30 session name, with env
-// added to its environment, and its coverage going to STEWARD_COVDIR.
+// added to its environment and its coverage going to STEWARD_COVDIR. A
+// shell runs it and writes its exit status to a file: tmux here does not
+// always reap a pane's process, so #{pane_dead_status} may never be set.
 func (tm *tmuxServer) session(name string, env []string, args ...string) {
 	tm.t.Helper()
 	env = append(env, "GORACE=atexit_sleep_ms=0")
@@ -65,7 +63,8 @@ func (tm *tmuxServer) session(name string, env []string, args ...string) {
 	for _, kv := range env {
 		tmuxArgs = append(tmuxArgs, "-e", kv)
 	}
-	tm.tmux(append(append(tmuxArgs, "--", stewardBin), args...)...)
+	script := `"$0" "$@"; echo $? > ` + filepath.Join(tm.dir, name+".status") + `; sleep 600`
+	tm.tmux(append(append(tmuxArgs, "--", "sh", "-c", script, stewardBin), args...)...)
 }
 
 // screen is what the session's pane shows.
@@ -96,17 +95,17 @@ func (tm *tmuxServer) keys(name string, keys ...string) {
 	tm.tmux(append([]string{"send-keys", "-t", name}, keys...)...)
 }
 
-// waitExit waits until the session's command has exited and returns its
+// waitExit waits until steward in session name has exited and returns its
 // exit status.
 func (tm *tmuxServer) waitExit(name string) string {
 	tm.t.Helper()
 	var status string
 	testwait.NoError(tm.t, 15*time.Second, func() error {
-		dead, st, _ := strings.Cut(strings.TrimSpace(tm.tmux("display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}")), " ")
-		if dead != "1" {
-			return fmt.Errorf("steward top still runs:\n%s", tm.screen(name))
+		b, err := os.ReadFile(filepath.Join(tm.dir, name+".status"))
+		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
+			return fmt.Errorf("steward top still runs (%v):\n%s", err, tm.screen(name))
 		}
-		status = st
+		status = strings.TrimSpace(string(b))
 		return nil
 	})
 	return status
