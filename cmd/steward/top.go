@@ -66,7 +66,10 @@ func newTopCmd(g *globals) *cobra.Command {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			m := newTopModel(ctx, cc.c, cc.c.Address(), every, time.Now)
-			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(),
+			// SIGINT and SIGTERM end ctx (runClient): bubbletea's own
+			// handler of them would race that cancel and can hang its
+			// shutdown, sending a quit that nothing reads any more.
+			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(), tea.WithoutSignalHandler(),
 				tea.WithInput(cc.stdin), tea.WithOutput(cc.stdout), tea.WithFPS(topFPS)).Run()
 			return err
 		}),
