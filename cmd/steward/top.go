@@ -66,11 +66,18 @@ func newTopCmd(g *globals) *cobra.Command {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			m := newTopModel(ctx, cc.c, cc.c.Address(), every, time.Now)
-			// SIGINT and SIGTERM end ctx (runClient): bubbletea's own
-			// handler of them would race that cancel and can hang its
-			// shutdown, sending a quit that nothing reads any more.
-			_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(), tea.WithoutSignalHandler(),
-				tea.WithInput(cc.stdin), tea.WithOutput(cc.stdout), tea.WithFPS(topFPS)).Run()
+			// SIGINT and SIGTERM end ctx (runClient), which quits the
+			// program as q does. Not bubbletea's own handler of them (it
+			// raced that cancel and could hang its shutdown), nor
+			// tea.WithContext (its shutdown when killed closes the input
+			// while the read loop still uses it).
+			p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithoutSignalHandler(),
+				tea.WithInput(cc.stdin), tea.WithOutput(cc.stdout), tea.WithFPS(topFPS))
+			go func() {
+				<-ctx.Done()
+				p.Quit() // returns at once when the program has ended
+			}()
+			_, err := p.Run()
 			return err
 		}),
 	}
