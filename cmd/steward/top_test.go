@@ -525,3 +525,39 @@ func TestTopCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTopEdges(t *testing.T) {
+	m := newTestTop(t, &fakeTop{}, 80, 10)
+	if cmd := press(m, "l"); cmd != nil || !strings.Contains(plain(m), "── output of  ") {
+		t.Errorf("the log pane with no service: %v\n%s", cmd, plain(m))
+	}
+	m.eventsGen = 2
+	if _, cmd := m.Update(topStream[steward.Event]{gen: 1, done: true, err: errors.New("old")}); cmd != nil || m.status != "" {
+		t.Errorf("the end of a replaced event stream: %v, status %q", cmd, m.status)
+	}
+}
+
+func TestStreamCancelled(t *testing.T) {
+	testwait.NoLeak(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := stream(ctx, 1, func(_ context.Context, fn func(int) error) error {
+		for i := 0; ; i++ { // more than the channel holds, with nobody reading
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+	})
+	cancel()
+	var n int
+	for cmd != nil {
+		msg := cmd().(topStream[int])
+		n += len(msg.items)
+		if msg.done && !errors.Is(msg.err, context.Canceled) {
+			t.Errorf("end %v, want context.Canceled", msg.err)
+		}
+		cmd = msg.next
+	}
+	if n > topBatch+1 {
+		t.Errorf("%d items after the cancel", n)
+	}
+}
