@@ -41,11 +41,13 @@ if ! { python3 -c 'import openpyxl' || /usr/bin/python3 -c 'import openpyxl'; } 
 fi
 
 # From Debian, when missing: rpm reads the .rpm packages the release build
-# makes, and a standalone nats-server (2.9 on bookworm) serves the test of
-# bus.url against a server steward did not embed; each check skips, saying
-# so, without its tool.
+# makes, a standalone nats-server (2.9 on bookworm) serves the test of
+# bus.url against a server steward did not embed, and tmux is the real
+# terminal steward top's test runs in; each check skips, saying so, without
+# its tool.
 missing=()
 command -v rpm >/dev/null || missing+=(rpm)
+command -v tmux >/dev/null || missing+=(tmux)
 command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 \

@@ -96,6 +96,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newActionCmd(g, "start", "Start services and wait until they run"),
 		newActionCmd(g, "stop", "Stop services and wait until they stopped"),
 		newActionCmd(g, "restart", "Restart services"),
+		newTopCmd(g),
 		newLogsCmd(g),
 		newWhyCmd(g),
 		newInfoCmd(g),
