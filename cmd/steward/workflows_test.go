@@ -94,4 +94,10 @@ func TestWorkflowsUsage(t *testing.T) {
 			t.Errorf("steward %q: exit %d, stderr %q; want %d with %q", tt.args, code, stderr, exitUsage, tt.stderr)
 		}
 	}
+	// A steward that does not answer is exit 1.
+	for _, args := range [][]string{{"workflows"}, {"workflow", "run", "w", "--input", "a=1"}} {
+		if code, _, stderr := run(append([]string{"--socket", "/nonexistent.sock"}, args...)...); code != exitFailure || stderr == "" {
+			t.Errorf("steward %q without a steward: exit %d, %q; want %d", args, code, stderr, exitFailure)
+		}
+	}
 }

@@ -193,3 +193,36 @@ func manyInputs(n int) string {
 	}
 	return `{"inputs": {` + strings.Join(parts, ", ") + `}}`
 }
+
+// brokenRuns is the run engine with its workflow calls answering as told.
+type brokenRuns struct {
+	*run.Engine
+	list []steward.Workflow
+	err  error
+}
+
+func (b brokenRuns) Workflows(context.Context) ([]steward.Workflow, error) { return b.list, b.err }
+
+func (b brokenRuns) StartWorkflow(context.Context, string, string, map[string]any, map[string]string) (steward.Run, error) {
+	return steward.Run{ID: 1, Kind: steward.RunKindWorkflow, Status: steward.RunQueued}, nil
+}
+
+func (b brokenRuns) Wait(context.Context, int64) (steward.Run, error) { return steward.Run{}, b.err }
+
+// TestWorkflowsAPIErrors: an engine without workflows lists [], and one
+// that fails is a JSON error, also while a run is waited for.
+func TestWorkflowsAPIErrors(t *testing.T) {
+	f := newFixture(t, func(o *api.Options) { o.Runs = brokenRuns{} })
+	if status, _, body := f.do(t, "GET", "/v1/workflows", nil); status != 200 || strings.TrimSpace(string(body)) != "[]" {
+		t.Errorf("GET /v1/workflows without workflows: %d %s; want 200 []", status, body)
+	}
+	broken := steward.Errorf(steward.EUNAVAILABLE, "the store is closed")
+	f = newFixture(t, func(o *api.Options) { o.Runs = brokenRuns{err: broken} })
+	for _, rq := range []string{"GET /v1/workflows", "POST /v1/workflows/w/run?wait=1"} {
+		method, path, _ := strings.Cut(rq, " ")
+		status, _, body := f.do(t, method, path, nil)
+		if e := errorOf(t, body); status != http.StatusServiceUnavailable || e.Message != "the store is closed" {
+			t.Errorf("%s: %d %+v; want 503 with the engine's error", rq, status, e)
+		}
+	}
+}
