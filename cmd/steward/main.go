@@ -109,6 +109,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newNotificationsCmd(g),
 		newJobsCmd(g),
 		newRunsCmd(g),
+		newWorkflowsCmd(g),
+		newWorkflowCmd(g),
 		newBackupsCmd(g),
 		newBackupCmd(g),
 		newServiceCmd(g),

@@ -161,6 +161,8 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/runs/{id}", auth.ActionRead, s.getRun},
 		{"GET", "/v1/runs/{id}/logs", auth.ActionRead, s.runLogs},
 		{"POST", "/v1/runs/{id}/cancel", auth.ActionRunJob, s.cancelRun},
+		{"GET", "/v1/workflows", auth.ActionRead, s.listWorkflows},
+		{"POST", "/v1/workflows/{name}/run", auth.ActionRunJob, s.runWorkflow},
 		{"GET", "/v1/backups", auth.ActionRead, s.listBackups},
 		{"POST", "/v1/backups/forget", auth.ActionBackup, s.forgetBackups},
 		{"GET", "/v1/backups/{id}", auth.ActionRead, s.getBackup},
