@@ -70,7 +70,7 @@ type Job struct {
 	Name        string    `json:"name"`
 	Schedule    string    `json:"schedule,omitempty"` // "" runs only when asked
 	Timezone    string    `json:"timezone,omitempty"`
-	Action      string    `json:"action"` // command, http or service
+	Action      string    `json:"action"` // command, http, service, backup or report
 	Concurrency string    `json:"concurrency"`
 	Missed      string    `json:"missed"`
 	Next        time.Time `json:"next,omitzero"` // the next scheduled time

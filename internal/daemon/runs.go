@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/run"
 )
@@ -30,11 +31,14 @@ type runs struct {
 }
 
 // newRuns builds the run engine over the store, reporting to the alert
-// engine, acting on the supervisor's services and publishing on b, with tag the prefix of
-// its commands' tags, and marks the runs an earlier steward left
+// engine, acting on the supervisor's services, publishing on b and
+// performing reports with report, with tag the prefix of its commands'
+// tags, and marks the runs an earlier steward left
 // unfinished as lost.
-func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, b run.Bus, tag string, log *slog.Logger) (*runs, error) {
-	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Tag: tag, Logger: log}),
+func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, b run.Bus,
+	report func(context.Context, *config.Job, steward.Run) ([]byte, error), tag string, log *slog.Logger) (*runs, error) {
+	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Report: report,
+		Tag: tag, Logger: log}),
 		store: st, log: log}
 	if err := r.Recover(ctx); err != nil {
 		r.Close()

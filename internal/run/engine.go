@@ -69,6 +69,9 @@ type Options struct {
 	// Act performs the actions; nil performs them for real (commands,
 	// http requests, service actions).
 	Act Actor
+	// Report performs the report actions: report.RunJob over the daemon's
+	// store and notifiers. Nil fails them.
+	Report func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
 	// Tag prefixes the tags of the commands' process trees (proc.Command).
 	Tag    string
 	Logger *slog.Logger
@@ -132,7 +135,7 @@ func New(o Options) *Engine {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.act == nil {
-		a := &actions{services: o.Services, http: &http.Client{}, tag: o.Tag}
+		a := &actions{services: o.Services, report: o.Report, http: &http.Client{}, tag: o.Tag}
 		e.act = a.act
 	}
 	e.ctx, e.cancel = context.WithCancelCause(context.Background())

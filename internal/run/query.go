@@ -35,6 +35,8 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 			wj.Action = "service"
 		case c.Backup != nil:
 			wj.Action = "backup"
+		case c.Report != nil:
+			wj.Action = "report"
 		}
 		out = append(out, wj)
 	}
