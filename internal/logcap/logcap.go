@@ -151,8 +151,11 @@ type Log struct {
 	mu   sync.Mutex
 	rot  rotation
 	next time.Time // when the file rotates by time; zero for never
-	f    file      // nil after a failed reopen, and after Close
-	size int64     // bytes in the current file
+	// stamped is the stamp of the newest rotated file, at Open and after
+	// each rotation; the next rotated file's is later.
+	stamped time.Time
+	f       file  // nil after a failed reopen, and after Close
+	size    int64 // bytes in the current file
 	// open counts the bytes of the file's last line that an aligned
 	// flush wrote without its end, which the next flush writes.
 	open int64
@@ -222,6 +225,9 @@ func Open(opts Options) (*Log, error) {
 		return nil, fmt.Errorf("logcap: %w", err)
 	}
 	l.next = l.boundary(l.fileStart())
+	if files, _, err := l.rotatedFiles(); err == nil && len(files) > 0 {
+		l.stamped = files[0].at.UTC().Truncate(time.Millisecond)
+	}
 	return l, nil
 }
 

@@ -164,12 +164,18 @@ func (l *Log) rotateLocked() (string, error) {
 }
 
 // stampedName returns a free name for the file rotated at t: Name.log.STAMP,
-// a millisecond later when that name is taken.
+// a millisecond later when that name is taken or t is not after the stamp
+// of the newest rotated file, so that the names sort in the order of the
+// rotations however the clock moves (pruning keeps the newest by stamp).
 func (l *Log) stampedName(t time.Time) string {
 	t = t.UTC().Truncate(time.Millisecond)
+	if !t.After(l.stamped) {
+		t = l.stamped.Add(time.Millisecond)
+	}
 	for {
 		p := l.path + "." + t.Format(StampFormat)
 		if !exists(p) && !exists(p+".gz") && !exists(p+".zst") {
+			l.stamped = t
 			return p
 		}
 		t = t.Add(time.Millisecond)
@@ -226,9 +232,12 @@ type rotatedFile struct {
 // others, and deletes those beyond MaxTotal once compressed. Close stops a
 // compression under way, which the pass after the next rotation finishes.
 func (l *Log) tidyPass(rot rotation) error {
-	files, err := l.rotatedFiles()
+	files, leftovers, err := l.rotatedFiles()
 	if err != nil {
 		return err
+	}
+	for _, p := range leftovers {
+		os.Remove(p)
 	}
 	if rot.Compress == "" {
 		_, err := l.prune(files, rot)
@@ -248,23 +257,22 @@ func (l *Log) tidyPass(rot rotation) error {
 			errs = append(errs, err)
 		}
 	}
-	if files, err = l.rotatedFiles(); err != nil {
+	if files, _, err = l.rotatedFiles(); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	_, perr = l.prune(files, rot)
 	return errors.Join(append(errs, perr)...)
 }
 
-// rotatedFiles lists the rotated files of the log, newest first, and
-// deletes what a compression cut short left. Name.log.N files of earlier
-// versions count as rotated at their modification time.
-func (l *Log) rotatedFiles() ([]rotatedFile, error) {
+// rotatedFiles lists the rotated files of the log, newest first, and the
+// temporary files a compression cut short left. Name.log.N files of
+// earlier versions count as rotated at their modification time.
+func (l *Log) rotatedFiles() (files []rotatedFile, leftovers []string, err error) {
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prefix := l.name + ".log."
-	var files []rotatedFile
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)
 		if !ok || !e.Type().IsRegular() {
@@ -272,7 +280,7 @@ func (l *Log) rotatedFiles() ([]rotatedFile, error) {
 		}
 		path := filepath.Join(l.dir, e.Name())
 		if strings.HasSuffix(rest, ".tmp") {
-			os.Remove(path)
+			leftovers = append(leftovers, path)
 			continue
 		}
 		f := rotatedFile{path: path}
@@ -295,7 +303,7 @@ func (l *Log) rotatedFiles() ([]rotatedFile, error) {
 		files = append(files, f)
 	}
 	slices.SortFunc(files, func(a, b rotatedFile) int { return b.at.Compare(a.at) })
-	return files, nil
+	return files, leftovers, nil
 }
 
 // prune deletes the files, newest first, beyond Keep, older than MaxAge or

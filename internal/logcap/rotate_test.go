@@ -26,7 +26,7 @@ func idle(t *testing.T, l *Log) {
 func rotatedPaths(t *testing.T, l *Log) []string {
 	t.Helper()
 	idle(t, l)
-	files, err := l.rotatedFiles()
+	files, _, err := l.rotatedFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +120,45 @@ func TestRotatedNames(t *testing.T) {
 	}
 	if got, want := filepath.Base(want[2]), "svc.log.2024-05-01T12-00-00.123Z"; got != want {
 		t.Errorf("name: got %s, want %s", got, want)
+	}
+}
+
+// TestRotatedNamesClockBack: when the clock steps back, a rotated file is
+// still named after the newest one, this Log's or an earlier one's in the
+// directory, so that pruning by name keeps the newest lines.
+func TestRotatedNamesClockBack(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{}
+	clock.set(t0)
+	l := open(t, Options{Dir: dir, Keep: 1, Now: clock.Now})
+	for _, text := range []string{"first\n", "second\n"} {
+		if err := l.Capture(strings.NewReader(text), Stdout); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		clock.set(clock.Now().Add(-time.Hour))
+	}
+	rotated := rotatedPaths(t, l)
+	if len(rotated) != 1 || readFile(t, rotated[0]) == "" || !strings.HasSuffix(fileTexts(t, rotated[0])[0], "second") {
+		t.Fatalf("rotated %q, want the one holding the second line", rotated)
+	}
+	l.Close()
+
+	l2 := open(t, Options{Dir: dir, Keep: 1, Now: clock.Now})
+	if err := l2.Capture(strings.NewReader("third\n"), Stdout); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l2.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := dir + "/svc.log." + t0.Add(2*time.Millisecond).UTC().Format(StampFormat); got != want {
+		t.Errorf("after a restart: rotated to %s, want %s", got, want)
+	}
+	if rotated := rotatedPaths(t, l2); len(rotated) != 1 || rotated[0] != got {
+		t.Errorf("rotated %q, want just %s", rotated, got)
 	}
 }
 
