@@ -74,7 +74,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs [NAME]",
-		Short: "List runs, newest first: all, or one job's",
+		Short: "List runs, newest first: all, or those of one job or workflow",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
 			q := steward.RunQuery{Limit: limit}
