@@ -41,7 +41,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 	}
 	f := create.Flags()
 	f.StringVar(&req.Role, "role", "", "viewer (reads), operator (start, stop, ack, run jobs) or admin (config, tokens, audit)")
-	f.StringVar(&req.Tenant, "tenant", "", "the tenant it is scoped to (not supported yet)")
+	f.StringVar(&req.Tenant, "tenant", "", "the tenant it is scoped to: it sees and acts on that tenant's objects only")
 	f.StringVar(&req.Expires, "expires", "", "expire after this long, like 720h (default: never)")
 	list := &cobra.Command{
 		Use:   "list",
