@@ -48,6 +48,7 @@ type Config struct {
 	API     API    `json:"api"`
 	Web     Web    `json:"web"`
 	Auth    Auth   `json:"auth"`
+	Audit   Audit  `json:"audit"`
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
 	// Tenants are the tenants the file declares (tenants.go).

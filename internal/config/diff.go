@@ -17,7 +17,7 @@ type Diff struct {
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
 	// apply at once: "api", "web", "auth", "checks", "alerts", "metrics", "notify",
-	// "notifications", "bus", "jobs" and "tenants".
+	// "notifications", "bus", "jobs", "tenants" and "audit".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -70,6 +70,7 @@ func Compare(old, cur *Config) Diff {
 			{"bus", old.Bus, cur.Bus},
 			{"jobs", old.Jobs, cur.Jobs},
 			{"tenants", old.Tenants, cur.Tenants},
+			{"audit", old.Audit, cur.Audit},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
 				d.Sections = append(d.Sections, sec.name)
