@@ -27,6 +27,10 @@ type Info struct {
 	ServiceManager string       `json:"service_manager,omitempty"`
 	DataDir        string       `json:"data_dir,omitempty"`
 	Capabilities   []Capability `json:"capabilities,omitempty"`
+	// TLSPin is the pin of the CA of api.tls: auto, which a client
+	// checks with --tls-pin: "sha256:" and the hex SHA-256 of the CA's
+	// certificate; "" without api.tls: auto.
+	TLSPin string `json:"tls_pin,omitempty"`
 }
 
 // Capability is one thing the platform may offer steward, and whether it

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +52,9 @@ func socketAddress(g *globals) (string, error) {
 }
 
 // newClient returns a client of the API socketAddress finds. An http:// or
-// https:// address is TCP, with the bearer token in $STEWARD_TOKEN.
+// https:// address is TCP, with the bearer token in $STEWARD_TOKEN; an
+// https:// one is trusted by --tls-pin (or $STEWARD_TLS_PIN) when given,
+// else by the system's roots.
 func newClient(g *globals) (*client.Client, error) {
 	addr, err := socketAddress(g)
 	if err != nil {
@@ -60,6 +63,13 @@ func newClient(g *globals) (*client.Client, error) {
 	var opts []client.Option
 	if tok := os.Getenv("STEWARD_TOKEN"); tok != "" {
 		opts = append(opts, client.WithToken(tok))
+	}
+	if pin := cmp.Or(g.tlsPin, os.Getenv("STEWARD_TLS_PIN")); pin != "" {
+		conf, err := client.PinnedTLS(pin)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		opts = append(opts, client.WithTLSConfig(conf))
 	}
 	return client.New(addr, opts...), nil
 }

@@ -27,6 +27,7 @@ type globals struct {
 	configFile string // -c
 	socket     string // --socket
 	output     string // -o: "" (table) or "json"
+	tlsPin     string // --tls-pin
 }
 
 // usageError marks an error in how the command was called (exit 2).
@@ -88,6 +89,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVarP(&g.configFile, "config", "c", "", "config file (default: $STEWARD_CONFIG or the per-OS default)")
 	pf.StringVar(&g.socket, "socket", "", "API socket (default: $STEWARD_SOCKET, or the config's api.socket)")
 	pf.StringVarP(&g.output, "output", "o", "", `output format: "" for tables, "json"`)
+	pf.StringVar(&g.tlsPin, "tls-pin", "", "trust an https API by the pin of its certificate or CA, as steward info shows it (default: $STEWARD_TLS_PIN)")
 
 	root.AddCommand(
 		newRunCmd(g),

@@ -73,6 +73,9 @@ func printInfo(w io.Writer, info steward.Info) error {
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
+	if info.TLSPin != "" {
+		fmt.Fprintf(tw, "tls pin:\t%s\n", info.TLSPin)
+	}
 	fmt.Fprintln(tw, "\nCAPABILITY\tAVAILABLE\tDETAIL")
 	for _, c := range info.Capabilities {
 		avail := "no"

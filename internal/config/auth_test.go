@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stewardhq/steward"
 )
@@ -65,5 +66,45 @@ func TestAuthLocalErrors(t *testing.T) {
 				t.Errorf("errors:\ngot  %s\nwant %s", strings.Join(got, "\n     "), strings.Join(tt.want, "\n     "))
 			}
 		})
+	}
+}
+
+func TestAuditCheckpointEvery(t *testing.T) {
+	if got := mustParse(t, "audit: {checkpoint: {every: 1h}}\n").Audit.CheckpointEvery; got != time.Hour {
+		t.Errorf("every 1h: %v", got)
+	}
+	if got := mustParse(t, "audit: {}\n").Audit.CheckpointEvery; got != 0 {
+		t.Errorf("no period: %v", got)
+	}
+	for src, want := range map[string]string{
+		"audit: {checkpoint: {every: 10ms}}\n": "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
+		"audit: {checkpoint: {every: soon}}\n": "steward.yaml:1:29: audit.checkpoint.every",
+		"audit: {checkpoint: {evry: 1h}}\n":    `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
+		"audit: {checkpoints: {every: 1h}}\n":  `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
+	} {
+		if got := parseErrors(t, src); len(got) != 1 || !strings.HasPrefix(got[0], want) {
+			t.Errorf("%s: %q, want %q", src, got, want)
+		}
+	}
+}
+
+// TestAutoTLS: api.tls: auto makes the listeners' certificate files the
+// ones steward keeps under data_dir/tls, and counts as TLS for a listener
+// off loopback.
+func TestAutoTLS(t *testing.T) {
+	c := mustParse(t, "data_dir: /var/lib/st\napi: {listen: \"0.0.0.0:7070\", tls: auto}\n")
+	if want := (TLS{Cert: "/var/lib/st/tls/server.pem", Key: "/var/lib/st/tls/server.key", Auto: true}); c.API.TLS != want {
+		t.Errorf("api.tls: auto gives %+v, want %+v", c.API.TLS, want)
+	}
+	for src, want := range map[string]string{
+		"api: {listen: \"127.0.0.1:7070\", tls: manual}\n": `steward.yaml:1:38: api.tls "manual": want auto, or {cert, key}`,
+		"api: {tls: auto}\n": "steward.yaml:1:7: api.tls is for api.listen, web.listen and bus.listen, and none is set",
+	} {
+		if got := parseErrors(t, src); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %q, want %q", src, got, want)
+		}
+	}
+	if c := mustParse(t, "api: {listen: \"127.0.0.1:7070\", tls: null}\n"); c.API.TLS != (TLS{}) {
+		t.Errorf("api.tls: null gives %+v", c.API.TLS)
 	}
 }

@@ -248,7 +248,7 @@ func (p *parser) checkBusListen(c *Config) {
 	addr := c.Bus.Listen
 	hasTLS := c.API.TLS.Cert != "" && c.API.TLS.Key != ""
 	if !hasTLS && !loopback(addr) {
-		p.errorf(p.busListen, "bus.listen %q is not a loopback address: it needs api.tls.cert and api.tls.key", addr)
+		p.errorf(p.busListen, "bus.listen %q is not a loopback address: it needs api.tls (auto, or cert and key)", addr)
 	}
 	if addr == c.API.Listen || addr == c.Web.Listen {
 		p.errorf(p.busListen, "bus.listen %q is the address of api.listen or web.listen", addr)

@@ -37,7 +37,7 @@ func TestParseBusErrors(t *testing.T) {
 	}{
 		{"bus: {listen: nowhere}\n", []string{"steward.yaml:1:15: bus.listen must be host:port, e.g. 127.0.0.1:4222"}},
 		{"bus: {listen: 127.0.0.1:0}\n", []string{"steward.yaml:1:15: bus.listen needs a port other than 0: the services are told it in NATS_URL"}},
-		{"bus: {listen: 0.0.0.0:4222}\n", []string{`steward.yaml:1:15: bus.listen "0.0.0.0:4222" is not a loopback address: it needs api.tls.cert and api.tls.key`}},
+		{"bus: {listen: 0.0.0.0:4222}\n", []string{`steward.yaml:1:15: bus.listen "0.0.0.0:4222" is not a loopback address: it needs api.tls (auto, or cert and key)`}},
 		{"api: {listen: 127.0.0.1:7070}\nbus: {listen: 127.0.0.1:7070}\n", []string{`steward.yaml:2:15: bus.listen "127.0.0.1:7070" is the address of api.listen or web.listen`}},
 		{"bus: {jetstream: {max_memory: 10KB, max_store: lots}}\n", []string{
 			"steward.yaml:1:31: bus.jetstream.max_memory must be at least 1MiB",

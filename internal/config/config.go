@@ -10,7 +10,10 @@
 // that), and any package may import it.
 package config
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Defaults. This is the one place they are written down; the README links here.
 const (
@@ -114,11 +117,18 @@ type Web struct {
 	Listen string `json:"listen,omitempty"`
 }
 
-// TLS holds the certificate and key files for the TCP listeners.
+// TLS holds the certificate and key files for the TCP listeners. With
+// Auto (api.tls: auto) steward makes them itself, signed by a CA of its
+// own, and Cert and Key are AutoTLSDir's server.pem and server.key.
 type TLS struct {
 	Cert string `json:"cert,omitempty"`
 	Key  string `json:"key,omitempty"`
+	Auto bool   `json:"auto,omitempty"`
 }
+
+// AutoTLSDir is the directory under the data dir where api.tls: auto
+// keeps its CA and server certificate.
+func AutoTLSDir(dataDir string) string { return filepath.Join(dataDir, "tls") }
 
 // Service is one declared service.
 type Service struct {

@@ -305,6 +305,13 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 			a.RateLimit = p.rateLimit(f.val)
 		case "tls":
 			p.apiTLS = f.key
+			if v := resolve(f.val); v.Kind == yaml.ScalarNode {
+				if s, ok := p.str(f.val, "api.tls"); ok && s != "auto" {
+					p.errorf(f.val, "api.tls %q: want auto, or {cert, key}", s)
+				}
+				a.TLS.Auto = !isNull(v) && v.Value == "auto"
+				continue
+			}
 			for _, f := range p.fields(f.val, "api.tls", "cert", "key") {
 				switch f.key.Value {
 				case "cert":
@@ -380,6 +387,10 @@ func (p *parser) web(n *yaml.Node, w *Web) {
 // checkListeners checks the TCP listeners of api.listen and web.listen
 // against api.tls, which serves them both: a listener off loopback needs it.
 func (p *parser) checkListeners(c *Config) {
+	if c.API.TLS.Auto {
+		dir := AutoTLSDir(c.DataDir)
+		c.API.TLS.Cert, c.API.TLS.Key = filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	}
 	a := c.API
 	hasTLS := a.TLS.Cert != "" || a.TLS.Key != ""
 	if hasTLS && (a.TLS.Cert == "" || a.TLS.Key == "") {
@@ -393,7 +404,7 @@ func (p *parser) checkListeners(c *Config) {
 		at         *yaml.Node
 	}{{"api.listen", a.Listen, p.apiListen}, {"web.listen", c.Web.Listen, p.webListen}} {
 		if l.at != nil && !hasTLS && !loopback(l.addr) {
-			p.errorf(l.at, "%s %q is not a loopback address: it needs api.tls.cert and api.tls.key", l.what, l.addr)
+			p.errorf(l.at, "%s %q is not a loopback address: it needs api.tls (auto, or cert and key)", l.what, l.addr)
 		}
 	}
 	if p.webListen != nil && c.Web.Listen == a.Listen {

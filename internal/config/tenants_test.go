@@ -2,9 +2,7 @@ package config
 
 import (
 	"slices"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestTenants: tenants: declares the tenants; tenant: on a service (of
@@ -74,24 +72,5 @@ func TestTenantChangeRestartsNothing(t *testing.T) {
 	d := Compare(a, b)
 	if !slices.Equal(d.Unchanged, []string{"web"}) || !slices.Equal(d.Sections, []string{"tenants"}) {
 		t.Errorf("diff %+v, want web unchanged and the tenants section changed", d)
-	}
-}
-
-func TestAuditCheckpointEvery(t *testing.T) {
-	if got := mustParse(t, "audit: {checkpoint: {every: 1h}}\n").Audit.CheckpointEvery; got != time.Hour {
-		t.Errorf("every 1h: %v", got)
-	}
-	if got := mustParse(t, "audit: {}\n").Audit.CheckpointEvery; got != 0 {
-		t.Errorf("no period: %v", got)
-	}
-	for src, want := range map[string]string{
-		"audit: {checkpoint: {every: 10ms}}\n": "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
-		"audit: {checkpoint: {every: soon}}\n": "steward.yaml:1:29: audit.checkpoint.every",
-		"audit: {checkpoint: {evry: 1h}}\n":    `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
-		"audit: {checkpoints: {every: 1h}}\n":  `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
-	} {
-		if got := parseErrors(t, src); len(got) != 1 || !strings.HasPrefix(got[0], want) {
-			t.Errorf("%s: %q, want %q", src, got, want)
-		}
 	}
 }

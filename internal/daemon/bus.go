@@ -64,7 +64,7 @@ func (h *busHost) start(cfg *config.Config) {
 	var tlsConf *tls.Config
 	h.secured = cfg.Bus.Listen != "" && bus.NeedsTLS(cfg.Bus.Listen)
 	if h.secured {
-		certs, err := loadCertFiles(cfg.API.TLS.Cert, cfg.API.TLS.Key, h.log)
+		certs, err := listenerCerts(cfg, h.log)
 		if err != nil {
 			h.failed = fmt.Errorf("start bus: %w", err)
 			h.log.Error("bus not started", "err", err)

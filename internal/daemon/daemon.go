@@ -362,7 +362,7 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 	}
 	var tlsConf *tls.Config
 	if cfg.API.TLS.Cert != "" {
-		certs, err := loadCertFiles(cfg.API.TLS.Cert, cfg.API.TLS.Key, d.opts.Logger)
+		certs, err := listenerCerts(cfg, d.opts.Logger)
 		if err != nil {
 			return err
 		}

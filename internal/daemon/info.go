@@ -2,16 +2,24 @@ package daemon
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/proc"
 )
 
 // platform is what GET /v1/info says of the OS, the service manager, the
 // data dir and the capabilities of this machine.
 func (d *Daemon) platform() steward.Info {
-	info := steward.Info{OS: runtime.GOOS, Arch: runtime.GOARCH, ServiceManager: serviceManager(), DataDir: d.Current().DataDir}
+	cfg := d.Current()
+	info := steward.Info{OS: runtime.GOOS, Arch: runtime.GOARCH, ServiceManager: serviceManager(), DataDir: cfg.DataDir}
+	if cfg.API.TLS.Auto {
+		if ca, err := readCert(filepath.Join(config.AutoTLSDir(cfg.DataDir), "ca.pem")); err == nil {
+			info.TLSPin = certPin(ca.Raw)
+		}
+	}
 	for _, c := range proc.Capabilities() {
 		info.Capabilities = append(info.Capabilities, steward.Capability{Name: c.Name, Available: c.Available, Detail: c.Detail})
 	}

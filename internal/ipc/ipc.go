@@ -40,7 +40,7 @@ func ListenTCP(addr string, tlsConf *tls.Config) (net.Listener, error) {
 
 func errNeedsTLS(addr string) error {
 	return steward.Errorf(steward.EINVALID,
-		"refusing to listen on %s without TLS: an api.listen other than a loopback address needs api.tls.cert and api.tls.key", addr)
+		"refusing to listen on %s without TLS: an api.listen other than a loopback address needs api.tls (auto, or cert and key)", addr)
 }
 
 // loopbackHost reports whether host is "localhost" or a loopback IP
