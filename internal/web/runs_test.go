@@ -235,3 +235,54 @@ func TestRunsPageWithoutRuns(t *testing.T) {
 		t.Errorf("GET /runs without runs: %d\n%s", w.Code, b)
 	}
 }
+
+// failingRuns fails the call named fail with an internal error.
+type failingRuns struct {
+	*fakeRuns
+	fail string
+}
+
+var errBoom = steward.Errorf(steward.EINTERNAL, "boom")
+
+func (f failingRuns) Jobs(ctx context.Context) ([]steward.Job, error) {
+	if f.fail == "jobs" {
+		return nil, errBoom
+	}
+	return f.fakeRuns.Jobs(ctx)
+}
+
+func (f failingRuns) List(ctx context.Context, q steward.RunQuery) ([]steward.Run, error) {
+	if f.fail == "list" {
+		return nil, errBoom
+	}
+	return f.fakeRuns.List(ctx, q)
+}
+
+func (f failingRuns) Get(ctx context.Context, id int64) (steward.Run, error) {
+	if f.fail == "get" && id == 2 {
+		return steward.Run{}, errBoom
+	}
+	return f.fakeRuns.Get(ctx, id)
+}
+
+func (f failingRuns) Workflows(ctx context.Context) ([]steward.Workflow, error) {
+	if f.fail == "workflows" {
+		return nil, errBoom
+	}
+	return f.fakeRuns.Workflows(ctx)
+}
+
+// TestRunsPagesOverFailingAPI: a failing call of the API makes the page an
+// error page, not a page with parts missing.
+func TestRunsPagesOverFailingAPI(t *testing.T) {
+	for _, tc := range []struct{ fail, path string }{
+		{"workflows", "/runs"}, {"jobs", "/runs"}, {"list", "/runs"}, {"get", "/runs"}, {"workflows", "/runs/1"},
+	} {
+		f := newFixture(t, false, failingRuns{newFakeRuns(time.Now()), tc.fail})
+		sid, _ := f.login()
+		w := f.do(request{path: tc.path, cookie: sid})
+		if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "<html") {
+			t.Errorf("GET %s with %s failing: %d, want an HTML 500 page", tc.path, tc.fail, w.Code)
+		}
+	}
+}

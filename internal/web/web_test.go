@@ -155,8 +155,8 @@ func (c *testClock) add(d time.Duration) {
 }
 
 // newFixture builds a dashboard; with monitoring false its API has no
-// alerts nor metrics.
-func newFixture(t *testing.T, monitoring bool) *fixture {
+// alerts, metrics nor runs (but for the runs given).
+func newFixture(t *testing.T, monitoring bool, runs ...api.Runs) *fixture {
 	t.Helper()
 	now := time.Now()
 	f := &fixture{t: t, clock: &testClock{t: now}, events: &apitest.Events{}, alerts: &fakeAlerts{}}
@@ -194,6 +194,9 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 		o.Checks = fakeChecks{now: now}
 		o.Reports = fakeReports{}
 		o.Runs = newFakeRuns(now)
+	}
+	if len(runs) > 0 {
+		o.Runs = runs[0]
 	}
 	srv := api.New(o)
 	authn := &auth.Tokens{Bootstrap: token}

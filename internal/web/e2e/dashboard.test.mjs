@@ -391,6 +391,9 @@ test('a viewer sees no action buttons, an operator no admin ones', async () => {
   assert.ok(await page.locator('[data-action$="/stop"]').count() > 0, 'the stop buttons are in the page');
   assert.equal(await visible('[data-needs]'), 0, 'a viewer sees an action button');
   await shot('role-viewer-services');
+  await page.goto(URL + '/runs');
+  assert.ok(await page.locator('[data-needs="operator"][data-action$="/run"]').count() > 0, 'the run buttons are in the page');
+  assert.equal(await visible('[data-needs]'), 0, 'a viewer sees a run button');
   // The API refuses what the page does not offer.
   const status = await page.evaluate(async () => (await fetch('/v1/services/api/stop', { method: 'POST',
     headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status);
