@@ -92,6 +92,8 @@ func New(o Options) *Handler {
 	m.Handle("GET /services/{name}", h.page(h.servicePage))
 	m.Handle("GET /alerts", h.page(h.alertsPage))
 	m.Handle("GET /events", h.page(h.eventsPage))
+	m.Handle("GET /runs", h.page(h.runsPage))
+	m.Handle("GET /runs/{id}", h.page(h.runPage))
 	m.Handle("GET /bus", h.page(h.busPage))
 	m.Handle("GET /config", h.page(h.configPage))
 	m.Handle("GET /report", h.page(h.reportPage))

@@ -155,8 +155,8 @@ func (c *testClock) add(d time.Duration) {
 }
 
 // newFixture builds a dashboard; with monitoring false its API has no
-// alerts nor metrics.
-func newFixture(t *testing.T, monitoring bool) *fixture {
+// alerts, metrics nor runs (but for the runs given).
+func newFixture(t *testing.T, monitoring bool, runs ...api.Runs) *fixture {
 	t.Helper()
 	now := time.Now()
 	f := &fixture{t: t, clock: &testClock{t: now}, events: &apitest.Events{}, alerts: &fakeAlerts{}}
@@ -193,6 +193,10 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 		o.Metrics = fakeMetrics{now: now}
 		o.Checks = fakeChecks{now: now}
 		o.Reports = fakeReports{}
+		o.Runs = newFakeRuns(now)
+	}
+	if len(runs) > 0 {
+		o.Runs = runs[0]
 	}
 	srv := api.New(o)
 	authn := &auth.Tokens{Bootstrap: token}
@@ -313,7 +317,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	inline := regexp.MustCompile(`<script>|<script [^>]*>[^<]|<style|\sstyle="|\son[a-z]+="`)
-	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/report", "/login"} {
+	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/report", "/runs", "/runs/2", "/login"} {
 		body := f.do(request{path: p, cookie: sid}).Body.String()
 		if p == "/login" {
 			body = f.do(request{path: p}).Body.String()
@@ -328,7 +332,7 @@ func TestNoDataWithoutSession(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	for _, cookie := range []string{"", "not-a-session"} {
-		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/report", "/whatever"} {
+		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/report", "/runs", "/runs/1", "/whatever"} {
 			w := f.do(request{path: p, cookie: cookie})
 			if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=") {
 				t.Errorf("GET %s (cookie %q): %d to %q, want 303 to the login page", p, cookie, w.Code, w.Header().Get("Location"))

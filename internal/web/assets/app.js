@@ -152,6 +152,7 @@
       badge.textContent = n;
       badge.hidden = !(n > 0);
     }
+    if (meta && meta.dataset.refresh !== undefined) body.dataset.refresh = meta.dataset.refresh;
     applyFilters();
     tick();
   }
@@ -217,10 +218,13 @@
     }
   });
 
-  // Resource figures are samples, not events: refresh them now and then
-  // while the page is visible.
-  const every = +body.dataset.refresh || 0;
-  if (every > 0) setInterval(() => { if (!document.hidden) schedule(); }, every * 1000);
+  // Resource figures are samples, not events, and runs publish none:
+  // refresh them now and then while the page is visible. A refresh may
+  // change the period (a run page stops once its run has ended).
+  (function poll() {
+    const every = +body.dataset.refresh || 0;
+    setTimeout(() => { if (every > 0 && !document.hidden) schedule(); poll(); }, (every || 1) * 1000);
+  })();
 
   // Durations shown as "3m 12s" keep counting locally.
   function dur(ms) {
@@ -289,6 +293,8 @@
       try {
         const out = await api(b.dataset.method || 'POST', b.dataset.action);
         toast(applied(out) || b.dataset.done || 'Done');
+        // A run's button leads to the run's page.
+        if (b.dataset.go && out && out.id) { location.href = b.dataset.go + out.id; return; }
       } catch (err) {
         fail(err);
       } finally {

@@ -338,6 +338,40 @@ test('bus page: streams, dead letters and a live tail of a subject', async () =>
   assert.equal(await page.textContent('#bus-tail-status'), 'stopped');
 });
 
+test('runs: a workflow drawn as its DAG, its run followed live', async () => {
+  await page.goto(URL + '/runs');
+  await page.waitForSelector('#live[data-state="live"]');
+  const card = page.locator('.wf-card[data-workflow="deploy"]');
+  const status = (step) => page.getAttribute(`g.dag-node[data-step="${step}"]`, 'data-status');
+  const layer = (step) => card.locator(`g.dag-node[data-step="${step}"]`).getAttribute('data-layer');
+  // Not run yet: every step idle, in the layers of its needs.
+  assert.deepEqual(await Promise.all(['prepare', 'slow', 'quick', 'publish'].map(layer)), ['0', '1', '1', '2']);
+  assert.equal(await card.locator('g.dag-node[data-status="idle"]').count(), 4);
+  assert.equal(await card.locator('path.dag-edge').count(), 4);
+  await shot('10-runs');
+  // Run leads to the run's page, which follows the run without a reload.
+  await Promise.all([page.waitForURL(/\/runs\/\d+$/), card.getByRole('button', { name: 'Run', exact: true }).click()]);
+  const id = +new globalThis.URL(page.url()).pathname.split('/').pop();
+  await mark();
+  await waitFor('slow running', async () => (await status('slow')) === 'running');
+  assert.equal(await status('prepare'), 'succeeded');
+  assert.equal(await status('publish'), 'queued');
+  assert.ok(await page.locator('[data-needs="operator"][data-action$="/cancel"]').isVisible(), 'no cancel button');
+  await shot('11-run-live');
+  await waitFor('slow succeeded', async () => (await status('slow')) === 'succeeded', 15000);
+  await waitFor('publish running', async () => (await status('publish')) === 'running', 5000);
+  assert.equal(await status('quick'), 'succeeded');
+  await waitFor('the run ended', async () => (await page.getAttribute('#run-head', 'data-status')) === 'succeeded', 15000);
+  assert.equal(await status('publish'), 'succeeded');
+  assert.ok(await marked(), 'the page reloaded');
+  assert.equal(await page.locator('[data-action$="/cancel"]').count(), 0, 'a cancel button for an ended run');
+  assert.match(await page.textContent('#run-output'), /slow: done/);
+  await shot('12-run-done');
+  const run = await apiGet('/v1/runs/' + id);
+  assert.equal(run.status, 'succeeded');
+  assert.deepEqual(run.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+});
+
 test('logout ends the session', async () => {
   await page.goto(URL + '/');
   await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log out' }).click()]);
@@ -357,6 +391,9 @@ test('a viewer sees no action buttons, an operator no admin ones', async () => {
   assert.ok(await page.locator('[data-action$="/stop"]').count() > 0, 'the stop buttons are in the page');
   assert.equal(await visible('[data-needs]'), 0, 'a viewer sees an action button');
   await shot('role-viewer-services');
+  await page.goto(URL + '/runs');
+  assert.ok(await page.locator('[data-needs="operator"][data-action$="/run"]').count() > 0, 'the run buttons are in the page');
+  assert.equal(await visible('[data-needs]'), 0, 'a viewer sees a run button');
   // The API refuses what the page does not offer.
   const status = await page.evaluate(async () => (await fetch('/v1/services/api/stop', { method: 'POST',
     headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status);
