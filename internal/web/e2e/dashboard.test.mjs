@@ -150,7 +150,7 @@ test('stop and start from the UI change the real process', async () => {
   const stopped = ps().api;
   assert.equal(stopped.state, 'stopped');
   assert.equal(stopped.pid, 0);
-  await waitFor(`old process ${before.pid} gone`, () => !alive(before.pid), 5000);
+  await waitFor(`old process ${before.pid} gone`, () => !alive(before.pid), 20000);
 
   await row().getByRole('button', { name: 'Start', exact: true }).click();
   await waitFor('api running in the table', async () => (await row().getAttribute('data-state')) === 'running');
@@ -177,7 +177,7 @@ test('service detail: a live log line appears', async () => {
   const numbers = () => page.$$eval('#logs .line .text', (els) =>
     els.map((e) => +(e.textContent.match(/served request #(\d+)/) || [])[1]).filter((n) => n > 0));
   const first = await waitFor('log tail', async () => { const n = await numbers(); return n.length && Math.max(...n); });
-  const next = await waitFor('a new log line', async () => { const n = await numbers(); return Math.max(...n) > first && Math.max(...n); }, 5000);
+  const next = await waitFor('a new log line', async () => { const n = await numbers(); return Math.max(...n) > first && Math.max(...n); }, 20000);
   assert.ok(next > first);
   assert.ok(await marked(), 'the page reloaded');
   assert.match(await page.textContent('#svc-config'), /served request/);
@@ -197,11 +197,11 @@ test('events arrive live', async () => {
     +tr.dataset.id > after && tr.textContent.includes('worker') && tr.querySelector('.state-' + to)), [after, to]);
   let seen = await newest();
   steward('stop', 'worker');
-  await waitFor('a live row: worker stopped', () => arrived(seen, 'stopped'), 5000);
+  await waitFor('a live row: worker stopped', () => arrived(seen, 'stopped'), 20000);
   assert.ok(await page.$('#events tr.fresh'), 'new rows are highlighted');
   seen = await newest();
   steward('start', 'worker');
-  await waitFor('a live row: worker starting', () => arrived(seen, 'starting'), 5000);
+  await waitFor('a live row: worker starting', () => arrived(seen, 'starting'), 20000);
   assert.ok(await marked(), 'the page reloaded');
   await page.selectOption('select[name="type"]', 'config');
   await page.waitForURL(/type=config/);
@@ -359,7 +359,7 @@ test('runs: a workflow drawn as its DAG, its run followed live', async () => {
   assert.ok(await page.locator('[data-needs="operator"][data-action$="/cancel"]').isVisible(), 'no cancel button');
   await shot('11-run-live');
   await waitFor('slow succeeded', async () => (await status('slow')) === 'succeeded', 15000);
-  await waitFor('publish running', async () => (await status('publish')) === 'running', 5000);
+  await waitFor('publish running', async () => (await status('publish')) === 'running', 20000);
   assert.equal(await status('quick'), 'succeeded');
   await waitFor('the run ended', async () => (await page.getAttribute('#run-head', 'data-status')) === 'succeeded', 15000);
   assert.equal(await status('publish'), 'succeeded');
