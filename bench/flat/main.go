@@ -16,9 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -72,23 +69,14 @@ func run(w io.Writer, bin string, first, restarts int) error {
 	}
 	// The window keeps the restart intensity from ever stopping the loop:
 	// far more restarts are allowed within a second than fork/exec can run.
-	cfg := fmt.Sprintf("data_dir: %s\nservices:\n  loop:\n    command: [/bin/true]\n"+
-		"    restart: {policy: always, backoff: 0s, max_restarts: 1000000, window: 1s}\n", filepath.Join(dir, "data"))
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+	st, err := subject.Start(bin, dir, "services:\n  loop:\n    command: [/bin/true]\n"+
+		"    restart: {policy: always, backoff: 0s, max_restarts: 1000000, window: 1s}\n")
+	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "run", "-c", file)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start steward: %w", err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	pid := cmd.Process.Pid
-	c := client.New(filepath.Join(dir, "data", "steward.sock"))
-	defer c.Close()
+	defer st.Stop()
+	pid := st.Cmd.Process.Pid
+	c := st.Client
 
 	began := time.Now()
 	var firstMem subject.Memory

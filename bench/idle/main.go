@@ -17,15 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/bench/internal/subject"
-	"github.com/stewardhq/steward/internal/client"
 )
 
 func main() {
@@ -53,7 +49,6 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 		return err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "data_dir: %s\n", filepath.Join(dir, "data"))
 	want := n
 	if !plain {
 		want++
@@ -65,23 +60,13 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 	for i := range n {
 		fmt.Fprintf(&cfg, "  s%03d: {command: [sleep, \"100000\"]}\n", i)
 	}
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+	st, err := subject.Start(bin, dir, cfg.String())
+	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "run", "-c", file)
-	cmd.Stderr = nil
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	pid := cmd.Process.Pid
-
-	c := client.New(filepath.Join(dir, "data", "steward.sock"))
-	defer c.Close()
+	defer st.Stop()
+	pid := st.Cmd.Process.Pid
+	c := st.Client
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		list, err := c.Services(context.Background())

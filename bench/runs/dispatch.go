@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/bench/internal/subject"
 	"github.com/stewardhq/steward/internal/client"
 )
 
@@ -66,7 +65,7 @@ func Dispatch(ctx context.Context, bin, dir string, flows, steps int) (DispatchR
 		return d, err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "data_dir: %s\nworkflows:\n  chain:\n    concurrency: allow\n    steps:\n", filepath.Join(dir, "data"))
+	cfg.WriteString("workflows:\n  chain:\n    concurrency: allow\n    steps:\n")
 	for i := range steps {
 		fmt.Fprintf(&cfg, "      s%03d: {command: [\"true\"]", i)
 		if i > 0 {
@@ -74,20 +73,12 @@ func Dispatch(ctx context.Context, bin, dir string, flows, steps int) (DispatchR
 		}
 		cfg.WriteString("}\n")
 	}
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+	sw, err := subject.Start(bin, dir, cfg.String())
+	if err != nil {
 		return d, err
 	}
-	cmd := exec.Command(bin, "run", "-c", file)
-	if err := cmd.Start(); err != nil {
-		return d, err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	c := client.New(filepath.Join(dir, "data", "steward.sock"))
-	defer c.Close()
+	defer sw.Stop()
+	c := sw.Client
 	if err := ready(ctx, c); err != nil {
 		return d, err
 	}
@@ -131,8 +122,7 @@ func Dispatch(ctx context.Context, bin, dir string, flows, steps int) (DispatchR
 	}
 	d.Wall = last.Sub(first)
 	d.InRun, d.StepTime = median(inRun), median(stepTime)
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
+	sw.Stop() // before the bare loop, which it would load
 
 	d.Bare, err = bare(flows, steps)
 	d.Load[1] = loadavg()

@@ -25,16 +25,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/bench/internal/subject"
-	"github.com/stewardhq/steward/internal/client"
 )
 
 func main() {
@@ -81,29 +78,20 @@ func lateness(runs, jobs int, bin, dir string) error {
 		return err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "data_dir: %s\njobs:\n", filepath.Join(dir, "data"))
+	cfg.WriteString("jobs:\n")
 	for i := range jobs {
 		fmt.Fprintf(&cfg, "  j%03d: {schedule: \"@every 1s\", concurrency: allow, command: \"true\"}\n", i)
 	}
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+	st, err := subject.Start(bin, dir, cfg.String())
+	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "run", "-c", file)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	c := client.New(filepath.Join(dir, "data", "steward.sock"))
-	defer c.Close()
+	defer st.Stop()
+	c := st.Client
 	ctx := context.Background()
 	want := runs * jobs
 	deadline := time.Now().Add(time.Duration(runs)*time.Second + 30*time.Second)
 	var list []steward.Run
-	var err error
 	for {
 		list, err = c.Runs(ctx, steward.RunQuery{Limit: want + 10*jobs})
 		if err == nil && countDone(list) >= want {

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -53,22 +52,16 @@ func run(n int, settle, window time.Duration, bin string) error {
 		return err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "data_dir: %s\nservices:\n", filepath.Join(dir, "data"))
+	cfg.WriteString("services:\n")
 	for i := range n {
 		fmt.Fprintf(&cfg, "  s%02d: {command: [sleep, \"100000\"]}\n", i)
 	}
-	file := filepath.Join(dir, "steward.yaml")
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+	st, err := subject.Start(bin, dir, cfg.String())
+	if err != nil {
 		return err
 	}
-	daemon := exec.Command(bin, "run", "-c", file)
-	if err := daemon.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		daemon.Process.Signal(syscall.SIGTERM)
-		daemon.Wait()
-	}()
+	defer st.Stop()
+	daemon := st.Cmd
 	if err := waitRunning(filepath.Join(dir, "data", "steward.sock"), n); err != nil {
 		return err
 	}
@@ -84,7 +77,7 @@ func run(n int, settle, window time.Duration, bin string) error {
 	defer tm("kill-server")
 	pids := map[string]int{"steward run": daemon.Process.Pid}
 	for name, argv := range map[string][]string{
-		"steward top": {bin, "-c", file, "top", "--every", "2s"},
+		"steward top": {bin, "-c", filepath.Join(dir, "steward.yaml"), "top", "--every", "2s"},
 		"procps top":  {"top", "-d", "2"},
 	} {
 		args := append([]string{"new-session", "-d", "-s", strings.ReplaceAll(name, " ", "-"), "-x", "120", "-y", "30", "-e", "TERM=xterm-256color", "--"}, argv...)

@@ -1,6 +1,7 @@
 // Package subject provides what the benchmarks measure: steward built
-// from this tree, and readings of a process's resident memory and CPU time. Only the
-// programs under bench/ import it.
+// from this tree and run on a config of the benchmark's, and readings of a
+// process's resident memory and CPU time. Only the programs under bench/
+// import it.
 package subject
 
 import (
@@ -12,6 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/stewardhq/steward/internal/client"
 )
 
 // Binary returns bin when it is set, else a steward built from this tree
@@ -72,4 +76,38 @@ func CPUSeconds(pid int) (float64, error) {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100, nil
+}
+
+// Steward is a `steward run` of a benchmark on a config file of its own.
+type Steward struct {
+	Cmd    *exec.Cmd
+	Client *client.Client // of its API socket
+}
+
+// Start writes dir/steward.yaml — data_dir dir/data, then body, the rest
+// of the file — and starts `bin run` on it.
+func Start(bin, dir, body string) (*Steward, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "steward.yaml")
+	if err := os.WriteFile(file, []byte("data_dir: "+filepath.Join(dir, "data")+"\n"+body), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "run", "-c", file)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start steward: %w", err)
+	}
+	return &Steward{Cmd: cmd, Client: client.New(filepath.Join(dir, "data", "steward.sock"))}, nil
+}
+
+// Stop stops the steward with SIGTERM and waits for it to end; again, it
+// does nothing.
+func (s *Steward) Stop() {
+	if s.Cmd.ProcessState != nil {
+		return
+	}
+	s.Client.Close()
+	s.Cmd.Process.Signal(syscall.SIGTERM)
+	s.Cmd.Wait()
 }
