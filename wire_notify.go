@@ -55,7 +55,8 @@ type Notification struct {
 }
 
 // NotificationMessage is what a notification sends: one or more alerts of
-// one route, with the title and text a notifier renders for humans.
+// one route, or the file of a report job, with the title and text a
+// notifier renders for humans.
 type NotificationMessage struct {
 	Key      string              `json:"key"`
 	Status   string              `json:"status"`   // firing when any alert is firing, else resolved
@@ -67,6 +68,25 @@ type NotificationMessage struct {
 	Alerts   []NotificationAlert `json:"alerts"`
 	Title    string              `json:"title"` // one line, like "[FIRING] critical: disk on /var"
 	Text     string              `json:"text"`  // one paragraph per alert
+	// Report is the file of a report job's message, which has no alerts;
+	// a JSON webhook carries the same fields.
+	Report *NotificationReport `json:"report,omitempty"`
+}
+
+// NotificationReport is the file a report job wrote, as its notification
+// carries it.
+type NotificationReport struct {
+	Job         string    `json:"job"`
+	Path        string    `json:"path"`
+	Name        string    `json:"name"` // the file name an email attachment takes
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	Since       time.Time `json:"since"`
+	Until       time.Time `json:"until"`
+	// URL fetches the same report from the dashboard; "" when no
+	// dashboard is configured.
+	URL string `json:"url,omitempty"`
 }
 
 // NotificationAlert is one alert as a notification reports it.

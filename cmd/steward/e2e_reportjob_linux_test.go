@@ -205,6 +205,11 @@ jobs:
 		}
 		return nil
 	})
+	// steward notifications -o json shows the file it carries.
+	if r := e.notifications("--state", "pending")[0].Message.Report; r == nil || r.Job != "weekly" || r.Path != path ||
+		r.Size != int64(len(file)) || r.SHA256 != digest || !strings.Contains(r.URL, "/v1/report?") {
+		t.Errorf("notifications -o json: report %+v, want weekly's file %s with its size, sha256 and link", r, path)
+	}
 	rcv.setFailing(false)
 	r := rcv.waitDeliveries(1)[0].msg.Report
 	if r == nil || r.Path != path || r.Size != int64(len(file)) || r.SHA256 != digest {

@@ -105,6 +105,10 @@ func notification(n outbox.Notification) steward.Notification {
 		wm.Alerts[i] = steward.NotificationAlert{ID: a.ID, Status: string(a.Status), Severity: a.Severity, Rule: a.Rule,
 			Subject: a.Subject, Service: a.Service, Labels: a.Labels, Summary: a.Summary, Started: a.Started, Ended: a.Ended}
 	}
+	if r := m.Report; r != nil {
+		wm.Report = &steward.NotificationReport{Job: r.Job, Path: r.Path, Name: r.Name, ContentType: r.ContentType,
+			Size: r.Size, SHA256: r.SHA256, Since: r.Since, Until: r.Until, URL: r.URL}
+	}
 	return steward.Notification{ID: n.ID, Key: n.Key, Notifier: n.Notifier, State: n.State, Created: n.Created,
 		Since: n.Since, Attempts: n.Attempts, NextAttempt: n.NextAttempt, LastAttempt: n.LastAttempt,
 		LastError: n.LastError, Done: n.Done, Message: wm}

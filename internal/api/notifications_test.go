@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -86,6 +87,31 @@ func TestNotificationsAPI(t *testing.T) {
 	if want := m.Title(); n.Message.Title != want || n.Message.Text != m.Text() || n.Message.Status != "firing" {
 		t.Errorf("message title %q, text %q, status %q; want %q, the notifiers' text, firing", n.Message.Title, n.Message.Text, n.Message.Status, want)
 	}
+	if n.Message.Report != nil {
+		t.Errorf("an alert's message has report %+v", n.Message.Report)
+	}
+
+	// A report job's message carries its file as the JSON webhook does.
+	since := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	rm := notify.Message{Key: "report-7-hook", Status: notify.StatusResolved, Time: since.Add(7 * 24 * time.Hour),
+		Report: &notify.Report{Job: "weekly", Path: "/var/lib/steward/reports/weekly-20261207T080000Z.xlsx",
+			Name: "weekly-20261207T080000Z.xlsx", ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+			Size: 12345, SHA256: strings.Repeat("ab", 32), Since: since, Until: since.Add(7 * 24 * time.Hour),
+			URL: "http://node:8080/v1/report?format=xlsx&since=2026-11-30T08%3A00%3A00Z"}}
+	queued, err := ob.Enqueue(ctx, "hook", rm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err = c.Notification(ctx, queued.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(n.Message.Report)
+	want, _ := json.Marshal(rm.Report)
+	if string(got) != string(want) || n.Message.Title != rm.Title() {
+		t.Errorf("report message: report %s, title %q; want %s (the webhook's) and %q", got, n.Message.Title, want, rm.Title())
+	}
+
 	if _, err := c.Notification(ctx, 99); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Errorf("notification 99: %v", err)
 	}

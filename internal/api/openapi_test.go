@@ -136,6 +136,7 @@ var schemaTypes = map[string]reflect.Type{
 	"Notification":         typeOf[steward.Notification](),
 	"NotificationMessage":  typeOf[steward.NotificationMessage](),
 	"NotificationAlert":    typeOf[steward.NotificationAlert](),
+	"NotificationReport":   typeOf[steward.NotificationReport](),
 	"Run":                  typeOf[steward.Run](),
 	"RunRef":               typeOf[steward.RunRef](),
 	"StepRun":              typeOf[steward.StepRun](),

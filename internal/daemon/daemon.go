@@ -214,7 +214,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.record(ctx, steward.ReasonStarted+" (pid "+fmt.Sprint(os.Getpid())+")")
 	d.checkAudit(ctx)
 	cpctx, stopCheckpoints := context.WithCancel(ctx)
 	cpDone := make(chan struct{})
@@ -246,7 +246,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
-	d.record(sctx, "steward stopped")
+	d.record(sctx, steward.ReasonStopped)
 	d.checkpoint(sctx, "stop")
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)

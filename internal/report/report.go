@@ -174,9 +174,9 @@ func aliveBefore(before []steward.Event) bool {
 // system event's reason; ok is false for other system events.
 func systemStart(reason string) (start, ok bool) {
 	switch {
-	case strings.HasPrefix(reason, "steward started"):
+	case strings.HasPrefix(reason, steward.ReasonStarted):
 		return true, true
-	case strings.HasPrefix(reason, "steward stopped"):
+	case strings.HasPrefix(reason, steward.ReasonStopped):
 		return false, true
 	}
 	return false, false

@@ -207,7 +207,7 @@ func (tl *timeline) apply(ev steward.Event, within bool) {
 			return
 		}
 		s := tl.service(ev.Service, t)
-		if h, ok := healthOf(ev.Reason); ok && s.state == steward.StateRunning {
+		if h, ok := steward.HealthChanged(ev.Reason); ok && s.state == steward.StateRunning {
 			s.health = h
 		}
 		tl.recategorize(s, t)
@@ -252,9 +252,9 @@ func (tl *timeline) count(s *service, ev steward.Event) {
 	case to == steward.StateFailed && from != steward.StateStopped && from != "":
 		s.t.crashes++
 	case (to == steward.StateRunning || to == steward.StateStarting) && ev.PID != s.pid && s.pid != 0 &&
-		(from == steward.StateRunning || from == steward.StateStarting) && strings.Contains(ev.Reason, "; restarting"):
+		(from == steward.StateRunning || from == steward.StateStarting) && strings.Contains(ev.Reason, steward.ReasonRestarting):
 		s.t.crashes++ // respawned at once, with no backoff
-	case to == steward.StateStopping && !requested(ev.Reason) && strings.HasSuffix(ev.Reason, "; restarting"):
+	case to == steward.StateStopping && !requested(ev.Reason) && strings.HasSuffix(ev.Reason, steward.ReasonRestarting):
 		s.t.crashes++ // unhealthy, over a limit, a dependency restarted
 	case to == steward.StateStarting && from == steward.StateStopped && s.manual:
 		s.t.manual++
@@ -290,22 +290,7 @@ func (s *service) transition(ev steward.Event) {
 // requested reports whether a stop's reason says it was asked for: by a
 // caller, a reload that removed the service, or steward's own shutdown.
 func requested(reason string) bool {
-	return strings.HasPrefix(reason, "stop requested") || strings.HasPrefix(reason, "removed from config")
-}
-
-// healthOf reads the new health from a health event's reason, "healthy →
-// unhealthy: why".
-func healthOf(reason string) (steward.Health, bool) {
-	_, after, ok := strings.Cut(reason, " → ")
-	if !ok {
-		return "", false
-	}
-	word, _, _ := strings.Cut(after, ":")
-	switch h := steward.Health(word); h {
-	case steward.HealthHealthy, steward.HealthUnhealthy, steward.HealthUnknown:
-		return h, true
-	}
-	return "", false
+	return strings.HasPrefix(reason, steward.ReasonStopRequested) || strings.HasPrefix(reason, steward.ReasonRemoved)
 }
 
 // end accounts every service's time up to the range's end.

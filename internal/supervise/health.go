@@ -109,7 +109,7 @@ func (s *service) healthChanged(ctx context.Context, ls *loopState, h healthResu
 	s.mu.Unlock()
 	if s.sup.opts.Events != nil {
 		ev := steward.Event{Time: s.sup.opts.Clock.Now().UTC(), Type: steward.EventHealth, Service: s.name, PID: pid,
-			Reason: fmt.Sprintf("%s → %s: %s", from, h.health, h.msg)}
+			Reason: steward.HealthReason(from, h.health, h.msg)}
 		if _, err := s.sup.opts.Events.Record(context.WithoutCancel(ctx), ev); err != nil {
 			s.sup.opts.Logger.Error("record event", "service", s.name, "err", err)
 		}
@@ -131,5 +131,5 @@ func (s *service) recycle(ctx context.Context, ls *loopState, why string) {
 	s.st.Restarts++
 	s.mu.Unlock()
 	ls.want, ls.restarted = true, true
-	s.stop(ctx, ls, why+"; restarting")
+	s.stop(ctx, ls, why+steward.ReasonRestarting)
 }

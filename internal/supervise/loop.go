@@ -101,14 +101,14 @@ func (s *service) handle(ctx context.Context, ls *loopState, r request) bool {
 		// makes it start again once stopped.
 	case reqStop:
 		ls.want = false
-		s.stop(ctx, ls, cmp.Or(r.why, "stop requested"))
+		s.stop(ctx, ls, cmp.Or(r.why, steward.ReasonStopRequested))
 	case reqRecycle:
 		if state == steward.StateRunning {
 			s.recycle(ctx, ls, r.why)
 		}
 	case reqRetire:
 		ls.want = false
-		s.stop(ctx, ls, "removed from config")
+		s.stop(ctx, ls, steward.ReasonRemoved)
 		return true
 	}
 	return false
@@ -234,12 +234,12 @@ func (s *service) afterRun(ctx context.Context, ls *loopState, how string, clean
 
 	delay := backoff.Policy{Min: cfg.Restart.Backoff, Max: cfg.Restart.MaxBackoff}.Delay(ls.failures)
 	if delay <= 0 && !started.IsZero() {
-		s.spawn(ctx, ls, how+"; restarting")
+		s.spawn(ctx, ls, how+steward.ReasonRestarting)
 		return
 	}
 	// A start that failed waits for a timer even without a backoff, so
 	// that failing starts never recurse.
-	s.set(ctx, steward.StateBackoff, 0, fmt.Sprintf("%s; restarting in %s", how, delay.Round(time.Millisecond)))
+	s.set(ctx, steward.StateBackoff, 0, how+steward.ReasonRestarting+" in "+delay.Round(time.Millisecond).String())
 	ls.backoff = s.sup.opts.Clock.NewTimer(delay)
 }
 

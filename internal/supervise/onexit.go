@@ -59,7 +59,7 @@ func (s *Supervisor) stopAll(by string) {
 // caller, if ctx says who it is; "" gives the default.
 func stopWhy(ctx context.Context) string {
 	if who := steward.Actor(ctx); who != "" {
-		return "stop requested by " + who
+		return steward.ReasonStopRequested + " by " + who
 	}
 	return ""
 }

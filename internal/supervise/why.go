@@ -57,10 +57,10 @@ func (s *Supervisor) explain(st steward.ServiceStatus, cfg *config.Service, exit
 		}
 		return st.Reason
 	case steward.StateStopped:
-		if len(exits) > 0 && strings.Contains(exits[len(exits)-1].Reason, "stop requested") {
+		if len(exits) > 0 && strings.Contains(exits[len(exits)-1].Reason, steward.ReasonStopRequested) {
 			e := exits[len(exits)-1]
 			asked, _, _ := strings.Cut(e.Reason, ";")
-			return strings.Replace(asked, "stop requested", "stopped", 1) + " at " + e.Ended.Local().Format("15:04:05")
+			return strings.Replace(asked, steward.ReasonStopRequested, "stopped", 1) + " at " + e.Ended.Local().Format("15:04:05")
 		}
 		if st.Reason == "" {
 			return "it has not been started"
@@ -117,7 +117,7 @@ func (s *Supervisor) blockedBy(cfg *config.Service) string {
 func crashesWithin(exits []steward.Exit, at time.Time, window time.Duration) int {
 	n := 0
 	for _, e := range exits {
-		if !e.Ended.Before(at.Add(-window)) && !strings.Contains(e.Reason, "stop requested") {
+		if !e.Ended.Before(at.Add(-window)) && !strings.Contains(e.Reason, steward.ReasonStopRequested) {
 			n++
 		}
 	}

@@ -55,6 +55,29 @@ async function apiGet(p) {
   return res.json();
 }
 
+// parseCSV parses RFC 4180 text (quoted fields, doubled quotes, CRLF or
+// LF) into rows; it throws on a quote left open.
+function parseCSV(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (quoted) throw new Error('a quoted field is left open');
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
@@ -370,6 +393,72 @@ test('runs: a workflow drawn as its DAG, its run followed live', async () => {
   const run = await apiGet('/v1/runs/' + id);
   assert.equal(run.status, 'succeeded');
   assert.deepEqual(run.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+});
+
+test('report page: the availability table, the range form and each download', async () => {
+  // worker exits every 7 s and is restarted: it has crashes to show.
+  await waitFor('a crash of worker in the store', async () => JSON.parse(steward('report', '--since', '1h'))
+    .services.some((s) => s.name === 'worker' && s.crashes > 0), 30000);
+  await page.goto(URL + '/report?since=1h');
+  const rows = async () => page.locator('#rep-table tbody tr[data-service]').evaluateAll((trs) => trs.map((tr) => tr.dataset.service));
+  const all = await rows();
+  for (const svc of ['api', 'db', 'worker']) assert.ok(all.includes(svc), `the table lists ${svc}: ${all}`);
+  assert.match(await page.textContent('#rep-table tr[data-service="api"] td[data-label="Availability"]'), /\d+(\.\d+)?\s*%/);
+  assert.ok(Number(await page.textContent('#rep-table tr[data-service="worker"] .rep-crashes')) > 0, 'worker shows its crashes');
+  assert.equal(await page.inputValue('#rep-since'), '1h');
+  const period = await page.textContent('#rep-period');
+  await shot('10-report');
+
+  // The form: a shorter range and one service.
+  await page.fill('#rep-since', '30m');
+  await page.selectOption('#rep-services', ['worker']);
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('since') === '30m'), page.click('#rep-form button[type=submit]')]);
+  const u = new globalThis.URL(page.url());
+  assert.deepEqual(u.searchParams.getAll('service'), ['worker']);
+  assert.deepEqual(await rows(), ['worker']);
+  assert.notEqual(await page.textContent('#rep-period'), period, 'the period shown follows the range');
+  assert.equal(await page.inputValue('#rep-since'), '30m');
+
+  // Each download: the right type, a file that opens.
+  const links = await page.locator('#rep-downloads a[download]').evaluateAll((as) => as.map((a) => ({ label: a.textContent.trim(), href: a.getAttribute('href') })));
+  assert.deepEqual(links.map((l) => l.label), ['Excel (XLSX)', 'HTML', 'CSV: services', 'CSV: incidents', 'JSON']);
+  const types = { 'Excel (XLSX)': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    HTML: 'text/html', 'CSV: services': 'text/csv', 'CSV: incidents': 'text/csv', JSON: 'application/json' };
+  for (const l of links) {
+    const got = await page.evaluate(async (href) => {
+      const res = await fetch(href);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, type: res.headers.get('Content-Type'), disposition: res.headers.get('Content-Disposition'),
+        head: Array.from(bytes.slice(0, 4)), text: new TextDecoder().decode(bytes) };
+    }, l.href);
+    assert.equal(got.status, 200, `${l.label}: ${got.text.slice(0, 200)}`);
+    assert.equal(got.type.split(';')[0], types[l.label], `${l.label}'s Content-Type`);
+    assert.match(got.disposition || '', /filename="?steward-report-/, `${l.label}'s Content-Disposition`);
+    if (l.label.startsWith('Excel')) {
+      assert.deepEqual(got.head, [0x50, 0x4b, 0x03, 0x04], 'the XLSX is a zip');
+    } else if (l.label.startsWith('CSV')) {
+      const table = parseCSV(got.text);
+      assert.ok(table.length >= 1 && table.every((r) => r.length === table[0].length), `${l.label} parses as CSV: ${got.text.slice(0, 200)}`);
+      if (l.label === 'CSV: services') {
+        assert.equal(table[0][0], 'service');
+        assert.deepEqual(table.slice(1).map((r) => r[0]), ['worker']);
+      }
+    } else if (l.label === 'JSON') {
+      assert.deepEqual(JSON.parse(got.text).services.map((s) => s.name), ['worker']);
+    } else {
+      assert.match(got.text, /^<!doctype html>/i);
+      assert.match(got.text, /worker/);
+    }
+  }
+  // A click downloads the file under its name.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#rep-downloads a[download]:text("Excel (XLSX)")')]);
+  assert.match(dl.suggestedFilename(), /^steward-report-.*\.xlsx$/);
+  assert.deepEqual([...fs.readFileSync(await dl.path()).subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04]);
+
+  // A bad range: said on the page, no table.
+  await page.goto(URL + '/report?since=yesterday');
+  assert.match(await page.textContent('#rep-error'), /yesterday/);
+  assert.equal(await page.locator('#rep-table').count(), 0);
 });
 
 test('logout ends the session', async () => {
