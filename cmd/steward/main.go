@@ -118,6 +118,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBusCmd(g),
 		newWorkbookCmd(g),
 		newImportCmd(g),
+		newSchemaCmd(),
 		newReportCmd(g),
 		newTokenCmd(g),
 		newAuditCmd(g),
