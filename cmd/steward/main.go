@@ -119,6 +119,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newWorkbookCmd(g),
 		newImportCmd(g),
 		newSchemaCmd(),
+		newDoctorCmd(g),
 		newReportCmd(g),
 		newTokenCmd(g),
 		newAuditCmd(g),
