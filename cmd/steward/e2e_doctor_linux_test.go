@@ -95,6 +95,16 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("bad config: exit %d:\n%s", code, out)
 	}
 
+	e.write("services: {a: {command: /nonexistent/prog}}\n")
+	code, out = doctor(t, root, "-c", e.config)
+	if code != exitFailure || statusColumn(out) != "ok fail ok fail" || !strings.Contains(out, "/nonexistent/prog") {
+		t.Errorf("config that validate rejects: exit %d:\n%s", code, out)
+	}
+	code, out = doctor(t, root, "-c", filepath.Join(e.dir, "nosuch.yaml"))
+	if code != exitFailure || !strings.Contains(out, "fail  config "+filepath.Join(e.dir, "nosuch.yaml")+": load config:") {
+		t.Errorf("no config: exit %d:\n%s", code, out)
+	}
+
 	if code, out := doctor(t, root, "-c", e.config, "-o", "yaml"); code != exitUsage {
 		t.Errorf("-o yaml: exit %d:\n%s", code, out)
 	}
@@ -116,6 +126,13 @@ func TestDoctorDataDir(t *testing.T) {
 	if f := doctorDataDir(filepath.Join(dir, "a", "b")); f.Status != osservice.FindingOK || !strings.Contains(f.Check, "can create it in "+dir) {
 		t.Errorf("missing: %+v", f)
 	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f := doctorDataDir(filepath.Join(file, "data")); f.Status != osservice.FindingFail || !strings.Contains(f.Check, "is not writable") {
+		t.Errorf("under a file: %+v", f)
+	}
 	if os.Geteuid() == 0 {
 		t.Skip("root writes anywhere")
 	}
@@ -127,7 +144,17 @@ func TestDoctorDataDir(t *testing.T) {
 		t.Errorf("read-only: %+v", f)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 0 {
+	if len(entries) != 1 {
 		t.Errorf("doctor left %v", entries)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestPrintFindingsWriteError(t *testing.T) {
+	if err := printFindings(failingWriter{}, []osservice.Finding{{Status: "ok", Check: "x"}}); err == nil {
+		t.Error("no error")
 	}
 }
