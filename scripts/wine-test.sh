@@ -152,7 +152,7 @@ unit_tests() {
     fail "Windows unit tests of internal/$1"
   fi
 }
-unit_tests osservice '^(TestExecute|TestSCM|TestWindowsStates|TestStartType|TestStewardOperations|TestLineWriter)'
+unit_tests osservice '^(TestExecute|TestSCM|TestCheck|TestWindowsStates|TestStartType|TestStewardOperations|TestLineWriter)'
 unit_tests ipc '^TestPipe'
 
 # --- smoke test: steward.exe run, driven over the named pipe -----------------

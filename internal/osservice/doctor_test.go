@@ -99,3 +99,30 @@ func TestCheckWindowsService(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckUnits: whatever the unit file or the property list holds, the
+// checks end with findings, the first that it is installed or not valid.
+func FuzzCheckUnits(f *testing.F) {
+	spec := testSpec()
+	unit, _ := SystemdUnit(spec)
+	plist, _ := LaunchdPlist(spec)
+	f.Add(unit)
+	f.Add(plist)
+	f.Add("<plist><dict><key>RunAtLoad</key></dict></plist>")
+	f.Add("ExecStart=\nExecStart=/bin/x")
+	f.Fuzz(func(t *testing.T, data string) {
+		for _, got := range [][]Finding{
+			checkSystemdUnit("u", []byte(data), true, spec),
+			checkLaunchdPlist("p", []byte(data), spec),
+		} {
+			if len(got) == 0 || got[0].Check == "" {
+				t.Fatalf("findings %+v", got)
+			}
+			for _, f := range got {
+				if f.Status != FindingOK && f.Fix == "" {
+					t.Fatalf("no fix: %+v", f)
+				}
+			}
+		}
+	})
+}

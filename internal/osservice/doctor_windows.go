@@ -23,7 +23,7 @@ func checkInstall(spec Spec, _ string) []Finding {
 		return []Finding{failFinding("run steward doctor from an elevated prompt", "open the Windows service %s: %v", spec.Name, err)}
 	}
 	defer s.Close()
-	cfg, err := s.Config()
+	cfg, err := queryConfig(s.Handle)
 	if err != nil {
 		return []Finding{failFinding("run steward doctor from an elevated prompt", "read the Windows service %s: %v", spec.Name, err)}
 	}
@@ -32,5 +32,5 @@ func checkInstall(spec Spec, _ string) []Finding {
 	for _, a := range spec.Args() {
 		want += " " + syscall.EscapeArg(a)
 	}
-	return checkWindowsService(cfg.StartType, cfg.BinaryPathName, want, spec)
+	return checkWindowsService(cfg.StartType, windows.UTF16PtrToString(cfg.BinaryPathName), want, spec)
 }
