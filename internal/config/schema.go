@@ -40,6 +40,7 @@ func Schema(reg Registry) map[string]any {
 			"runs":          sObject(js{"keep": sCount, "max_age": sDuration}),
 		},
 		"additionalProperties": false,
+		"$defs":                js{"duration": dDuration, "span": dSpan, "size": dSize, "command": dCommand},
 	}
 }
 
@@ -52,23 +53,23 @@ var (
 	sScalar = js{"type": []string{"string", "number", "boolean", "null"}}
 	sFlag   = js{"type": []string{"boolean", "null"}}
 	sCount  = js{"type": []string{"integer", "null"}, "minimum": 0}
-	// sDuration is a Go duration with a unit, or 0.
-	sDuration = js{"anyOf": []js{
+	// dDuration is a Go duration with a unit, or 0.
+	dDuration = js{"anyOf": []js{
 		{"type": "string", "pattern": "^(0|" + goDuration + ")$"},
 		{"enum": []any{0, nil}},
 	}, "description": "a duration: 100ms, 10s, 1m30s"}
-	// sSpan is a duration that may count days and weeks.
-	sSpan = js{"anyOf": []js{
+	// dSpan is a duration that may count days and weeks.
+	dSpan = js{"anyOf": []js{
 		{"type": "string", "pattern": "^([0-9]+[dw])*(" + goDuration + ")?$", "minLength": 1},
 		{"type": "null"},
 	}, "description": "a span of time: 36h, 7d, 2w, 1d12h"}
-	sSize = js{"anyOf": []js{
+	dSize = js{"anyOf": []js{
 		{"type": "integer", "minimum": 0},
 		{"type": "string", "pattern": `^\s*[0-9]+\s*(` + caseless("b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib") + `)?\s*$`},
 		{"type": "null"},
 	}, "description": "a size in bytes: 512, 10KB, 64MB, 50MiB"}
-	// sCommand is a string split like a shell would, or a list of words.
-	sCommand = js{"anyOf": []js{
+	// dCommand is a string split like a shell would, or a list of words.
+	dCommand = js{"anyOf": []js{
 		{"type": "string", "minLength": 1},
 		{"type": "array", "minItems": 1, "items": sWord},
 		{"type": "null"},
@@ -79,6 +80,12 @@ var (
 	sEnv   = js{"type": []string{"object", "null"}, "additionalProperties": sWord, "description": "environment variables"}
 	// sAny is a value a kind's or a notifier's decoder checks.
 	sAny = js{}
+
+	// The kinds that many keys take are in $defs once.
+	sDuration = js{"$ref": "#/$defs/duration"}
+	sSpan     = js{"$ref": "#/$defs/span"}
+	sSize     = js{"$ref": "#/$defs/size"}
+	sCommand  = js{"$ref": "#/$defs/command"}
 )
 
 // goDuration matches what time.ParseDuration takes.
