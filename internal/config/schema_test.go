@@ -22,12 +22,24 @@ import (
 // compileSchema compiles Schema(reg) with a validator of its own.
 func compileSchema(t testing.TB, reg Registry) *jsonschema.Schema {
 	t.Helper()
-	return compileDoc(t, Schema(reg))
+	return compileDoc(t, Schema(reg), nil)
 }
 
-// compileDoc compiles the schema doc with santhosh-tekuri's
-// validator, after a round trip through JSON as `steward schema` prints it.
-func compileDoc(t testing.TB, doc map[string]any) *jsonschema.Schema {
+// schemas compiles Schema(reg) as draft 2020-12, and as draft-07 for the
+// editors whose validators know no later draft: it uses no keyword that
+// draft-07 lacks.
+func schemas(t testing.TB, reg Registry) map[string]*jsonschema.Schema {
+	t.Helper()
+	doc := Schema(reg)
+	draft7 := maps.Clone(doc)
+	delete(draft7, "$schema")
+	return map[string]*jsonschema.Schema{"2020-12": compileDoc(t, doc, nil), "draft-07": compileDoc(t, draft7, jsonschema.Draft7)}
+}
+
+// compileDoc compiles the schema doc with santhosh-tekuri's validator, as
+// draft (nil: the one doc names), after a round trip through JSON as
+// `steward schema` prints it.
+func compileDoc(t testing.TB, doc map[string]any, draft *jsonschema.Draft) *jsonschema.Schema {
 	t.Helper()
 	data, err := json.Marshal(doc)
 	if err != nil {
@@ -38,7 +50,9 @@ func compileDoc(t testing.TB, doc map[string]any) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
+	if draft != nil {
+		c.DefaultDraft(draft)
+	}
 	if err := c.AddResource("steward.schema.json", v); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +140,7 @@ func configTexts(t *testing.T) map[string]string {
 // schema: the schema rejects no file steward runs with.
 func TestSchemaTakesTheTestsConfigs(t *testing.T) {
 	reg := testRegistry()
-	s := compileSchema(t, reg)
+	all := schemas(t, reg)
 	valid := 0
 	for at, text := range configTexts(t) {
 		if _, err := Parse("steward.yaml", []byte(text), reg); err != nil {
@@ -137,8 +151,10 @@ func TestSchemaTakesTheTestsConfigs(t *testing.T) {
 			continue // YAML that encoding/json cannot hold, such as a float key
 		}
 		valid++
-		if err := s.Validate(inst); err != nil {
-			t.Errorf("%s: a valid config the schema rejects:\n%s\n%v", at, text, err)
+		for draft, s := range all {
+			if err := s.Validate(inst); err != nil {
+				t.Errorf("%s: a valid config the schema (%s) rejects:\n%s\n%v", at, draft, text, err)
+			}
 		}
 	}
 	if valid < 50 {
@@ -149,8 +165,7 @@ func TestSchemaTakesTheTestsConfigs(t *testing.T) {
 // The schema rejects unknown keys and values of the wrong kind, as Parse
 // does.
 func TestSchemaRejects(t *testing.T) {
-	reg := testRegistry()
-	s := compileSchema(t, reg)
+	all := schemas(t, testRegistry())
 	for _, text := range []string{
 		"sevices: {}",
 		"services: {a: {command: x, comand: y}}",
@@ -188,8 +203,10 @@ func TestSchemaRejects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", text, err)
 		}
-		if err := s.Validate(inst); err == nil {
-			t.Errorf("the schema takes %s", text)
+		for draft, s := range all {
+			if err := s.Validate(inst); err == nil {
+				t.Errorf("the schema (%s) takes %s", draft, text)
+			}
 		}
 	}
 }
