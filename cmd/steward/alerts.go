@@ -87,15 +87,7 @@ func parseID(s, what string) (int64, error) {
 // printAlerts writes list as a table, or as a JSON array; now is the time
 // ages are counted to.
 func printAlerts(w io.Writer, list []steward.Alert, asJSON bool, now time.Time) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Alert{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tRULE\tSUBJECT\tSINCE\tNOTE\tMESSAGE")
-	for _, a := range list {
+	return printList(w, list, asJSON, "ID\tSTATE\tSEVERITY\tRULE\tSUBJECT\tSINCE\tNOTE\tMESSAGE", func(a steward.Alert) []string {
 		var notes []string
 		if a.AckedBy != "" {
 			notes = append(notes, "acked")
@@ -110,11 +102,9 @@ func printAlerts(w io.Writer, list []steward.Alert, asJSON bool, now time.Time) 
 		if a.State == steward.AlertResolved {
 			at = a.Resolved
 		}
-		row := []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, cmp.Or(a.Subject, "-"),
+		return []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, cmp.Or(a.Subject, "-"),
 			duration(max(now.Sub(at), 0)) + " ago", cmp.Or(strings.Join(notes, ","), "-"), a.Message}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
+	})
 }
 
 func printAlert(w io.Writer, a steward.Alert) error {
@@ -205,22 +195,13 @@ func newSilenceCmd(g *globals) *cobra.Command {
 }
 
 func printSilences(w io.Writer, list []steward.Silence, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Silence{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tMATCHERS\tENDS\tBY\tCOMMENT")
-	for _, s := range list {
+	return printList(w, list, asJSON, "ID\tMATCHERS\tENDS\tBY\tCOMMENT", func(s steward.Silence) []string {
 		var ms []string
 		for _, k := range slices.Sorted(maps.Keys(s.Matchers)) {
 			ms = append(ms, k+"="+s.Matchers[k])
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.Ends.Format(time.RFC3339), cmp.Or(s.By, "-"), s.Comment)
-	}
-	return tw.Flush()
+		return []string{strconv.FormatInt(s.ID, 10), strings.Join(ms, ","), s.Ends.Format(time.RFC3339), cmp.Or(s.By, "-"), s.Comment}
+	})
 }
 
 func newChecksCmd(g *globals) *cobra.Command {
@@ -233,22 +214,13 @@ func newChecksCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cc.json {
-				if list == nil {
-					list = []steward.CheckState{}
-				}
-				return printJSON(cc.stdout, list)
-			}
-			tw := newTable(cc.stdout)
-			fmt.Fprintln(tw, "NAME\tSTATUS\tLAST\tMESSAGE")
-			for _, c := range list {
+			return printList(cc.stdout, list, cc.json, "NAME\tSTATUS\tLAST\tMESSAGE", func(c steward.CheckState) []string {
 				status, last, msg := "-", "-", ""
 				if c.Last != nil {
 					status, last, msg = c.Last.Status, duration(max(time.Since(c.Last.Time), 0))+" ago", c.Last.Message
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, status, last, msg)
-			}
-			return tw.Flush()
+				return []string{c.Name, status, last, msg}
+			})
 		}),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,16 +93,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 // as a table, or as a JSON array.
 func printAudit(w io.Writer, list []steward.AuditRecord, asJSON bool) error {
 	slices.Reverse(list)
-	if asJSON {
-		if list == nil {
-			list = []steward.AuditRecord{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "SEQ\tTIME\tPRINCIPAL\tACTION\tTARGET\tOUTCOME")
-	for _, r := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.Local().Format(time.RFC3339), r.Principal, r.Action, r.Target, r.Outcome)
-	}
-	return tw.Flush()
+	return printList(w, list, asJSON, "SEQ\tTIME\tPRINCIPAL\tACTION\tTARGET\tOUTCOME", func(r steward.AuditRecord) []string {
+		return []string{strconv.FormatInt(r.Seq, 10), r.Time.Local().Format(time.RFC3339), r.Principal, r.Action, r.Target, r.Outcome}
+	})
 }

@@ -148,24 +148,14 @@ func readIdentity(path string) (string, error) {
 
 // printBackups writes list as a table, or as a JSON array.
 func printBackups(w io.Writer, list []steward.Backup, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Backup{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tJOB\tTIME\tFORMAT\tFILES\tBYTES\tSIZE\tARCHIVE")
-	for _, b := range list {
+	return printList(w, list, asJSON, "ID\tJOB\tTIME\tFORMAT\tFILES\tBYTES\tSIZE\tARCHIVE", func(b steward.Backup) []string {
 		format := b.Format
 		if b.Encrypted {
 			format += "+age"
 		}
-		row := []string{b.ID, b.Job, b.Time.Format(time.RFC3339), format, strconv.Itoa(b.Files),
+		return []string{b.ID, b.Job, b.Time.Format(time.RFC3339), format, strconv.Itoa(b.Files),
 			strconv.FormatInt(b.Bytes, 10), strconv.FormatInt(b.Size, 10), b.Archive}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
+	})
 }
 
 // printBackup writes every field of b.

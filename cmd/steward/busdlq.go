@@ -28,15 +28,7 @@ func newBusDLQCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cc.json {
-				if list == nil {
-					list = []steward.BusDeadLetter{}
-				}
-				return printJSON(cc.stdout, list)
-			}
-			const format = "%-6s  %-16s  %-24s  %6s  %-16s  %10s  %-19s  %s\n"
-			fmt.Fprintf(cc.stdout, format, "ID", "STREAM", "SUBJECT", "SEQ", "CONSUMER", "DELIVERIES", "TIME", "REASON")
-			for _, d := range list {
+			return printList(cc.stdout, list, cc.json, "ID\tSTREAM\tSUBJECT\tSEQ\tCONSUMER\tDELIVERIES\tTIME\tREASON", func(d steward.BusDeadLetter) []string {
 				at := "-"
 				if !d.Time.IsZero() {
 					at = d.Time.Local().Format(time.DateTime)
@@ -45,9 +37,8 @@ func newBusDLQCmd(g *globals) *cobra.Command {
 				if d.Missing {
 					subject = "(gone)"
 				}
-				fmt.Fprintf(cc.stdout, format, fmt.Sprint(d.ID), d.Stream, subject, fmt.Sprint(d.Seq), d.Consumer, fmt.Sprint(d.Deliveries), at, d.Reason)
-			}
-			return nil
+				return []string{fmt.Sprint(d.ID), d.Stream, subject, fmt.Sprint(d.Seq), d.Consumer, fmt.Sprint(d.Deliveries), at, d.Reason}
+			})
 		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (default: the server's, 1000)")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -159,15 +158,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 
 // printJobs writes list as a table, or as a JSON array.
 func printJobs(w io.Writer, list []steward.Job, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Job{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tSCHEDULE\tNEXT\tLAST")
-	for _, j := range list {
+	return printList(w, list, asJSON, "NAME\tSCHEDULE\tNEXT\tLAST", func(j steward.Job) []string {
 		sched, next, last := "-", "-", "-"
 		if j.Schedule != "" {
 			sched = j.Schedule
@@ -181,27 +172,16 @@ func printJobs(w io.Writer, list []steward.Job, asJSON bool) error {
 		if j.Last != nil {
 			last = fmt.Sprintf("%d %s", j.Last.ID, j.Last.Status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.Name, sched, next, last)
-	}
-	return tw.Flush()
+		return []string{j.Name, sched, next, last}
+	})
 }
 
 // printRuns writes list as a table, or as a JSON array.
 func printRuns(w io.Writer, list []steward.Run, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Run{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tSTATUS\tTRIGGER\tSTARTED\tENDED\tEXIT")
-	for _, r := range list {
-		row := []string{strconv.FormatInt(r.ID, 10), r.Kind, r.Name, string(r.Status), r.Trigger,
+	return printList(w, list, asJSON, "ID\tKIND\tNAME\tSTATUS\tTRIGGER\tSTARTED\tENDED\tEXIT", func(r steward.Run) []string {
+		return []string{strconv.FormatInt(r.ID, 10), r.Kind, r.Name, string(r.Status), r.Trigger,
 			timeOrDash(r.Started), timeOrDash(r.Ended), exitOrDash(r.ExitCode)}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
+	})
 }
 
 func timeOrDash(t time.Time) string {

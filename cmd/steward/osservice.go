@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -109,18 +108,9 @@ func runOSService(g *globals, run func(ctx context.Context, m *osservice.Manager
 
 // printOSServices writes list as a table, or as a JSON array.
 func printOSServices(w io.Writer, list []steward.OSService, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.OSService{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tDETAIL\tDESCRIPTION")
-	for _, s := range list {
-		fmt.Fprintln(tw, strings.Join([]string{s.Name, s.State, pidCell(s.PID), cmp.Or(s.Detail, "-"), s.Description}, "\t"))
-	}
-	return tw.Flush()
+	return printList(w, list, asJSON, "NAME\tSTATE\tPID\tDETAIL\tDESCRIPTION", func(s steward.OSService) []string {
+		return []string{s.Name, s.State, pidCell(s.PID), cmp.Or(s.Detail, "-"), s.Description}
+	})
 }
 
 // printOSService writes one service as "key: value" lines, or as JSON.

@@ -87,6 +87,23 @@ func since(s steward.ServiceStatus, now time.Time) string {
 	return d + " ago"
 }
 
+// printList writes list as a JSON array ([] when it is empty), or as a
+// table: header's tab-separated column names, then row's cells of each.
+func printList[T any](w io.Writer, list []T, asJSON bool, header string, row func(T) []string) error {
+	if asJSON {
+		if list == nil {
+			list = []T{}
+		}
+		return printJSON(w, list)
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, header)
+	for _, v := range list {
+		fmt.Fprintln(tw, strings.Join(row(v), "\t"))
+	}
+	return tw.Flush()
+}
+
 // table aligns tab-separated cells in columns two spaces apart, without
 // trailing blanks.
 type table struct {

@@ -41,7 +41,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 	}
 	f := create.Flags()
 	f.StringVar(&req.Role, "role", "", "viewer (reads), operator (start, stop, ack, run jobs) or admin (config, tokens, audit)")
-	f.StringVar(&req.Tenant, "tenant", "", "the tenant it is scoped to (not supported yet)")
+	f.StringVar(&req.Tenant, "tenant", "", "the tenant it is scoped to: it sees and acts on that tenant's objects only")
 	f.StringVar(&req.Expires, "expires", "", "expire after this long, like 720h (default: never)")
 	list := &cobra.Command{
 		Use:   "list",
@@ -78,15 +78,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 // printTokens writes list as a table, or as a JSON array; now is the time
 // expiry is told against.
 func printTokens(w io.Writer, list []steward.Token, asJSON bool, now time.Time) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Token{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tACCESSOR\tROLE\tTENANT\tCREATED\tSTATE")
-	for _, t := range list {
+	return printList(w, list, asJSON, "NAME\tACCESSOR\tROLE\tTENANT\tCREATED\tSTATE", func(t steward.Token) []string {
 		state := "active"
 		switch {
 		case !t.Revoked.IsZero():
@@ -96,7 +88,6 @@ func printTokens(w io.Writer, list []steward.Token, asJSON bool, now time.Time) 
 		case !t.Expires.IsZero():
 			state = "expires " + t.Expires.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Accessor, t.Role, cmp.Or(t.Tenant, "-"), t.Created.Format(time.RFC3339), state)
-	}
-	return tw.Flush()
+		return []string{t.Name, t.Accessor, string(t.Role), cmp.Or(t.Tenant, "-"), t.Created.Format(time.RFC3339), state}
+	})
 }

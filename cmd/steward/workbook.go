@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,24 +36,11 @@ func newWorkbookCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cc.json {
-				if list == nil {
-					list = []steward.WorkbookSession{}
-				}
-				return printJSON(cc.stdout, list)
-			}
-			tw := newTable(cc.stdout)
-			fmt.Fprintln(tw, "ID\tSHEETS\tCELLS\tFILE\tIDLE\tEXPIRES IN")
 			now := time.Now()
-			for _, s := range list {
-				file := s.File
-				if file == "" {
-					file = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, strings.Join(s.Sheets, ","), s.Cells, file,
-					duration(max(now.Sub(s.Used), 0)), duration(max(s.Expires.Sub(now), 0)))
-			}
-			return tw.Flush()
+			return printList(cc.stdout, list, cc.json, "ID\tSHEETS\tCELLS\tFILE\tIDLE\tEXPIRES IN", func(s steward.WorkbookSession) []string {
+				return []string{s.ID, strings.Join(s.Sheets, ","), strconv.Itoa(s.Cells), cmp.Or(s.File, "-"),
+					duration(max(now.Sub(s.Used), 0)), duration(max(s.Expires.Sub(now), 0))}
+			})
 		}),
 	}
 	var template string

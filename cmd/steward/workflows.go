@@ -79,15 +79,7 @@ func workflowInputs(flags []string) (steward.WorkflowRunRequest, error) {
 
 // printWorkflows writes list as a table, or as a JSON array.
 func printWorkflows(w io.Writer, list []steward.Workflow, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []steward.Workflow{}
-		}
-		return printJSON(w, list)
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tTRIGGERS\tSTEPS\tLAST\tNEXT")
-	for _, wf := range list {
+	return printList(w, list, asJSON, "NAME\tTRIGGERS\tSTEPS\tLAST\tNEXT", func(wf steward.Workflow) []string {
 		triggers, last := "-", "-"
 		if len(wf.Triggers) > 0 {
 			triggers = strings.Join(wf.Triggers, "; ")
@@ -102,9 +94,8 @@ func printWorkflows(w io.Writer, list []steward.Workflow, asJSON bool) error {
 		if wf.Last != nil {
 			last = fmt.Sprintf("%d %s", wf.Last.ID, wf.Last.Status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", wf.Name, triggers, strings.Join(steps, " "), last, timeOrDash(wf.Next))
-	}
-	return tw.Flush()
+		return []string{wf.Name, triggers, strings.Join(steps, " "), last, timeOrDash(wf.Next)}
+	})
 }
 
 // printSteps writes the steps of a workflow run as a table below it;

@@ -41,7 +41,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rw := &responseWriter{ResponseWriter: w}
-		p, err := s.authorize(r, rt.action)
+		p, err := s.authorize(r, rt)
 		audited := err == nil && auth.Mutates(rt.action) && s.opts.Audit != nil
 		if steward.ErrorCode(err) == steward.EFORBIDDEN && auth.Known(rt.action) && auth.Mutates(rt.action) {
 			s.audit(r, p, rt.action, "denied")
@@ -65,10 +65,12 @@ func (s *Server) endpoint(rt route) http.Handler {
 	})
 }
 
-// authorize returns the principal of r when it may take action a: else a
-// 401 when r has none, a 403 naming the action and the role it needs
-// when its role is below it, or when the authorizer does not know a.
-func (s *Server) authorize(r *http.Request, a auth.Action) (steward.Principal, error) {
+// authorize returns the principal of r when it may take rt's action: else
+// a 401 when r has none, a 403 naming the action and the role it needs
+// when its role is below it, or when the authorizer does not know the
+// action; for a principal scoped to a tenant, what guardTenant says.
+func (s *Server) authorize(r *http.Request, rt route) (steward.Principal, error) {
+	a := rt.action
 	p, ok := s.principal(r.Context())
 	switch {
 	case !auth.Known(a):
@@ -80,6 +82,8 @@ func (s *Server) authorize(r *http.Request, a auth.Action) (steward.Principal, e
 	case !auth.Allowed(p, a):
 		return p, steward.Errorf(steward.EFORBIDDEN, "%s %s is the action %q, which needs the role %s; %s has the role %s",
 			r.Method, r.URL.Path, a, auth.Needs(a), p.Who, p.Role)
+	case p.Tenant != "":
+		return p, s.guardTenant(rt, r, s.tenancy(r))
 	}
 	return p, nil
 }

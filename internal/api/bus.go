@@ -233,6 +233,20 @@ func dlqID(r *http.Request) (uint64, error) {
 	return id, nil
 }
 
+// deadLetter returns the bus and the dead letter the path's {id} names.
+func (s *Server) deadLetter(r *http.Request) (Bus, bus.DeadLetter, error) {
+	d := s.opts.Bus
+	if d == nil {
+		return nil, bus.DeadLetter{}, errNoBus
+	}
+	id, err := dlqID(r)
+	if err != nil {
+		return nil, bus.DeadLetter{}, err
+	}
+	dl, err := d.DeadLetter(r.Context(), id)
+	return d, dl, err
+}
+
 // busDLQ serves GET /v1/bus/dlq?stream=&after=&limit=: the dead letters,
 // oldest first, without their messages.
 func (s *Server) busDLQ(w http.ResponseWriter, r *http.Request) error {
@@ -269,15 +283,7 @@ func (s *Server) busDLQ(w http.ResponseWriter, r *http.Request) error {
 // busDLQEntry serves GET /v1/bus/dlq/{id}: one dead letter with its
 // message.
 func (s *Server) busDLQEntry(w http.ResponseWriter, r *http.Request) error {
-	d := s.opts.Bus
-	if d == nil {
-		return errNoBus
-	}
-	id, err := dlqID(r)
-	if err != nil {
-		return err
-	}
-	dl, err := d.DeadLetter(r.Context(), id)
+	_, dl, err := s.deadLetter(r)
 	if err != nil {
 		return err
 	}
@@ -292,23 +298,15 @@ func (s *Server) busDLQEntry(w http.ResponseWriter, r *http.Request) error {
 // busDLQReplay serves POST /v1/bus/dlq/{id}/replay: the message goes
 // again to its subject and stream, and the entry goes.
 func (s *Server) busDLQReplay(w http.ResponseWriter, r *http.Request) error {
-	d := s.opts.Bus
-	if d == nil {
-		return errNoBus
-	}
-	id, err := dlqID(r)
+	d, dl, err := s.deadLetter(r)
 	if err != nil {
 		return err
 	}
-	dl, err := d.DeadLetter(r.Context(), id)
+	p, err := d.ReplayDeadLetter(r.Context(), dl.ID)
 	if err != nil {
 		return err
 	}
-	p, err := d.ReplayDeadLetter(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	s.log.Info("api bus dlq replay", "id", id, "subject", dl.Subject, "who", s.who(r.Context()))
+	s.log.Info("api bus dlq replay", "id", dl.ID, "subject", dl.Subject, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: dl.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
 }
 

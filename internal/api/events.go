@@ -49,15 +49,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	t := s.tenancy(r)
 	if !follow {
 		evs, err := s.opts.Events.List(r.Context(), f)
 		if err != nil {
 			return err
 		}
-		if evs == nil {
-			evs = []steward.Event{}
-		}
-		return writeJSON(w, http.StatusOK, evs)
+		return writeJSON(w, http.StatusOK, visible(evs, t.event))
 	}
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
@@ -66,11 +64,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.AfterID = n
 	}
-	return s.followEvents(w, r, f)
+	return s.followEvents(w, r, f, t)
 }
 
 // followEvents replays the stored events f selects, then streams live ones.
-func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, f store.EventFilter) error {
+func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, f store.EventFilter, t tenancy) error {
 	ctx := r.Context()
 	// Subscribe before replaying, so no event falls between the two.
 	ch, cancel := s.opts.Events.Subscribe()
@@ -78,7 +76,7 @@ func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, f store.Ev
 	if f.Limit == 0 {
 		f.Limit = replayPage
 	}
-	st := &eventStream{w: w, rc: http.NewResponseController(w), filter: f, cursor: f.AfterID}
+	st := &eventStream{w: w, rc: http.NewResponseController(w), filter: f, cursor: f.AfterID, visible: t.event}
 
 	// Replay: the first page by the client's filter, then page on by ID.
 	// The first page is read before the response starts, so that a failure
@@ -179,6 +177,9 @@ type eventStream struct {
 	rc     *http.ResponseController
 	filter store.EventFilter
 	cursor int64 // the ID of the last event sent or passed over
+	// visible tells the events the principal may see; the others are
+	// passed over.
+	visible func(steward.Event) bool
 }
 
 func (st *eventStream) matches(ev steward.Event) bool {
@@ -188,6 +189,10 @@ func (st *eventStream) matches(ev steward.Event) bool {
 // send writes ev unless an event at or after its ID was sent.
 func (st *eventStream) send(ev steward.Event) error {
 	if ev.ID <= st.cursor {
+		return nil
+	}
+	if !st.visible(ev) {
+		st.cursor = ev.ID
 		return nil
 	}
 	data, err := json.Marshal(ev)

@@ -148,10 +148,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []steward.Alert{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, visible(list, s.tenancy(r).alert))
 }
 
 func idParam(r *http.Request, what string) (int64, error) {
@@ -264,8 +261,11 @@ func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 	list := []steward.CheckState{}
 	if s.opts.Checks != nil {
+		t := s.tenancy(r)
 		for _, st := range s.opts.Checks.States() {
-			list = append(list, checkState(st))
+			if t.check(st.Name) {
+				list = append(list, checkState(st))
+			}
 		}
 	}
 	return writeJSON(w, http.StatusOK, list)

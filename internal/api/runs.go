@@ -40,10 +40,8 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []steward.Job{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	t := s.tenancy(r)
+	return writeJSON(w, http.StatusOK, visible(list, func(j steward.Job) bool { return t.job(j.Name) }))
 }
 
 // runJob serves POST /v1/jobs/{name}/run?wait=: a manual run, returned as
@@ -112,10 +110,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []steward.Run{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, visible(list, s.tenancy(r).run))
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
@@ -172,10 +167,8 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []steward.Workflow{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	t := s.tenancy(r)
+	return writeJSON(w, http.StatusOK, visible(list, func(wf steward.Workflow) bool { return t.workflow(wf.Name) }))
 }
 
 // runWorkflow serves POST /v1/workflows/{name}/run?wait=: a run with the

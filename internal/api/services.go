@@ -62,11 +62,8 @@ func (s *Server) currentVersion(ctx context.Context) (int, error) {
 }
 
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request) error {
-	list := s.opts.Services.List()
-	if list == nil {
-		list = []steward.ServiceStatus{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	t := s.tenancy(r)
+	return writeJSON(w, http.StatusOK, visible(s.opts.Services.List(), func(st steward.ServiceStatus) bool { return t.service(st.Name) }))
 }
 
 func (s *Server) getService(w http.ResponseWriter, r *http.Request) error {
@@ -90,6 +87,13 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 			if names, err = decodeAction(body); err != nil {
 				return err
 			}
+		}
+		names, err := ownServices(s.tenancy(r), names)
+		if err != nil {
+			return err
+		}
+		if names != nil && len(names) == 0 { // a tenant without services: nothing to act on
+			return writeJSON(w, http.StatusOK, []steward.ServiceStatus{})
 		}
 		var target any = names
 		if names == nil {

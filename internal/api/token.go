@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/stewardhq/steward"
@@ -109,6 +110,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := decodeJSON(body, &req); err != nil {
 		return err
+	}
+	if req.Tenant != "" && !slices.Contains(s.opts.Configs.Current().Tenants, req.Tenant) {
+		return steward.Errorf(steward.EINVALID, "tenant %q is not declared in the config's tenants:", req.Tenant)
 	}
 	t, err := s.opts.Tokens.Create(r.Context(), req)
 	if err != nil {

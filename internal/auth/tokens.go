@@ -86,11 +86,6 @@ func (t *Tokens) Create(ctx context.Context, req steward.TokenRequest) (steward.
 	if !ValidRole(req.Role) {
 		return steward.NewToken{}, steward.Errorf(steward.EINVALID, "role %q is not one of viewer, operator, admin", req.Role)
 	}
-	if req.Tenant != "" {
-		// Tenants are not enforced yet: a token scoped to one would see
-		// every tenant's objects.
-		return steward.NewToken{}, steward.Errorf(steward.EINVALID, "tenant-scoped tokens are not supported yet: this steward has no tenants")
-	}
 	now := t.now().UTC()
 	tok := steward.Token{Name: req.Name, Role: req.Role, Tenant: req.Tenant, Created: now}
 	if req.Expires != "" {

@@ -94,7 +94,6 @@ func TestTokensCreateRefuses(t *testing.T) {
 		{Name: "a", Role: steward.RoleViewer, Expires: "-1h"},
 		{Name: "a", Role: steward.RoleViewer, Expires: "0s"},
 		{Name: "a", Role: steward.RoleViewer, Expires: "tomorrow"},
-		{Name: "a", Role: steward.RoleViewer, Tenant: "acme"},
 	} {
 		if _, err := tokens.Create(context.Background(), req); steward.ErrorCode(err) != steward.EINVALID {
 			t.Errorf("Create(%+v) = %v, want EINVALID", req, err)
@@ -102,6 +101,14 @@ func TestTokensCreateRefuses(t *testing.T) {
 	}
 	if _, err := tokens.Create(context.Background(), steward.TokenRequest{Name: "Ok-1.x_y", Role: steward.RoleAdmin}); err != nil {
 		t.Errorf("Create(valid name): %v", err)
+	}
+	// A tenant's token (the API checks that the config declares it).
+	nt, err := tokens.Create(context.Background(), steward.TokenRequest{Name: "acme-ops", Role: steward.RoleOperator, Tenant: "acme"})
+	if err != nil {
+		t.Fatalf("Create(tenant): %v", err)
+	}
+	if p, err := tokens.Authenticate(context.Background(), nt.Secret); err != nil || p.Tenant != "acme" || p.Role != steward.RoleOperator {
+		t.Errorf("the tenant's token authenticates as %+v, %v; want operator of tenant acme", p, err)
 	}
 }
 

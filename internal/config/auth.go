@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -94,4 +95,28 @@ func validMatch(m string) bool {
 		return val != "" && !strings.ContainsAny(val, ": \t")
 	}
 	return false
+}
+
+// Audit is the audit: section: how often, beside steward's start and clean
+// stop and `steward audit checkpoint`, a checkpoint of the audit log is
+// signed.
+type Audit struct {
+	// CheckpointEvery is the period of the signed checkpoints (at least
+	// a second); 0 signs them only at start, stop and when asked.
+	CheckpointEvery time.Duration `json:"checkpoint_every,omitempty"`
+}
+
+// audit reads audit: {checkpoint: {every: D}} into a.
+func (p *parser) audit(n *yaml.Node, a *Audit) {
+	for _, f := range p.fields(n, "audit", "checkpoint") {
+		for _, g := range p.fields(f.val, "audit.checkpoint", "every") {
+			if d, ok := p.duration(g.val, "audit.checkpoint.every"); ok {
+				if d != 0 && d < time.Second {
+					p.errorf(g.val, "audit.checkpoint.every %v is less than 1s", d)
+					continue
+				}
+				a.CheckpointEvery = d
+			}
+		}
+	}
 }

@@ -33,7 +33,7 @@ func (p *parser) check(name string, key, n *yaml.Node) *Check {
 	var ps probeSpec
 	var sizeNode *yaml.Node
 	fields, ok := p.keys(n, what, "http", "tcp", "exec", "file", "process", "os_service", "max_age", "min_size", "max_size",
-		"interval", "timeout", "for", "severity")
+		"interval", "timeout", "for", "severity", "tenant")
 	if !ok {
 		return nil
 	}
@@ -43,6 +43,8 @@ func (p *parser) check(name string, key, n *yaml.Node) *Check {
 		}
 		v := f.val
 		switch k := f.key.Value; k {
+		case "tenant":
+			ch.Tenant = p.tenant(v)
 		case "max_age":
 			if d, ok := p.positive(v, k); ok {
 				ch.MaxAge = d

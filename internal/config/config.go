@@ -48,9 +48,12 @@ type Config struct {
 	API     API    `json:"api"`
 	Web     Web    `json:"web"`
 	Auth    Auth   `json:"auth"`
+	Audit   Audit  `json:"audit"`
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
-	Order    []string            `json:"-"`
+	// Tenants are the tenants the file declares (tenants.go).
+	Tenants []string `json:"tenants,omitempty"`
+	Order   []string `json:"-"`
 	// Checks by name; CheckOrder holds the names in file order.
 	Checks     map[string]*Check `json:"checks,omitempty"`
 	CheckOrder []string          `json:"-"`
@@ -119,7 +122,10 @@ type TLS struct {
 
 // Service is one declared service.
 type Service struct {
-	Name    string            `json:"name"`
+	Name string `json:"name"`
+	// Tenant is the tenant it belongs to (tenants.go); "" is no tenant:
+	// only principals of no tenant see it.
+	Tenant  string            `json:"tenant,omitempty"`
 	Kind    string            `json:"kind"`
 	Command []string          `json:"command"`
 	Env     map[string]string `json:"env,omitempty"`

@@ -17,7 +17,7 @@ type Diff struct {
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
 	// apply at once: "api", "web", "auth", "checks", "alerts", "metrics", "notify",
-	// "notifications", "bus" and "jobs".
+	// "notifications", "bus", "jobs", "tenants" and "audit".
 	Sections []string `json:"sections,omitempty"`
 }
 
@@ -69,6 +69,8 @@ func Compare(old, cur *Config) Diff {
 			{"notifications", old.Notifications, cur.Notifications},
 			{"bus", old.Bus, cur.Bus},
 			{"jobs", old.Jobs, cur.Jobs},
+			{"tenants", old.Tenants, cur.Tenants},
+			{"audit", old.Audit, cur.Audit},
 		} {
 			if !reflect.DeepEqual(sec.old, sec.cur) {
 				d.Sections = append(d.Sections, sec.name)
@@ -87,7 +89,8 @@ func Compare(old, cur *Config) Diff {
 func sameService(a, b *Service) bool {
 	x, y := *a, *b
 	x.At, y.At = nil, nil
-	x.SLO, y.SLO = 0, 0 // reports read it; the service is the same
+	x.SLO, y.SLO = 0, 0         // reports read it; the service is the same
+	x.Tenant, y.Tenant = "", "" // the API reads it
 	return reflect.DeepEqual(x, y)
 }
 

@@ -37,6 +37,9 @@ const (
 // Job is one entry of the jobs: section: a schedule and one action.
 type Job struct {
 	Name string `json:"name"`
+	// Tenant is the tenant it belongs to (tenants.go); "" is no tenant:
+	// only principals of no tenant see it.
+	Tenant string `json:"tenant,omitempty"`
 	// Schedule is a cron expression (5 fields, or 6 with seconds first) or
 	// a descriptor (@every D, @hourly…@yearly), valid for ParseSchedule
 	// with Timezone; "" is a job that runs only when asked.
@@ -121,7 +124,7 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 	j := &Job{Name: name, Concurrency: DefaultConcurrency, Missed: DefaultMissed,
 		Retries: Retries{Backoff: DefaultRetryBackoff}}
 	fields, ok := p.keys(n, what, "schedule", "timezone", "jitter", "concurrency", "missed", "deadline", "timeout",
-		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report")
+		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report", "tenant")
 	if !ok {
 		return nil
 	}
@@ -131,6 +134,8 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 	for _, f := range fields {
 		v := f.val
 		switch k := f.key.Value; k {
+		case "tenant":
+			j.Tenant = p.tenant(v)
 		case "schedule":
 			if s, ok := p.str(v, k); ok {
 				j.Schedule, schedule = s, v

@@ -78,7 +78,10 @@ type Limits struct {
 // Check is something steward watches but does not run (top-level checks:).
 // Exactly one of HTTP, TCP, Exec, File and Process is set.
 type Check struct {
-	Name    string   `json:"name"`
+	Name string `json:"name"`
+	// Tenant is the tenant it belongs to (tenants.go); "" is no tenant:
+	// only principals of no tenant see it.
+	Tenant  string   `json:"tenant,omitempty"`
 	HTTP    string   `json:"http,omitempty"`
 	TCP     string   `json:"tcp,omitempty"`
 	Exec    []string `json:"exec,omitempty"`

@@ -152,7 +152,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Workflows: map[string]*Workflow{}, Runs: defaultRuns(), errFile: p.file}
 	var dataDir, socket, workflows *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "auth", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "auth", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs", "tenants", "audit") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -192,6 +192,10 @@ func (p *parser) config(root *yaml.Node) *Config {
 				workflows = f.val
 			case "runs":
 				p.runs(f.val, &c.Runs)
+			case "tenants":
+				p.tenants(f.val, c)
+			case "audit":
+				p.audit(f.val, &c.Audit)
 			}
 		}
 	}
@@ -208,6 +212,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 	p.checkDeps(c)
 	p.checkConditions(c)
 	p.checkRoutes(c)
+	p.checkTenants(c)
 	for _, f := range p.later {
 		f(c)
 	}

@@ -105,7 +105,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	}
 	fields = p.fields(n, what,
 		"kind", "command", "env", "env_file", "inherit_env", "working_dir", "user", "group",
-		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "slo")
+		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "slo", "tenant")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
 		s.At[f.key.Value] = PosOf(f.val)
@@ -124,6 +124,8 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			s.WorkingDir, _ = p.path(f.val, "working_dir")
 		case "user":
 			s.User, _ = p.str(f.val, "user")
+		case "tenant":
+			s.Tenant = p.tenant(f.val)
 		case "group":
 			s.Group, _ = p.str(f.val, "group")
 		case "depends_on":
@@ -394,9 +396,11 @@ func (p *parser) kindService(s *Service, kind string, ks KindSchema, key, n *yam
 	s.Kind = kind
 	sec := &Section{p: p, Name: s.Name, Key: key, Node: n, At: Positions{"": PosOf(key)}, errs: len(p.errs)}
 	var own []Field
-	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind %s)", s.Name, kind), slices.Concat([]string{"kind", "depends_on", "disabled", "restart", "logs", "slo"}, ks.Keys)...) {
+	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind %s)", s.Name, kind), slices.Concat([]string{"kind", "depends_on", "disabled", "restart", "logs", "slo", "tenant"}, ks.Keys)...) {
 		switch f.key.Value {
 		case "kind":
+		case "tenant":
+			s.Tenant = p.tenant(f.val)
 		case "slo":
 			s.SLO = p.slo(f.val)
 		case "depends_on":

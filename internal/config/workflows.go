@@ -27,6 +27,9 @@ var EventStates = []string{"failed", "exited", "backoff", "running", "stopped"}
 // steps.
 type Workflow struct {
 	Name string `json:"name"`
+	// Tenant is the tenant it belongs to (tenants.go); "" is no tenant:
+	// only principals of no tenant see it.
+	Tenant string `json:"tenant,omitempty"`
 	// On are the triggers; a workflow also runs when asked (API, CLI),
 	// with or without them.
 	On []Trigger `json:"on,omitempty"`
@@ -136,13 +139,15 @@ func (p *parser) workflows(n *yaml.Node, c *Config) {
 func (p *parser) workflow(name string, key, n *yaml.Node) *Workflow {
 	what := fmt.Sprintf("workflow %q", name)
 	w := &Workflow{Name: name, Steps: map[string]*Step{}, Concurrency: DefaultWorkflowConcurrency}
-	fields, ok := p.keys(n, what, "on", "steps", "timeout", "concurrency")
+	fields, ok := p.keys(n, what, "on", "steps", "timeout", "concurrency", "tenant")
 	if !ok {
 		return nil
 	}
 	var steps *yaml.Node
 	for _, f := range fields {
 		switch k := f.key.Value; k {
+		case "tenant":
+			w.Tenant = p.tenant(f.val)
 		case "on":
 			w.On = p.triggers(f.val, what)
 		case "steps":

@@ -40,7 +40,10 @@ type parser struct {
 	// routeTo holds the notifier names of alerts.routes, checked once the
 	// whole file is read, as the checks of later are run.
 	routeTo []*yaml.Node
-	later   []func(*Config)
+	// tenantRefs holds the values of every tenant: key, checked once the
+	// whole file is read.
+	tenantRefs []*yaml.Node
+	later      []func(*Config)
 	// The nodes of api.listen, api.tls and web.listen, checked together
 	// once the whole file is read; nil when not set.
 	apiListen, apiTLS, webListen *yaml.Node

@@ -87,6 +87,30 @@ func (d *Daemon) checkpoint(ctx context.Context, when string) {
 	}
 }
 
+// signCheckpoints signs a checkpoint every audit.checkpoint.every of the
+// config applied now, until ctx ends; a reload that changes the period
+// starts it over.
+func (d *Daemon) signCheckpoints(ctx context.Context) {
+	for {
+		var tick <-chan time.Time
+		var t *time.Timer
+		if every := d.Current().Audit.CheckpointEvery; every > 0 {
+			t = time.NewTimer(every)
+			tick = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.auditWake:
+		case <-tick:
+			d.checkpoint(ctx, "the period's end")
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
 // signal is the principal of a reload by SIGHUP: whoever may signal
 // steward, root or its own user.
 var sighupPrincipal = steward.Principal{Who: "signal:SIGHUP", Role: steward.RoleAdmin, Via: "signal"}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stewardhq/steward"
@@ -116,6 +117,12 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 		d.version = n
 	}
 	d.mu.Unlock()
+	if slices.Contains(diff.Sections, "audit") { // the period starts over from the new config
+		select {
+		case d.auditWake <- struct{}{}:
+		default: // one is pending
+		}
+	}
 	if err != nil {
 		d.recordConfigEvent(actx, fmt.Sprintf("config from %s applied but not recorded in the history: %v", who, err))
 		return api.Applied{Diff: diff}, fmt.Errorf("config applied, but not recorded in the history: %w", err)

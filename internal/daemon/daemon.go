@@ -65,6 +65,7 @@ type Daemon struct {
 	// auditHolds is whether the audit log verified as steward started:
 	// checkpoints are signed only then.
 	auditHolds atomic.Bool
+	auditWake  chan struct{}  // a reload changed audit.checkpoint.every
 	lock       *lockfile.File // the data dir's; held until Close
 	exits      *exitJournal
 	exitC      chan *ExitStatus // a service with on_exit: exit ended
@@ -132,6 +133,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
 	d.exits = newExitJournal(d.store, opts.Logger)
 	d.exitC = make(chan *ExitStatus, 1)
+	d.auditWake = make(chan struct{}, 1)
 	d.sup, err = supervise.New(cfg, supervise.Options{
 		Env:     d.bus.env,
 		Events:  d.events,
@@ -214,6 +216,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
 	d.checkAudit(ctx)
+	cpctx, stopCheckpoints := context.WithCancel(ctx)
+	cpDone := make(chan struct{})
+	go func() {
+		defer close(cpDone)
+		d.signCheckpoints(cpctx)
+	}()
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
@@ -233,6 +241,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	timeout := ShutdownTimeout(d.sup.Config()) // the services it runs
 	d.applyMu.Unlock()
 	d.runs.stop() // no job acts on a service any more
+	stopCheckpoints()
+	<-cpDone
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = d.sup.Shutdown(sctx)

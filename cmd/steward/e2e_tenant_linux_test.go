@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
+)
+
+// TestTenantToken: a token made with --tenant sees and acts on its
+// tenant's services only, through the real binary over TCP: ps lists
+// them, another tenant's service is "no service", stopping every service
+// stops its own, and the whole steward's commands are refused.
+func TestTenantToken(t *testing.T) {
+	port := freePort(t)
+	e := newEnv(t, fmt.Sprintf(`api: {listen: "127.0.0.1:%d"}
+tenants: [acme, globex]
+services:
+  web: {command: ["{{prog}}"], tenant: acme}
+  db: {command: ["{{prog}}"], tenant: globex}
+  shared: {command: ["{{prog}}"]}
+`, port))
+	e.run()
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	code, _, stderr := e.steward("token", "create", "x", "--role", "operator", "--tenant", "hooli")
+	want(t, []string{"token create --tenant hooli"}, 1, code, "", stderr, `tenant "hooli" is not declared`)
+	code, secret, stderr := e.steward("token", "create", "acme-ops", "--role", "operator", "--tenant", "acme")
+	secret = strings.TrimSpace(secret)
+	if code != 0 || !strings.HasPrefix(secret, "stwd_") {
+		t.Fatalf("token create --tenant acme: %d %q %q", code, secret, stderr)
+	}
+	_, out, _ := e.steward("token", "list")
+	if !strings.Contains(out, "acme-ops") || !strings.Contains(out, "acme") {
+		t.Errorf("token list does not show the tenant:\n%s", out)
+	}
+
+	var list []steward.ServiceStatus
+	testwait.NoError(t, 10*time.Second, func() error {
+		code, out, stderr := e.tcpSteward(url, secret, "ps", "-o", "json")
+		if code != 0 {
+			return fmt.Errorf("ps as acme: %d %s", code, stderr)
+		}
+		list = nil
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].Name != "web" || list[0].State != steward.StateRunning {
+			return fmt.Errorf("ps as acme: %+v, want web running", list)
+		}
+		return nil
+	})
+	code, out, stderr = e.tcpSteward(url, secret, "stop", "db")
+	want(t, []string{"stop db (acme)"}, 1, code, out, stderr, `no service "db"`)
+	code, out, stderr = e.tcpSteward(url, secret, "config", "show")
+	want(t, []string{"config show (acme)"}, 1, code, out, stderr, "not open to a principal scoped to a tenant")
+
+	code, out, stderr = e.tcpSteward(url, secret, "stop", "--all")
+	want(t, []string{"stop --all (acme)"}, 0, code, out, stderr)
+	_, out, _ = e.steward("ps", "-o", "json")
+	var all []steward.ServiceStatus
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range all {
+		if wantState := map[bool]steward.State{true: steward.StateStopped, false: steward.StateRunning}[st.Name == "web"]; st.State != wantState {
+			t.Errorf("after acme stopped every service: %s is %s, want %s", st.Name, st.State, wantState)
+		}
+	}
+}
