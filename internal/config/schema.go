@@ -38,6 +38,8 @@ func Schema(reg Registry) map[string]any {
 			"jobs":          sMap(jobSchema()),
 			"workflows":     sMap(workflowSchema()),
 			"runs":          sObject(js{"keep": sCount, "max_age": sDuration}),
+			"tenants":       sWords,
+			"audit":         sObject(js{"checkpoint": sObject(js{"every": sDuration})}),
 		},
 		"additionalProperties": false,
 		"$defs":                js{"duration": dDuration, "span": dSpan, "size": dSize, "command": dCommand},
@@ -78,6 +80,8 @@ var (
 	sWords = js{"anyOf": []js{{"type": []string{"string", "number", "boolean", "null"}}, {"type": "array", "items": sWord}}}
 	sWord  = js{"type": []string{"string", "number", "boolean"}}
 	sEnv   = js{"type": []string{"object", "null"}, "additionalProperties": sWord, "description": "environment variables"}
+	// sTenant names a tenant that tenants: declares.
+	sTenant = sText("the tenant, one that tenants: declares")
 	// sAny is a value a kind's or a notifier's decoder checks.
 	sAny = js{}
 
@@ -163,7 +167,8 @@ func sLifecycle() js {
 			"max_size": sSize, "keep": sCount, "every": sSpan, "max_age": sSpan, "max_total": sSize,
 			"compress": sEnum("gzip", "zstd", "none"),
 		}),
-		"slo": sText("an availability objective: 99.9%"),
+		"slo":    sText("an availability objective: 99.9%"),
+		"tenant": sTenant,
 	}
 }
 
@@ -231,6 +236,7 @@ func checkSchema() js {
 		"max_age": sDuration, "min_size": sSize, "max_size": sSize,
 		"interval": sDuration, "timeout": sDuration, "for": sDuration,
 		"severity": sEnum("info", "warning", "critical"),
+		"tenant":   sTenant,
 	})
 }
 
@@ -306,7 +312,7 @@ func jobSchema() js {
 		"jitter":      sDuration,
 		"concurrency": sEnum(ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace),
 		"missed":      sEnum(MissedSkip, MissedOnce, MissedAll),
-		"deadline":    sDuration, "dead_man": sDuration,
+		"deadline":    sDuration, "dead_man": sDuration, "tenant": sTenant,
 		"backup": sObject(js{
 			"paths": sWords, "include": sWords, "exclude": sWords, "to": sPath("the backup directory"),
 			"format": sEnum(FormatTarZstd, FormatTarGzip, FormatZip),
@@ -344,5 +350,6 @@ func workflowSchema() js {
 		"steps":       sMap(sObject(step)),
 		"timeout":     sDuration,
 		"concurrency": sEnum(ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace),
+		"tenant":      sTenant,
 	})
 }
