@@ -152,7 +152,7 @@ unit_tests() {
     fail "Windows unit tests of internal/$1"
   fi
 }
-unit_tests osservice '^(TestExecute|TestSCM|TestWindowsStates|TestStartType|TestStewardOperations|TestLineWriter)'
+unit_tests osservice '^(TestExecute|TestSCM|TestCheck|TestWindowsStates|TestStartType|TestStewardOperations|TestLineWriter)'
 unit_tests ipc '^TestPipe'
 
 # --- smoke test: steward.exe run, driven over the named pipe -----------------
@@ -272,7 +272,11 @@ scfg=$(winpath "$svcdir/steward.yaml")
 svclog() { find "$WINEPREFIX/drive_c" -path '*/steward/steward.log' 2>/dev/null | head -n 1; }
 sv() { w "$bin/steward.exe" service "$@" -c "$scfg"; }
 
+doc() { w "$bin/steward.exe" doctor -c "$scfg" 2>&1 | tr -d '\r'; }
 check "service status before install: exit 4 (not installed)" test "$(code sv status)" = 4
+check "doctor before install: exit 1" test "$(code w "$bin/steward.exe" doctor -c "$scfg")" = 1
+out=$(doc)
+check "doctor before install: no Windows service steward" grep -q '^fail  no Windows service steward' <<<"$out"
 out=$(sv install 2>&1)
 check "service install: exit 0" test $? -eq 0
 echo "  $out" | head -n 1
@@ -292,6 +296,11 @@ else
   fail "recovery actions: restart ($(grep '^recovery' <<<"$info" | head -n 1))"
 fi
 check "service status after install: exit 3 (stopped)" test "$(code sv status)" = 3
+out=$(doc)
+check "doctor after install: the service is installed" grep -q '^ok    Windows service steward is installed' <<<"$out"
+check "doctor after install: its start type is automatic" grep -q '^ok    its start type is automatic' <<<"$out"
+check "doctor after install: it runs this binary and config" grep -q '^ok    the service runs ' <<<"$out"
+check "doctor after install: no check fails (stopped is a warning)" test "$(code w "$bin/steward.exe" doctor -c "$scfg")" = 0
 
 # scm_state: the state Wine's service manager reports for steward.
 scm_state() { w "$bin/wincheck.exe" state steward | tr -d '\r'; }
@@ -301,6 +310,8 @@ check "the service manager reports steward running" wait_for 20 scm_running
 check "once reported running, its API answers at once on the default pipe \\\\.\\pipe\\steward" \
   w "$bin/steward.exe" ps --socket '\\.\pipe\steward'
 check "service status: exit 0 (running)" test "$(code sv status)" = 0
+out=$(doc)
+check "doctor while it runs: the API answers" grep -q '^ok    the API at .* answers' <<<"$out"
 check "the service supervises tree" wait_for 10 test -s "$svcdir/tree.pids"
 svckids=$(pids "$svcdir/tree.pids" 2>/dev/null)
 svcall=$(w "$bin/steward.exe" ps -o json --socket '\\.\pipe\steward' | tr -d ' \n' | grep -o '"pid":[0-9]*' | grep -o '[0-9]*' | tr '\n' ' ')

@@ -120,6 +120,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBusCmd(g),
 		newWorkbookCmd(g),
 		newImportCmd(g),
+		newSchemaCmd(),
+		newDoctorCmd(g),
 		newReportCmd(g),
 		newTokenCmd(g),
 		newAuditCmd(g),

@@ -109,6 +109,21 @@ func (s *scm) get(_ context.Context, name string) (Service, error) {
 // piece on its own, where mgr.Service.Config fails as a whole when one is
 // not known (such as the delayed start flag, under Wine).
 func describe(h windows.Handle) (description, startup string) {
+	c, err := queryConfig(h)
+	if err != nil {
+		return "", ""
+	}
+	description = windows.UTF16PtrToString(c.DisplayName)
+	startup = startType(c.StartType, delayedStart(h))
+	if text := queryDescription(h); text != "" {
+		description += ": " + text
+	}
+	return description, startup
+}
+
+// queryConfig returns the main configuration of a service, which every
+// Service Control Manager (Wine's too) knows.
+func queryConfig(h windows.Handle) (*windows.QUERY_SERVICE_CONFIG, error) {
 	var need uint32
 	buf := make([]byte, 1024)
 	for {
@@ -119,16 +134,10 @@ func describe(h windows.Handle) (description, startup string) {
 			continue
 		}
 		if err != nil {
-			return "", ""
+			return nil, err
 		}
-		description = windows.UTF16PtrToString(c.DisplayName)
-		startup = startType(c.StartType, delayedStart(h))
-		break
+		return c, nil
 	}
-	if text := queryDescription(h); text != "" {
-		description += ": " + text
-	}
-	return description, startup
 }
 
 // queryDescription returns the description of a service, or "".
