@@ -51,6 +51,9 @@ type Options struct {
 	// service, whose URL is ServiceURL.
 	Services []string
 	Logger   *slog.Logger
+	// FleetSecret authenticates the routes and leaf connections of
+	// bus.cluster and bus.leaf (cluster.go).
+	FleetSecret string
 }
 
 // Server is a running embedded NATS server and steward's connection to it.
@@ -154,7 +157,10 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 			o.TLSConfig = opts.TLS
 		}
 	}
-	o.Users = opts.Credentials.users(opts.Services)
+	if err := fleetOptions(o, opts); err != nil {
+		return nil, err
+	}
+	o.Users = opts.Credentials.users(opts.Services, eventsStreamOf(opts.Node, opts.Config))
 	return o, nil
 }
 
@@ -179,6 +185,7 @@ func (s *Server) connect(ctx context.Context) error {
 		nats.UserInfo(StewardUser, s.creds.Password(StewardUser)),
 		nats.Name("steward "+s.node),
 		nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(InboxPrefix),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			if sub != nil {
 				s.log.Warn("bus subscription", "subject", sub.Subject, "err", err)
@@ -202,7 +209,7 @@ func (s *Server) connect(ctx context.Context) error {
 // or TLS, lower JetStream limits).
 func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) error {
 	old := s.options()
-	if cfg.Listen != old.Config.Listen {
+	if cfg.Listen != old.Config.Listen || fleetChanged(cfg, old.Config) {
 		return ErrRestart
 	}
 	next := old
@@ -303,27 +310,18 @@ func (c *Credentials) URL(addr, user string, secure bool) string {
 	return u.String()
 }
 
-// serviceDeny is what a service may not publish: steward's own subjects,
-// and the JetStream API calls that would change or delete its events
-// stream.
-var serviceDeny = []string{
-	"steward.>",
-	"$JS.API.STREAM.DELETE." + EventsStream,
-	"$JS.API.STREAM.PURGE." + EventsStream,
-	"$JS.API.STREAM.UPDATE." + EventsStream,
-	"$JS.API.STREAM.MSG.DELETE." + EventsStream,
-}
-
 // users are the server's users: steward, allowed everything, and each
-// service, which may not publish what serviceDeny lists.
-func (c *Credentials) users(services []string) []*server.User {
+// service, which may not publish what serviceDeny lists nor subscribe to
+// what serviceSubDeny lists.
+func (c *Credentials) users(services []string, eventsStream string) []*server.User {
 	out := []*server.User{{Username: StewardUser, Password: c.Password(StewardUser)}}
 	for _, name := range services {
 		out = append(out, &server.User{
 			Username: name,
 			Password: c.Password(name),
 			Permissions: &server.Permissions{
-				Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny},
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny(eventsStream)},
+				Subscribe: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceSubDeny},
 			},
 		})
 	}

@@ -30,6 +30,11 @@ type Bus struct {
 	// holds the names in file order.
 	Streams     map[string]*BusStream `json:"streams,omitempty"`
 	StreamOrder []string              `json:"-"`
+	// Cluster and Leaf join other nodes' servers (fleet.go); nil when not
+	// set. FleetSecretFile holds the secret they authenticate with.
+	Cluster         *BusCluster `json:"cluster,omitempty"`
+	Leaf            *BusLeaf    `json:"leaf,omitempty"`
+	FleetSecretFile string      `json:"fleet_secret_file,omitempty"`
 }
 
 // BusStream is one user stream: JetStream keeps the messages on its
@@ -63,7 +68,10 @@ func defaultBus() *Bus {
 func (p *parser) bus(n *yaml.Node, c *Config) {
 	b := defaultBus()
 	c.Bus = b
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams") {
+	p.busAt = n
+	var secret *yaml.Node
+	defer func() { p.later = append(p.later, func(c *Config) { p.checkFleet(c, secret) }) }()
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "cluster", "leaf", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
 			b.Listen, p.busListen = p.listen(f.val, "bus.listen", "127.0.0.1:4222")
@@ -91,6 +99,14 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 			}
 		case "streams":
 			p.busStreams(f.val, b)
+		case "cluster":
+			p.busCluster(f.val, b)
+		case "leaf":
+			p.busLeaf(f.val, b)
+		case "fleet_secret_file":
+			if b.FleetSecretFile, _ = p.path(f.val, "bus.fleet_secret_file"); b.FleetSecretFile != "" {
+				secret = f.val
+			}
 		}
 	}
 }

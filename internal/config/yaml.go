@@ -43,6 +43,7 @@ type parser struct {
 	// once the whole file is read; nil when not set.
 	apiListen, apiTLS, webListen *yaml.Node
 	busListen                    *yaml.Node
+	busAt                        *yaml.Node // the bus section
 }
 
 // field is one key and its value in a mapping.

@@ -1,0 +1,253 @@
+package bus
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stewardhq/steward/internal/config"
+)
+
+// FleetUser is the user name the servers of a fleet authenticate each
+// other's routes and leaf connections with; its password is the fleet
+// secret.
+const FleetUser = "_fleet"
+
+// HubDomain is the JetStream domain of the servers that agents join as
+// leaf nodes: the agents reach the fleet's buckets in it.
+const HubDomain = "fleet"
+
+// InboxPrefix is the prefix of the reply subjects of steward's own
+// requests, which no service may subscribe to: the answers of other nodes
+// travel on them.
+const InboxPrefix = "_STEWARD_INBOX"
+
+// minSecret is the shortest fleet secret accepted, in bytes.
+const minSecret = 16
+
+// ReadFleetSecret reads the fleet secret from file: its content without
+// the line break that ends it, at least 16 bytes.
+func ReadFleetSecret(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read the fleet secret: %w", err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if len(s) < minSecret {
+		return "", fmt.Errorf("the fleet secret in %s is %d bytes; it needs at least %d", file, len(s), minSecret)
+	}
+	return s, nil
+}
+
+// eventsStream is the name of this node's events stream.
+func (s *Server) eventsStream() string { return eventsStreamOf(s.node, s.options().Config) }
+
+// eventsStreamOf is the name of node's events stream: EventsStream, or
+// EventsStream_NODE in a cluster, whose servers share one JetStream.
+func eventsStreamOf(node string, b config.Bus) string {
+	if b.Cluster == nil {
+		return EventsStream
+	}
+	return EventsStream + "_" + Token(node)
+}
+
+// eventsPlacement keeps a clustered node's events stream on its own server.
+func (s *Server) eventsPlacement() *jetstream.Placement {
+	c := s.options().Config.Cluster
+	if c == nil {
+		return nil
+	}
+	return &jetstream.Placement{Cluster: c.Name, Tags: []string{nodeTag(s.node)}}
+}
+
+// fleetChanged reports whether the fleet settings of a and b differ: a
+// change the running server cannot take.
+func fleetChanged(a, b config.Bus) bool {
+	return !reflect.DeepEqual(a.Cluster, b.Cluster) || !reflect.DeepEqual(a.Leaf, b.Leaf) || a.FleetSecretFile != b.FleetSecretFile
+}
+
+func nodeTag(node string) string { return "node:" + Token(node) }
+
+// FleetJetStream returns the JetStream that holds the fleet's buckets: the
+// hub's, through its domain, for an agent joined as a leaf node, else
+// this server's (or its cluster's).
+func (s *Server) FleetJetStream() (jetstream.JetStream, error) {
+	if l := s.options().Config.Leaf; l != nil && len(l.Remotes) > 0 {
+		js, err := jetstream.NewWithDomain(s.nc, HubDomain)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream of the hub: %w", err)
+		}
+		return js, nil
+	}
+	return s.js, nil
+}
+
+// FleetReplicas is how many copies the fleet's buckets keep: up to three
+// in a cluster (one per server it routes to and itself), else one.
+func (s *Server) FleetReplicas() int {
+	if c := s.options().Config.Cluster; c != nil {
+		return min(3, 1+len(c.Routes))
+	}
+	return 1
+}
+
+// fleetOptions sets the cluster and leaf-node options of o from opts.
+func fleetOptions(o *server.Options, opts Options) error {
+	b := opts.Config
+	if !b.Fleet() {
+		return nil
+	}
+	if opts.FleetSecret == "" {
+		return errors.New("bus.cluster and bus.leaf need the fleet secret")
+	}
+	creds := url.UserPassword(FleetUser, opts.FleetSecret)
+	if c := b.Cluster; c != nil {
+		host, port, err := hostPort(c.Listen, "bus.cluster.listen")
+		if err != nil {
+			return err
+		}
+		o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = c.Name, host, port
+		o.Cluster.Username, o.Cluster.Password = FleetUser, opts.FleetSecret
+		for _, r := range c.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return fmt.Errorf("bus.cluster.routes: %w", err)
+			}
+			u.User = creds
+			o.Routes = append(o.Routes, u)
+		}
+		if c.TLS.Set() {
+			if o.Cluster.TLSConfig, err = mutualTLS(c.TLS); err != nil {
+				return fmt.Errorf("bus.cluster.tls: %w", err)
+			}
+			o.Cluster.TLSTimeout = 2
+		}
+		o.Tags = append(o.Tags, nodeTag(opts.Node))
+		o.JetStreamDomain = HubDomain
+	}
+	l := b.Leaf
+	if l == nil {
+		return nil
+	}
+	var tlsConf *tls.Config
+	if l.TLS.Set() {
+		var err error
+		if tlsConf, err = mutualTLS(l.TLS); err != nil {
+			return fmt.Errorf("bus.leaf.tls: %w", err)
+		}
+	}
+	if l.Listen != "" {
+		host, port, err := hostPort(l.Listen, "bus.leaf.listen")
+		if err != nil {
+			return err
+		}
+		o.LeafNode.Host, o.LeafNode.Port = host, port
+		o.LeafNode.Username, o.LeafNode.Password = FleetUser, opts.FleetSecret
+		o.LeafNode.TLSConfig = tlsConf
+		if tlsConf != nil {
+			o.LeafNode.TLSTimeout = 2
+		}
+		o.JetStreamDomain = HubDomain
+		return nil
+	}
+	remote := &server.RemoteLeafOpts{TLSConfig: tlsConf, TLS: tlsConf != nil}
+	for _, r := range l.Remotes {
+		u, err := url.Parse(r)
+		if err != nil {
+			return fmt.Errorf("bus.leaf.remotes: %w", err)
+		}
+		u.User = creds
+		remote.URLs = append(remote.URLs, u)
+	}
+	o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
+	o.LeafNode.ReconnectInterval = reconnectInterval
+	// The agent's own JetStream (its events) is a domain of its own, so
+	// that the hub's stays the fleet's.
+	o.JetStreamDomain = "node-" + Token(opts.Node)
+	return nil
+}
+
+// reconnectInterval is how soon an agent dials its hub again after losing
+// it.
+const reconnectInterval = time.Second
+
+func hostPort(addr, what string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", what, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return host, port, nil
+}
+
+// mutualTLS is the TLS of connections between nodes: each presents its
+// certificate and verifies the other's against the CA.
+func mutualTLS(t config.FleetTLS) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := os.ReadFile(t.CA)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", t.CA)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		RootCAs:      pool,
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// fleetBuckets are the KV buckets of the fleet, which no service may
+// write or change.
+var fleetBuckets = []string{"STEWARD_NODES", "STEWARD_REGISTRY"}
+
+// serviceDeny is what a service may not publish: steward's own subjects,
+// the JetStream calls that would change or delete steward's streams (the
+// events stream, and the fleet's buckets, also through the hub's domain)
+// and writes into the fleet's buckets.
+func serviceDeny(eventsStream string) []string {
+	deny := []string{"steward.>"}
+	for _, st := range append([]string{eventsStream}, kvStreams()...) {
+		for _, op := range []string{"STREAM.DELETE.", "STREAM.PURGE.", "STREAM.UPDATE.", "STREAM.MSG.DELETE."} {
+			deny = append(deny, "$JS.API."+op+st, "$JS.*.API."+op+st)
+		}
+	}
+	for _, b := range fleetBuckets {
+		deny = append(deny, "$KV."+b+".>")
+	}
+	return deny
+}
+
+func kvStreams() []string {
+	out := make([]string, len(fleetBuckets))
+	for i, b := range fleetBuckets {
+		out[i] = "KV_" + b
+	}
+	return out
+}
+
+// serviceSubDeny is what a service may not subscribe to: the fleet's API
+// requests, which it could answer as the node, and the inboxes of their
+// answers.
+var serviceSubDeny = []string{"steward.*.api", InboxPrefix + ".>"}
