@@ -42,6 +42,8 @@ type Options struct {
 	Bus Bus
 	// Runs is the run engine of the jobs; optional too.
 	Runs Runs
+	// Fleet is the fleet; without it its endpoints answer 409.
+	Fleet Fleet
 
 	// Workbooks is optional: without it, /v1/workbooks answers 404.
 	Workbooks Workbooks
@@ -147,6 +149,18 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/bus/request", s.busRequest},
 		{"GET", "/v1/bus/streams", s.busStreams},
 		{"GET", "/v1/bus/subscribe", s.busSubscribe},
+		{"GET", "/v1/nodes", s.nodes},
+		{"GET", "/v1/nodes/{node}/proxy/{path...}", s.proxy},
+		{"POST", "/v1/nodes/{node}/proxy/{path...}", s.proxy},
+		{"PUT", "/v1/nodes/{node}/proxy/{path...}", s.proxy},
+		{"DELETE", "/v1/nodes/{node}/proxy/{path...}", s.proxy},
+		{"GET", "/v1/fleet/{path...}", s.fanOut},
+		{"GET", "/v1/registry", s.listRegistry},
+		{"POST", "/v1/registry", s.register},
+		{"GET", "/v1/registry/{name}", s.getRegistry},
+		{"GET", "/v1/registry/{name}/pick", s.pickRegistry},
+		{"PUT", "/v1/registry/{id}/heartbeat", s.heartbeat},
+		{"DELETE", "/v1/registry/{id}", s.deregister},
 		{"GET", "/metrics", s.prometheus},
 		{"GET", "/v1/workbooks/{service}/sessions", s.listWorkbookSessions},
 		{"POST", "/v1/workbooks/{service}/sessions", s.createWorkbookSession},

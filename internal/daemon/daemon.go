@@ -121,6 +121,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	}
 	d.notes.firing = d.mon.firing
 	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
+	fleet := &fleetHost{d: d, bus: d.bus}
+	d.bus.ready = fleet.start
 	d.exits = newExitJournal(d.store, opts.Logger)
 	d.exitC = make(chan *ExitStatus, 1)
 	d.sup, err = supervise.New(cfg, supervise.Options{
@@ -157,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Notifications: d.notes,
 		Bus:           d.bus,
 		Runs:          d.runs,
+		Fleet:         fleet,
 		OSServices:    osServices{},
 		Workbooks:     d.mon.workbooks,
 		Node:          cfg.Node,

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/fleet"
+)
+
+// Fleet is the fleet as the API drives it: the nodes, requests for other
+// nodes, and the registry. Like Bus it has a method per route, for every
+// route of the fleet uses one part.
+type Fleet interface {
+	Nodes() ([]steward.Node, error)
+	// Forward sends the request to node and writes its answer to w.
+	Forward(ctx context.Context, node string, rq fleet.Request, w http.ResponseWriter) error
+	FanOut(ctx context.Context, target, caller string) ([]steward.FleetAnswer, error)
+	Instances(q fleet.Filter) ([]steward.Instance, error)
+	Pick(q fleet.Filter) (steward.Instance, error)
+	Register(r steward.Registration) (steward.Instance, error)
+	Heartbeat(id string, hb steward.Heartbeat) (steward.Instance, error)
+	Deregister(id string) error
+}
+
+var errNoFleet = steward.Errorf(steward.ECONFLICT, "no fleet: add a bus: section to the configuration")
+
+// WithCaller marks ctx as a request of the caller who, for the records
+// that name callers: a request another node forwarded.
+func WithCaller(ctx context.Context, who string) context.Context {
+	return context.WithValue(ctx, peerKey{}, &peer{who: who})
+}
+
+// WriteError writes err as the API's JSON error answer.
+func WriteError(w http.ResponseWriter, err error) {
+	status, body := errorResponse(err)
+	writeJSON(w, status, steward.ErrorResponse{Error: body})
+}
+
+func (s *Server) fleet() (Fleet, error) {
+	if s.opts.Fleet == nil {
+		return nil, errNoFleet
+	}
+	return s.opts.Fleet, nil
+}
+
+// nodes serves GET /v1/nodes.
+func (s *Server) nodes(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	list, err := f.Nodes()
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// fleetTarget is the API request a fleet route carries: "/" + the path
+// wildcard and the query. A request for the fleet routes themselves is
+// refused: a fleet request goes one hop.
+func fleetTarget(r *http.Request) (string, error) {
+	target := "/" + r.PathValue("path")
+	if strings.HasPrefix(target, "/v1/nodes/") || strings.HasPrefix(target, "/v1/fleet/") {
+		return "", steward.Errorf(steward.EINVALID, "a fleet request cannot carry another: %s", target)
+	}
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	return target, nil
+}
+
+// streams reports whether r asks for an answer that streams.
+func streams(r *http.Request) bool {
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return true
+	}
+	follow, _ := boolParam("follow", r.URL.Query().Get("follow"))
+	return follow
+}
+
+// proxy serves METHOD /v1/nodes/{node}/proxy/{path...}: the API request
+// METHOD /{path} answered by node.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
+	target, err := fleetTarget(r)
+	if err != nil {
+		return err
+	}
+	node := r.PathValue("node")
+	if node == s.opts.Node {
+		req := r.Clone(r.Context())
+		req.URL.Path, req.URL.RawPath, req.RequestURI = "/"+r.PathValue("path"), "", ""
+		s.handler.ServeHTTP(w, req)
+		return nil
+	}
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Caller: who(r.Context()), Stream: streams(r)}
+	return f.Forward(r.Context(), node, rq, w)
+}
+
+// fanOut serves GET /v1/fleet/{path...}: GET /{path} answered by every
+// node that is up, each answer with its node.
+func (s *Server) fanOut(w http.ResponseWriter, r *http.Request) error {
+	target, err := fleetTarget(r)
+	if err != nil {
+		return err
+	}
+	if streams(r) {
+		return steward.Errorf(steward.EINVALID, "a stream cannot be fanned out to the fleet: ask each node (--node)")
+	}
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	list, err := f.FanOut(r.Context(), target, who(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// registryFilter is the filter of the registry routes' query: tag, node
+// and, for the list of all, name.
+func registryFilter(r *http.Request) fleet.Filter {
+	q := r.URL.Query()
+	return fleet.Filter{Name: q.Get("name"), Tag: q.Get("tag"), Node: q.Get("node")}
+}
+
+// listRegistry serves GET /v1/registry?name=&tag=&node=.
+func (s *Server) listRegistry(w http.ResponseWriter, r *http.Request) error {
+	return s.instances(w, registryFilter(r))
+}
+
+// getRegistry serves GET /v1/registry/{name}?tag=&node=.
+func (s *Server) getRegistry(w http.ResponseWriter, r *http.Request) error {
+	q := registryFilter(r)
+	q.Name = r.PathValue("name")
+	return s.instances(w, q)
+}
+
+func (s *Server) instances(w http.ResponseWriter, q fleet.Filter) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	list, err := f.Instances(q)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []steward.Instance{}
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// pickRegistry serves GET /v1/registry/{name}/pick?tag=&node=: one healthy
+// instance, round robin.
+func (s *Server) pickRegistry(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	q := registryFilter(r)
+	q.Name = r.PathValue("name")
+	in, err := f.Pick(q)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, in)
+}
+
+// register serves POST /v1/registry.
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var req steward.Registration
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	in, err := f.Register(req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, in)
+}
+
+// heartbeat serves PUT /v1/registry/{id}/heartbeat.
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	var hb steward.Heartbeat
+	if err := decodeOptional(r, &hb); err != nil {
+		return err
+	}
+	in, err := f.Heartbeat(r.PathValue("id"), hb)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, in)
+}
+
+// deregister serves DELETE /v1/registry/{id}.
+func (s *Server) deregister(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.fleet()
+	if err != nil {
+		return err
+	}
+	if err := f.Deregister(r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,252 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/stewardhq/steward"
+)
+
+// Request is an API request for another node.
+type Request struct {
+	Method string
+	Target string // path and query: /v1/services?x=y
+	Header http.Header
+	Body   []byte
+	Caller string // who asked, on this node
+	// Stream marks a request whose answer streams (logs -f, events -f):
+	// it has no deadline, and ends when ctx does.
+	Stream bool
+	// Timeout bounds a request that does not stream; 0 means 30s.
+	Timeout time.Duration
+}
+
+// DefaultRequestTimeout bounds a fleet request that does not stream.
+const DefaultRequestTimeout = 30 * time.Second
+
+// firstTimeout bounds the wait for the first message of a stream's answer.
+const firstTimeout = 10 * time.Second
+
+// Forward sends rq to node and writes its answer to w as it comes. Before
+// anything is written, a node that is not known, down or does not answer
+// in time is an error saying so; once the answer started, it ends early
+// on a failure.
+func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.ResponseWriter) error {
+	known, up, lastSeen := f.node(node)
+	switch {
+	case !known:
+		return steward.Errorf(steward.ENOTFOUND, "no node %q in the fleet", node)
+	case !up:
+		return steward.Errorf(steward.EUNAVAILABLE, "node %q is down (last seen %s ago)", node, f.opts.Now().Sub(lastSeen).Round(time.Millisecond))
+	}
+	if node == f.opts.Node {
+		return f.local(ctx, rq, w)
+	}
+	timeout := rq.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	m := nats.NewMsg(apiSubject(node))
+	m.Header.Set(hMethod, rq.Method)
+	m.Header.Set(hTarget, rq.Target)
+	m.Header.Set(hCaller, rq.Caller)
+	m.Header.Set(hFrom, f.opts.Node)
+	id := newID()
+	m.Header.Set(hRequestID, id)
+	if !rq.Stream {
+		m.Header.Set(hTimeout, strconv.FormatInt(timeout.Milliseconds(), 10))
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	for _, h := range forwardedHeaders {
+		if v := rq.Header.Get(h); v != "" {
+			m.Header.Set(h, v)
+		}
+	}
+	m.Data = rq.Body
+	if int64(len(m.Data))+4096 > f.nc.MaxPayload() {
+		return steward.Errorf(steward.ETOOLARGE, "a request of %d bytes is more than the bus carries", len(m.Data))
+	}
+	m.Reply = f.nc.NewInbox()
+	sub, err := f.nc.SubscribeSync(m.Reply)
+	if err != nil {
+		return fmt.Errorf("request node %s: %w", node, err)
+	}
+	defer sub.Unsubscribe()
+	if err := f.nc.PublishMsg(m); err != nil {
+		return fmt.Errorf("request node %s: %w", node, err)
+	}
+	wait := timeout
+	if rq.Stream {
+		wait = firstTimeout
+	}
+	started := false
+	for {
+		in, err := f.next(ctx, sub, started, wait)
+		if err != nil {
+			if rq.Stream {
+				f.nc.Publish(cancelSubject(node), []byte(id))
+			}
+			switch {
+			case started:
+				return nil
+			case errors.Is(err, context.DeadlineExceeded):
+				return steward.Errorf(steward.EUNAVAILABLE, "node %q did not answer within %v", node, wait)
+			case ctx.Err() != nil:
+				return ctx.Err()
+			}
+			return fmt.Errorf("request node %s: %w", node, err)
+		}
+		if !started {
+			if in.Header.Get("Status") == "503" && len(in.Data) == 0 {
+				return steward.Errorf(steward.EUNAVAILABLE, "node %q does not answer on the bus", node)
+			}
+			status, err := strconv.Atoi(in.Header.Get(hStatus))
+			if err != nil || status < 100 || status > 999 {
+				return steward.Errorf(steward.EINTERNAL, "node %q answered without a status", node)
+			}
+			for _, h := range forwardedHeaders {
+				if v := in.Header.Get(h); v != "" {
+					w.Header().Set(h, v)
+				}
+			}
+			w.WriteHeader(status)
+			started = true
+		}
+		if len(in.Data) > 0 {
+			if _, err := w.Write(in.Data); err != nil {
+				if rq.Stream {
+					f.nc.Publish(cancelSubject(node), []byte(id))
+				}
+				return nil
+			}
+		}
+		if in.Header.Get(hDone) != "" {
+			return nil
+		}
+		if rq.Stream {
+			http.NewResponseController(w).Flush()
+		}
+	}
+}
+
+// next returns the next message of an answer: the first within wait.
+func (f *Fleet) next(ctx context.Context, sub *nats.Subscription, started bool, wait time.Duration) (*nats.Msg, error) {
+	if !started {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	return sub.NextMsgWithContext(ctx)
+}
+
+// local serves rq with this node's own handler.
+func (f *Fleet) local(ctx context.Context, rq Request, w http.ResponseWriter) error {
+	req, err := http.NewRequestWithContext(ctx, rq.Method, "http://steward"+rq.Target, bytes.NewReader(rq.Body))
+	if err != nil {
+		return steward.Wrap(steward.EINVALID, err, "request")
+	}
+	for _, h := range forwardedHeaders {
+		if v := rq.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	if f.opts.Caller != nil {
+		req = req.WithContext(f.opts.Caller(ctx, rq.Caller))
+	}
+	f.opts.Handler.ServeHTTP(w, req)
+	return nil
+}
+
+// FanOutTimeout bounds how long a request fanned out to the fleet waits
+// for each node.
+const FanOutTimeout = 3 * time.Second
+
+// FanOut sends the GET request target to every node that is up, this one
+// included, at once, and returns their answers by node, the nodes that are
+// down with an error saying so. It waits at most timeout (FanOutTimeout
+// when 0) for any node.
+func (f *Fleet) FanOut(ctx context.Context, target, caller string, timeout time.Duration) []steward.FleetAnswer {
+	if timeout <= 0 {
+		timeout = FanOutTimeout
+	}
+	up, down := f.upNodes()
+	out := make([]steward.FleetAnswer, len(up), len(up)+len(down))
+	var wg sync.WaitGroup
+	for i, node := range up {
+		wg.Go(func() {
+			var rec recorder
+			rq := Request{Method: http.MethodGet, Target: target, Header: http.Header{"Accept": {"application/json"}}, Caller: caller, Timeout: timeout}
+			err := f.Forward(ctx, node, rq, &rec)
+			out[i] = rec.answer(node, err)
+		})
+	}
+	wg.Wait()
+	now := f.opts.Now()
+	for _, node := range down {
+		_, _, seen := f.node(node)
+		out = append(out, steward.FleetAnswer{Node: node, Error: &steward.ErrorBody{Code: steward.EUNAVAILABLE,
+			Message: fmt.Sprintf("node %q is down (last seen %s ago)", node, now.Sub(seen).Round(time.Millisecond))}})
+	}
+	return out
+}
+
+// recorder keeps an answer in memory.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header {
+	if r.header == nil {
+		r.header = http.Header{}
+	}
+	return r.header
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+
+// answer is node's answer as recorded, or err.
+func (r *recorder) answer(node string, err error) steward.FleetAnswer {
+	a := steward.FleetAnswer{Node: node, Status: r.status}
+	switch {
+	case err != nil:
+		code := steward.EINTERNAL
+		if e := steward.Coded(err); e != nil {
+			code = e.Code
+		}
+		a.Error = &steward.ErrorBody{Code: code, Message: err.Error()}
+	case r.status >= 300:
+		var e steward.ErrorResponse
+		if json.Unmarshal(r.body.Bytes(), &e) == nil && e.Error.Code != "" {
+			a.Error = &e.Error
+		} else {
+			a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered %d", node, r.status)}
+		}
+	case !json.Valid(r.body.Bytes()):
+		a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered with something else than JSON", node)}
+	default:
+		a.Body = json.RawMessage(bytes.Clone(r.body.Bytes()))
+	}
+	return a
+}
