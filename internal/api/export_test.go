@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -16,7 +17,7 @@ func SetNow(s *Server, now func() time.Time) { s.now = now }
 func Routes(s *Server) []string {
 	var out []string
 	for _, r := range s.routes() {
-		out = append(out, r.method+" "+r.path)
+		out = append(out, r.method+" "+strings.ReplaceAll(r.path, "...}", "}"))
 	}
 	return out
 }

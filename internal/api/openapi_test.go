@@ -108,6 +108,11 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 // schemaTypes maps every schema of the document's components to the wire
 // type it describes.
 var schemaTypes = map[string]reflect.Type{
+	"Node":                typeOf[steward.Node](),
+	"FleetAnswer":         typeOf[steward.FleetAnswer](),
+	"Instance":            typeOf[steward.Instance](),
+	"Registration":        typeOf[steward.Registration](),
+	"Heartbeat":           typeOf[steward.Heartbeat](),
 	"Error":               typeOf[steward.ErrorResponse](),
 	"Problem":             typeOf[steward.Problem](),
 	"Health":              typeOf[steward.HealthResponse](),
@@ -169,6 +174,15 @@ var schemaTypes = map[string]reflect.Type{
 // wire type they carry; nil for one that is no wire type (the document
 // itself). An NDJSON body's type is that of one line.
 var bodyTypes = map[string]reflect.Type{
+	"GET /v1/nodes 200":                        typeOf[[]steward.Node](),
+	"GET /v1/fleet/{path} 200":                 typeOf[[]steward.FleetAnswer](),
+	"GET /v1/registry 200":                     typeOf[[]steward.Instance](),
+	"POST /v1/registry request":                typeOf[steward.Registration](),
+	"POST /v1/registry 201":                    typeOf[steward.Instance](),
+	"GET /v1/registry/{name} 200":              typeOf[[]steward.Instance](),
+	"GET /v1/registry/{name}/pick 200":         typeOf[steward.Instance](),
+	"PUT /v1/registry/{id}/heartbeat request":  typeOf[steward.Heartbeat](),
+	"PUT /v1/registry/{id}/heartbeat 200":      typeOf[steward.Instance](),
 	"GET /healthz 200":                         typeOf[steward.HealthResponse](),
 	"GET /v1/openapi.json 200":                 nil,
 	"GET /v1/info 200":                         typeOf[steward.Info](),
@@ -523,6 +537,9 @@ func (d *openAPIDoc) compareStruct(s *schema, typ reflect.Type, at string) []str
 
 // jsonType is the JSON type encoding/json writes a value of typ as.
 func jsonType(typ reflect.Type) string {
+	if typ == reflect.TypeFor[json.RawMessage]() {
+		return "" // any JSON value
+	}
 	if typ == reflect.TypeFor[time.Time]() {
 		return "string"
 	}

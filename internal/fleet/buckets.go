@@ -32,7 +32,6 @@ type buckets struct {
 // write is one heartbeat to store.
 type write struct {
 	e       entry
-	raw     []byte
 	leaving bool
 }
 
@@ -41,8 +40,8 @@ func newBuckets(f *Fleet) *buckets {
 }
 
 // put hands a heartbeat over, replacing one not yet written.
-func (b *buckets) put(e entry, raw []byte) {
-	w := write{e: e, raw: raw, leaving: e.Leaving}
+func (b *buckets) put(e entry) {
+	w := write{e: e, leaving: e.Leaving}
 	for {
 		select {
 		case b.in <- w:

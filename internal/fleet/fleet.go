@@ -86,9 +86,9 @@ type Options struct {
 	Handler    http.Handler
 	Caller     func(ctx context.Context, who string) context.Context
 	WriteError func(w http.ResponseWriter, err error)
-	Heartbeat time.Duration // DefaultHeartbeat when 0
-	TTL       time.Duration // DefaultTTL when 0
-	Logger    *slog.Logger
+	Heartbeat  time.Duration // DefaultHeartbeat when 0
+	TTL        time.Duration // DefaultTTL when 0
+	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -280,7 +280,7 @@ func (f *Fleet) heartbeat(store *buckets, leaving bool) {
 	if leaving {
 		f.nc.FlushTimeout(time.Second)
 	}
-	store.put(e, raw)
+	store.put(e)
 }
 
 // receive takes a heartbeat of a node.

@@ -29,9 +29,9 @@ type registry struct {
 	now  func() time.Time
 
 	mu    sync.Mutex
-	since map[string]sinceState      // config instances: when healthy last changed
-	api   map[string]*apiInstance    // by id
-	rr    map[string]uint64          // the pick counter of each name
+	since map[string]sinceState   // config instances: when healthy last changed
+	api   map[string]*apiInstance // by id
+	rr    map[string]uint64       // the pick counter of each name
 }
 
 type sinceState struct {

@@ -210,4 +210,3 @@ func (w *chunkWriter) send(done bool) {
 		w.err = w.nc.Flush()
 	}
 }
-
