@@ -26,12 +26,26 @@ if ! "$gobin/nats" --version 2>/dev/null | grep -q "${natscli_version#v}"; then
   go install "github.com/nats-io/natscli/nats@$natscli_version"
 fi
 "$gobin/nats" --version
+# nats.js, pinned by its lock file, for the bus's test with a JavaScript
+# client (it skips, saying so, without node and npm).
+if command -v npm >/dev/null; then
+  (cd cmd/steward/testdata/natsjs && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "npm ci of nats.js failed: the nats.js test will skip"
+fi
 # Python's openpyxl reads the workbooks the workbook kind writes (a reader
 # nobody here wrote); its test skips, saying so, without it.
 if ! { python3 -c 'import openpyxl' || /usr/bin/python3 -c 'import openpyxl'; } 2>/dev/null && command -v apt-get >/dev/null; then
   { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 \
       apt-get install -y -qq --no-install-recommends python3-openpyxl; } >/dev/null ||
     echo "python3-openpyxl could not be installed: the openpyxl test will skip"
+fi
+
+# rpm reads the .rpm packages the release build makes; their check skips
+# without it.
+if ! command -v rpm >/dev/null && command -v apt-get >/dev/null; then
+  { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 \
+      apt-get install -y -qq --no-install-recommends rpm; } >/dev/null ||
+    echo "rpm could not be installed: the .rpm check will skip"
 fi
 
 step "gofmt"
@@ -50,11 +64,11 @@ for goos in linux windows darwin; do
   GOOS=$goos "$gobin/staticcheck" ./...
 done
 
-step "cross-compile (CGO_ENABLED=0)"
-for target in linux/amd64 linux/arm64 windows/amd64 darwin/arm64; do
-  GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null ./cmd/steward
-  echo "built $target"
-done
+step "release build: 4 targets cross-compiled (CGO_ENABLED=0), .deb and .rpm, checked"
+dist=$(mktemp -d)
+bash scripts/release.sh "$dist" >/dev/null
+bash scripts/release-test.sh "$dist"
+rm -rf "$dist"
 
 step "go test -race (unit and integration) with coverage"
 covdir=$(mktemp -d)

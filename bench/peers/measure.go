@@ -135,7 +135,8 @@ func (b *bench) all() {
 		b.guard("idle, no services", []string{mRSS0}, b.idleEmpty)
 	}
 	if b.o.phase("small") {
-		b.guard(fmt.Sprintf("%d sleeps", b.o.small), []string{mStartCold, mRSSSmall, mCPU, mStatus, mOrphans}, func() error { return b.sleeps(b.o.small) })
+		b.guard(fmt.Sprintf("%d sleeps", b.o.small), []string{mStartCold, mRSSSmall, mCPU, mStatus}, func() error { return b.sleeps(b.o.small) })
+		b.guard(fmt.Sprintf("kill -9 with %d trees", b.o.small), []string{mOrphans}, func() error { return b.orphans(b.o.small) })
 		b.guard(fmt.Sprintf("start %d (daemon launch)", b.o.small), []string{mStartCold}, func() error { return b.coldAgain(mStartCold, b.o.small) })
 		if b.t.cannot(mStartWarm) == "" {
 			b.guard(fmt.Sprintf("start %d (start command)", b.o.small), []string{mStartWarm}, func() error { return b.startWarm(mStartWarm, b.o.small) })
@@ -254,9 +255,6 @@ func (b *bench) sleeps(n int) error {
 		return err
 	}
 	b.o.debugf("%s: status timed", b.col)
-	if small {
-		return b.orphans(d, n)
-	}
 	return nil
 }
 
@@ -353,19 +351,39 @@ func (b *bench) status(d daemon, m string) error {
 	return nil
 }
 
-// orphans kills the daemon with SIGKILL, waits (2 s), and counts the
-// services still running.
-func (b *bench) orphans(d daemon, n int) error {
-	if got := len(running(b.w.sleep)); got != n {
-		return fmt.Errorf("before kill -9: %d of %d running", got, n)
+// treeProcs is how many processes of sleep each tree service runs: itself,
+// a child and a daemon in a session of its own.
+const treeProcs = 3
+
+// orphans launches the daemon with n services that each run a whole tree
+// (peerhelper tree), kills the daemon with SIGKILL, waits (orphanWait),
+// and counts the processes of the trees still running.
+func (b *bench) orphans(n int) error {
+	dir, err := b.phaseDir(fmt.Sprintf("trees%d", n))
+	if err != nil {
+		return err
 	}
+	svcs := make([]service, n)
+	for i := range svcs {
+		svcs[i] = service{name: fmt.Sprintf("t%04d", i), argv: []string{b.w.helper, "tree", b.w.sleep, strconv.Itoa(i)},
+			runs: []string{b.w.sleep, sleepArg(i)}, autostart: true, policy: keepRunning}
+	}
+	d, _, got, err := b.launchCounted(dir, svcs, treeProcs*n)
+	defer b.teardown(d, dir)
+	if err != nil {
+		return err
+	}
+	if got != treeProcs*n {
+		return fmt.Errorf("before kill -9: %d of %d processes running", got, treeProcs*n)
+	}
+	b.o.sleep(b.o.settle)
 	if err := syscall.Kill(d.pid(), syscall.SIGKILL); err != nil {
 		return err
 	}
 	b.o.sleep(b.o.orphanWait)
 	left := len(running(b.w.sleep))
 	b.r.add(mOrphans, b.col, float64(left))
-	b.r.cell(mOrphans, b.col).Note = fmt.Sprintf("of %d", n)
+	b.r.cell(mOrphans, b.col).Note = fmt.Sprintf("of %d", treeProcs*n)
 	return nil
 }
 

@@ -59,8 +59,11 @@ set httpd unixsocket %[1]s/monit.sock
 		if !svc.autostart {
 			return nil, fmt.Errorf("monit: a service that does not start with the daemon is not supported")
 		}
-		cmdline := strings.Join(svc.argv, " ")
-		fmt.Fprintf(&b, "\ncheck process %s matching \"^%s$\"\n", svc.name, strings.ReplaceAll(cmdline, ".", `\.`))
+		cmdline, match := strings.Join(svc.argv, " "), strings.Join(svc.argv, " ")
+		if svc.runs != nil {
+			match = strings.Join(svc.runs, " ")
+		}
+		fmt.Fprintf(&b, "\ncheck process %s matching \"^%s$\"\n", svc.name, strings.ReplaceAll(match, ".", `\.`))
 		fmt.Fprintf(&b, "  start program = \"/bin/sh -c '%s >/dev/null 2>&1 &'\"", cmdline)
 		if svc.policy == crashLoop || svc.policy == giveUp {
 			// Monit waits for a started process to show up, 30 s by

@@ -54,7 +54,7 @@ func (rep *report) rows() []row {
 		{id: mLog, label: fmt.Sprintf("log capture: %s of stdout lines → in the log file, wall", size(o.logBytes)), unit: "s"},
 		{id: mLogCPU, label: "log capture: daemon CPU over that time (limit: cat's)", unit: "s"},
 		{id: mLogLoss, label: fmt.Sprintf("log capture: output missing from the log file when the program exits right after writing %s", size(o.logBytes)), unit: "MB", noRatio: true},
-		{id: mOrphans, label: fmt.Sprintf("kill -9 of the daemon: services still running %s later (of %d)", o.orphanWait, o.small), unit: "", noRatio: true},
+		{id: mOrphans, label: fmt.Sprintf("kill -9 of the daemon: processes of %d service trees (main, child, setsid daemon) still running %s later (of %d)", o.small, o.orphanWait, treeProcs*o.small), unit: "", noRatio: true},
 	}
 }
 
@@ -278,6 +278,7 @@ processes (SIGKILL) and nothing else.
 - **Output lost at exit.** The same program, but exiting right after its last write, three times (the
   loss is a race); a run loses output when its end mark is not in the file 5 s after the exit; the
   value is the most one run lost.
-- **kill -9.** SIGKILL to the daemon with its services running; after 2 s, count the service
-  processes still alive (zombies not counted).
+- **kill -9.** Each service runs a whole tree (peerhelper tree): a child, a daemon that left the
+  tree (its own session, its parent gone) and itself, all copies of sleep(1). SIGKILL to the daemon
+  with the trees running; after 2 s, count the sleep processes still alive (zombies not counted).
 `

@@ -27,9 +27,12 @@ const (
 
 // service is one program in a tool's configuration.
 type service struct {
-	name        string
-	argv        []string // argv[0] is an absolute path; no argument needs quoting
-	autostart   bool     // started when the daemon starts
+	name string
+	argv []string // argv[0] is an absolute path; no argument needs quoting
+	// runs is the command line of its main process once it started, when
+	// that is not argv (a program that execs another).
+	runs        []string
+	autostart   bool // started when the daemon starts
 	policy      policy
 	giveUpAfter int    // for giveUp
 	logFile     string // for once: where its stdout is to go

@@ -118,14 +118,14 @@ func TestSIGKILLKillsWholeTrees(t *testing.T) {
 	pid := d.cmd.Process.Pid
 	d.cmd.Process.Kill()
 	<-d.done
-	testwait.NoError(t, 3*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		if pids := tree(); len(pids) > 0 {
 			return fmt.Errorf("%d processes of the trees outlived steward's SIGKILL: %v", len(pids), pids)
 		}
 		return nil
 	})
 	// The reaper has removed the cgroups of the killed steward.
-	testwait.NoError(t, 3*time.Second, func() error {
+	testwait.NoError(t, 10*time.Second, func() error {
 		for _, dir := range []string{"/sys/fs/cgroup/steward", "/sys/fs/cgroup/pids/steward"} {
 			left, err := filepath.Glob(filepath.Join(dir, strconv.Itoa(pid)+".*"))
 			if err != nil {

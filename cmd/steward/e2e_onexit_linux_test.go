@@ -90,7 +90,7 @@ func TestInfo(t *testing.T) {
 	if tree.Detail != "marker" && tree.Detail != "cgroup v1 (pids)" && tree.Detail != "cgroup v2" {
 		t.Errorf("tree mechanism = %+v", tree)
 	}
-	for _, name := range []string{"process groups", "pidfd", "subreaper", "sd_notify", "oom detection", "syslog", "event log", "job objects"} {
+	for _, name := range []string{"process groups", "pidfd", "subreaper", "sd_notify", "oom detection", "syslog", "event log", "job objects", "kernel limits"} {
 		if _, ok := caps[name]; !ok {
 			t.Errorf("no capability %q in %+v", name, info.Capabilities)
 		}

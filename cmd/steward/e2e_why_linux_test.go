@@ -150,7 +150,7 @@ services:
 	e.waitState("hog", steward.StateFailed)
 	testwait.NoError(t, 20*time.Second, func() error {
 		w := e.why("hog")
-		if w.LastExit == nil || w.LastExit.OOM != steward.OOMYes || !strings.HasPrefix(w.Summary, "hog is failed: the kernel's OOM killer ended its last run") {
+		if w.LastExit == nil || w.LastExit.OOM != steward.OOMYes || !strings.HasPrefix(w.Summary, "hog is failed: its last run was killed by the kernel's OOM killer") {
 			return fmt.Errorf("summary %q, last exit %+v; want an OOM kill", w.Summary, w.LastExit)
 		}
 		t.Logf("%s: %s (%s)", w.Summary, w.LastExit.Status, w.LastExit.OOMDetail)

@@ -112,6 +112,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newOSServiceCmd(g),
 		newBusCmd(g),
 		newWorkbookCmd(g),
+		newImportCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,7 +48,51 @@ an elevated prompt on Windows.`,
 		newServiceActionCmd(g, "stop", "Stop the steward service", (*osservice.Steward).Stop),
 		newServiceActionCmd(g, "restart", "Restart the steward service", (*osservice.Steward).Restart),
 		newServiceStatusCmd(g),
+		newServiceUnitCmd(g),
 	)
+	return cmd
+}
+
+// newServiceUnitCmd prints the unit file install writes, for packages and
+// configuration management that install it themselves.
+func newServiceUnitCmd(g *globals) *cobra.Command {
+	var executable string
+	cmd := &cobra.Command{
+		Use:   "unit",
+		Short: "Print the unit file install would write (systemd on Linux, launchd on macOS) without installing it",
+		Long: `Print the unit file "steward service install" would write — a systemd unit on
+Linux, a launchd plist on macOS — without installing anything, for packages and
+configuration management that install it themselves. The config file (-c) is
+neither read nor checked, so the stop timeout is the least install would give
+(90 s); --executable names the binary's path on the target machine (default:
+this binary).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := serviceSpec(configFile(g))
+			if err != nil {
+				return err
+			}
+			if executable != "" {
+				spec.Executable = executable
+			}
+			spec.StopTimeout = stopTimeoutFloor
+			var unit string
+			switch runtime.GOOS {
+			case "linux":
+				unit, err = osservice.SystemdUnit(spec)
+			case "darwin":
+				unit, err = osservice.LaunchdPlist(spec)
+			default:
+				err = fmt.Errorf("a %s service has no unit file: use steward service install", runtime.GOOS)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), unit)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&executable, "executable", "", "absolute path of the steward binary on the target machine")
 	return cmd
 }
 

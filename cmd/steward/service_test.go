@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -139,4 +140,27 @@ func TestOSServiceOutputGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "os-service.json.golden", b.Bytes())
+}
+
+func TestServiceUnitPrintsWhatInstallWrites(t *testing.T) {
+	code, stdout, stderr := run("service", "unit", "--executable", "/usr/bin/steward", "-c", "/etc/steward/steward.yaml")
+	switch runtime.GOOS {
+	case "linux":
+		if code != exitOK || !strings.Contains(stdout, "\nExecStart=/usr/bin/steward run -c /etc/steward/steward.yaml --service-manager\n") ||
+			!strings.Contains(stdout, "\nTimeoutStopSec=90\n") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want the systemd unit", code, stdout, stderr)
+		}
+	case "darwin":
+		if code != exitOK || !strings.Contains(stdout, "<string>/usr/bin/steward</string>") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want the launchd plist", code, stdout, stderr)
+		}
+	default:
+		if code != exitFailure || !strings.Contains(stderr, "has no unit file") {
+			t.Errorf("exit %d, stderr %q; want a refusal", code, stderr)
+		}
+		return
+	}
+	if code, _, stderr := run("service", "unit", "--executable", "bin/steward"); code != exitFailure || !strings.Contains(stderr, `"bin/steward" is not an absolute path`) {
+		t.Errorf("relative executable: exit %d, stderr %q", code, stderr)
+	}
 }

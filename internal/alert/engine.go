@@ -118,6 +118,10 @@ type track struct {
 	// parts holds the last observation of each rule of a service's
 	// incident (incidentRules), by rule; nil for other identities.
 	parts map[string]Condition
+	// unstored is the first transition of an alert the store could not
+	// take (its disk is full, say): the alert is open in memory, listed
+	// with id 0, and stored, recorded and notified once the store takes it.
+	unstored *steward.AlertTransition
 }
 
 // New returns an Engine, with the alerts that an earlier run left open.
@@ -251,6 +255,9 @@ func compareIdentity(a, b identity) int {
 
 // step moves the alert of t as its condition and the time say.
 func (e *Engine) step(ctx context.Context, id identity, t *track, now time.Time) {
+	if t.unstored != nil && !e.store(ctx, t) {
+		return
+	}
 	a := t.alert
 	open := a != nil && a.Open()
 	switch {
@@ -333,14 +340,36 @@ func (e *Engine) transition(ctx context.Context, t *track, now time.Time, to ste
 	if err := e.st.SaveAlert(context.WithoutCancel(ctx), &a, tr); err != nil {
 		e.log.Error("save alert", "rule", a.Rule, "subject", a.Subject, "err", err)
 		if t.alert.ID == 0 {
-			t.alert = nil
+			a.ID = 0
+			*t.alert, t.unstored = a, &tr
 		}
 		return
 	}
+	e.saved(ctx, t, a, tr)
+}
+
+// store tries again to store the first transition of t's alert, and
+// reports whether it did.
+func (e *Engine) store(ctx context.Context, t *track) bool {
+	a := *t.alert
+	if err := e.st.SaveAlert(context.WithoutCancel(ctx), &a, *t.unstored); err != nil {
+		e.log.Debug("save alert", "rule", a.Rule, "subject", a.Subject, "err", err)
+		return false
+	}
+	tr := *t.unstored
+	t.unstored = nil
+	e.saved(ctx, t, a, tr)
+	e.log.Info("alert stored", "alert", a.ID, "rule", a.Rule, "subject", a.Subject)
+	return true
+}
+
+// saved makes a, stored with transition tr, t's alert, then records the
+// event and notifies.
+func (e *Engine) saved(ctx context.Context, t *track, a steward.Alert, tr steward.AlertTransition) {
 	a.Silenced = t.silenced
 	*t.alert = a
-	if from == "" || (from == steward.AlertResolved && to == steward.AlertFiring) {
-		t.silenced = e.silencedBy(&a, now)
+	if tr.From == "" || (tr.From == steward.AlertResolved && tr.To == steward.AlertFiring) {
+		t.silenced = e.silencedBy(&a, tr.Time)
 		t.alert.Silenced = t.silenced
 	}
 	e.publish(ctx, t, tr)
@@ -415,6 +444,14 @@ func (e *Engine) Alerts(ctx context.Context, f store.AlertFilter) ([]steward.Ale
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var unstored []steward.Alert
+	for _, t := range e.tracks {
+		if t.unstored != nil {
+			unstored = append(unstored, *t.alert)
+		}
+	}
+	slices.SortFunc(unstored, func(a, b steward.Alert) int { return b.Started.Compare(a.Started) })
+	list = append(unstored, list...)
 	for i := range list {
 		if list[i].Open() {
 			list[i].Silenced = e.silencedBy(&list[i], e.now())

@@ -2,8 +2,10 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -456,8 +458,9 @@ func TestCheckResultSeverity(t *testing.T) {
 	}
 }
 
-// TestStoreFailure: a transition that cannot be stored is not published
-// and is tried again at the next observation.
+// TestStoreFailure: an alert that cannot be stored is open in memory but
+// neither recorded nor notified, and reading alerts from a closed store
+// fails.
 func TestStoreFailure(t *testing.T) {
 	f := newFixture(t, config.Alerts{})
 	f.store.Close()
@@ -465,8 +468,8 @@ func TestStoreFailure(t *testing.T) {
 	if f.notifications() != 0 {
 		t.Errorf("notified a transition that was not stored")
 	}
-	if c := f.engine.Counts(); len(c) != 0 {
-		t.Errorf("counts = %v, want none", c)
+	if c := f.engine.Counts(); c[steward.AlertFiring] != 1 {
+		t.Errorf("counts = %v, want the unstored alert firing", c)
 	}
 	if _, err := f.engine.Alerts(f.ctx, store.AlertFilter{}); err == nil {
 		t.Errorf("Alerts on a closed store succeeded")
@@ -476,6 +479,64 @@ func TestStoreFailure(t *testing.T) {
 	}
 	if _, err := New(f.ctx, Options{Store: f.store}); err == nil {
 		t.Errorf("New on a closed store succeeded")
+	}
+}
+
+// fullStore fails to save alerts while full is set, as a store on a full
+// disk does.
+type fullStore struct {
+	Store
+	full atomic.Bool
+}
+
+func (s *fullStore) SaveAlert(ctx context.Context, a *steward.Alert, tr steward.AlertTransition) error {
+	if s.full.Load() {
+		a.ID = 99 // as an INSERT … RETURNING that was rolled back leaves it
+		return errors.New("save alert: database or disk is full (13)")
+	}
+	return s.Store.SaveAlert(ctx, a, tr)
+}
+
+// TestAlertWaitsForTheStore: an alert raised while the store cannot take
+// it is listed at once (id 0), then stored, recorded and notified exactly
+// once when the store takes writes again.
+func TestAlertWaitsForTheStore(t *testing.T) {
+	f := newFixture(t, defaults)
+	full := &fullStore{Store: f.store}
+	full.full.Store(true)
+	var err error
+	f.engine, err = New(f.ctx, Options{Store: full, Events: f.rec, Config: defaults, Now: f.clock.Now,
+		Notify: func(a steward.Alert, tr steward.AlertTransition) {
+			f.mu.Lock()
+			f.notified = append(f.notified, tr)
+			f.mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.observe("logfile", "api", true, 0)
+	f.engine.Tick(f.ctx)
+	a := f.only()
+	if a.ID != 0 || a.State != steward.AlertFiring || a.Subject != "api" {
+		t.Fatalf("alert while the store is full: %+v, want it firing with id 0", a)
+	}
+	if n := f.notifications(); n != 0 {
+		t.Fatalf("%d notifications of an alert not stored, want none yet", n)
+	}
+	full.full.Store(false)
+	f.clock.Add(time.Second)
+	f.engine.Tick(f.ctx)
+	f.engine.Tick(f.ctx)
+	a = f.only()
+	if a.ID == 0 || a.State != steward.AlertFiring {
+		t.Fatalf("alert once the store takes writes: %+v, want it stored and firing", a)
+	}
+	stored, err := f.store.Alert(f.ctx, a.ID)
+	if err != nil || len(stored.Transitions) != 1 || stored.Transitions[0].To != steward.AlertFiring {
+		t.Fatalf("stored alert %+v (%v), want one transition to firing", stored, err)
+	}
+	if n := f.notifications(); n != 1 {
+		t.Errorf("%d notifications, want 1", n)
 	}
 }
 

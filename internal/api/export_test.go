@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/auth"
 )
 
 // SetKeepalive sets how often an idle event stream gets a comment.
@@ -18,6 +19,15 @@ func Routes(s *Server) []string {
 	var out []string
 	for _, r := range s.routes() {
 		out = append(out, r.method+" "+strings.ReplaceAll(r.path, "...}", "}"))
+	}
+	return out
+}
+
+// RouteActions returns the action of every route, by "METHOD PATH".
+func RouteActions(s *Server) map[string]auth.Action {
+	out := map[string]auth.Action{}
+	for _, r := range s.routes() {
+		out[r.method+" "+r.path] = r.action
 	}
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -67,9 +68,16 @@ type Server struct {
 	js    jetstream.JetStream
 	logs  *logger
 
-	mu     sync.Mutex
-	opts   Options // what Reload changed last
-	closed bool
+	// stop ends the background work (the DLQ's consumer, the transforms)
+	// when the server closes.
+	stop context.CancelFunc
+	ctx  context.Context
+
+	mu         sync.Mutex
+	opts       Options // what Reload changed last
+	closed     bool
+	dlq        *deadLetters // nil while no stream has dead_letter
+	transforms *transforms
 }
 
 // Start starts the server with opts: it opens the JetStream store, accepts
@@ -78,6 +86,14 @@ type Server struct {
 // failed; on failure nothing is left running. ctx bounds the wait.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{node: opts.Node, creds: opts.Credentials, opts: opts, log: cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))}
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	if x := opts.Config.External; x != nil {
+		if err := s.join(ctx, *x); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("join the bus at %s: %w", redactURLs(x.URL), err)
+		}
+		return s, nil
+	}
 	s.logs = newLogger(s.log)
 	sopts, err := s.serverOptions(opts)
 	if err != nil {
@@ -186,21 +202,44 @@ func (s *Server) connect(ctx context.Context) error {
 		nats.Name("steward "+s.node),
 		nats.MaxReconnects(-1),
 		nats.CustomInboxPrefix(InboxPrefix),
-		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
-			if sub != nil {
-				s.log.Warn("bus subscription", "subject", sub.Subject, "err", err)
-				return
-			}
-			s.log.Warn("bus connection", "err", err)
-		}))
+		nats.ErrorHandler(s.errorHandler))
 	if err != nil {
 		return fmt.Errorf("connect in-process: %w", err)
 	}
+	return s.use(ctx, nc)
+}
+
+// errorHandler logs the asynchronous errors of steward's connection.
+func (s *Server) errorHandler(_ *nats.Conn, sub *nats.Subscription, err error) {
+	if sub != nil {
+		s.log.Warn("bus subscription", "subject", sub.Subject, "err", err)
+		return
+	}
+	s.log.Warn("bus connection", "err", err)
+}
+
+// use makes nc steward's connection and sets up what the configuration
+// asks for on it.
+func (s *Server) use(ctx context.Context, nc *nats.Conn) error {
 	s.nc = nc
+	var err error
 	if s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(eventsPending)); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	return s.ensureEventsStream(ctx)
+	return s.configure(ctx)
+}
+
+// configure makes the streams, the DLQ and the transforms of the
+// configuration in force.
+func (s *Server) configure(ctx context.Context) error {
+	if err := s.ensureEventsStream(ctx); err != nil {
+		return err
+	}
+	cfg := s.options().Config
+	if err := s.ensureDeadLetters(ctx, cfg); err != nil {
+		return err
+	}
+	return s.applyTransforms(cfg)
 }
 
 // Reload applies cfg and services to the running server: the users, raised
@@ -209,11 +248,17 @@ func (s *Server) connect(ctx context.Context) error {
 // or TLS, lower JetStream limits).
 func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) error {
 	old := s.options()
-	if cfg.Listen != old.Config.Listen || fleetChanged(cfg, old.Config) {
+	if cfg.Listen != old.Config.Listen || !reflect.DeepEqual(cfg.External, old.Config.External) || fleetChanged(cfg, old.Config) {
 		return ErrRestart
 	}
 	next := old
 	next.Config, next.Services = cfg, services
+	if s.ns == nil { // an external deployment: only steward's part changes
+		s.mu.Lock()
+		s.opts = next
+		s.mu.Unlock()
+		return s.configure(ctx)
+	}
 	o, err := s.serverOptions(next)
 	if err != nil {
 		return err
@@ -227,7 +272,7 @@ func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) 
 	s.mu.Lock()
 	s.opts = next
 	s.mu.Unlock()
-	return s.ensureEventsStream(ctx)
+	return s.configure(ctx)
 }
 
 // options returns the options in force.
@@ -245,7 +290,7 @@ func (s *Server) Conn() *nats.Conn { return s.nc }
 
 // Addr returns the TCP address the server listens on, or nil.
 func (s *Server) Addr() net.Addr {
-	if s.options().Config.Listen == "" {
+	if s.ns == nil || s.options().Config.Listen == "" {
 		return nil
 	}
 	return s.ns.Addr()
@@ -260,7 +305,11 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	d, t := s.dlq, s.transforms
 	s.mu.Unlock()
+	s.stop()
+	d.close()
+	t.close()
 	if s.nc != nil {
 		s.nc.Close()
 	}

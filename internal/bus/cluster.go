@@ -227,8 +227,16 @@ var fleetBuckets = []string{"STEWARD_NODES", "STEWARD_REGISTRY"}
 // events stream, and the fleet's buckets, also through the hub's domain)
 // and writes into the fleet's buckets.
 func serviceDeny(eventsStream string) []string {
-	deny := []string{"steward.>"}
-	for _, st := range append([]string{eventsStream}, kvStreams()...) {
+	deny := []string{"steward.>",
+		// steward's consumer of the advisories: deleting, changing, pulling
+		// from or acking it.
+		"$JS.API.CONSUMER.*." + AdvisoryStream + "." + dlqConsumer,
+		"$JS.API.CONSUMER.CREATE." + AdvisoryStream + "." + dlqConsumer + ".>",
+		"$JS.API.CONSUMER.DURABLE.CREATE." + AdvisoryStream + "." + dlqConsumer,
+		"$JS.API.CONSUMER.MSG.NEXT." + AdvisoryStream + "." + dlqConsumer,
+		"$JS.ACK." + AdvisoryStream + "." + dlqConsumer + ".>",
+	}
+	for _, st := range append([]string{eventsStream, DLQStream, AdvisoryStream}, kvStreams()...) {
 		for _, op := range []string{"STREAM.DELETE.", "STREAM.PURGE.", "STREAM.UPDATE.", "STREAM.MSG.DELETE."} {
 			deny = append(deny, "$JS.API."+op+st, "$JS.*.API."+op+st)
 		}

@@ -30,6 +30,14 @@ type Bus struct {
 	// holds the names in file order.
 	Streams     map[string]*BusStream `json:"streams,omitempty"`
 	StreamOrder []string              `json:"-"`
+	// Transforms are bus.transforms, in file order.
+	Transforms []BusTransform `json:"transforms,omitempty"`
+	// External is bus.url and its credentials: steward joins that NATS
+	// deployment instead of embedding a server.
+	External *BusExternal `json:"external,omitempty"`
+	// Files and Sinks are the file bridges of bus.files and bus.sinks.
+	Files []BusFile `json:"files,omitempty"`
+	Sinks []BusSink `json:"sinks,omitempty"`
 	// Cluster and Leaf join other nodes' servers (fleet.go); nil when not
 	// set. FleetSecretFile holds the secret they authenticate with.
 	Cluster         *BusCluster `json:"cluster,omitempty"`
@@ -44,6 +52,8 @@ type BusStream struct {
 	Subjects []string      `json:"subjects"`
 	MaxAge   time.Duration `json:"max_age,omitempty"`
 	MaxBytes int64         `json:"max_bytes,omitempty"`
+	// DeadLetter, when set, captures the messages its consumers gave up on.
+	DeadLetter *BusDeadLetter `json:"dead_letter,omitempty"`
 }
 
 // BusJetStream holds the limits of JetStream's storage, in bytes.
@@ -71,9 +81,14 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 	p.busAt = n
 	var secret *yaml.Node
 	defer func() { p.later = append(p.later, func(c *Config) { p.checkFleet(c, secret) }) }()
-	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "cluster", "leaf", "fleet_secret_file") {
+	ext := map[string]field{} // bus.url and its credentials, and what they exclude
+	var mappings []*yaml.Node // the transforms that are subject mappings
+	var files, sinks *yaml.Node
+	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
+		"url", "user", "password", "creds", "nkey", "ca", "cluster", "leaf", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
+			ext[f.key.Value] = f
 			b.Listen, p.busListen = p.listen(f.val, "bus.listen", "127.0.0.1:4222")
 			if p.busListen != nil {
 				if _, port, _ := net.SplitHostPort(b.Listen); port == "0" {
@@ -82,6 +97,7 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 				}
 			}
 		case "jetstream":
+			ext[f.key.Value] = f
 			for _, g := range p.fields(f.val, "bus.jetstream", "max_memory", "max_store") {
 				if size, ok := p.busSize(g.val, "bus.jetstream."+g.key.Value); ok {
 					if g.key.Value == "max_memory" {
@@ -100,15 +116,29 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 		case "streams":
 			p.busStreams(f.val, b)
 		case "cluster":
+			ext[f.key.Value] = f
 			p.busCluster(f.val, b)
 		case "leaf":
+			ext[f.key.Value] = f
 			p.busLeaf(f.val, b)
 		case "fleet_secret_file":
 			if b.FleetSecretFile, _ = p.path(f.val, "bus.fleet_secret_file"); b.FleetSecretFile != "" {
 				secret = f.val
 			}
+		case "transforms":
+			mappings = p.busTransforms(f.val, b)
+		case "files":
+			files = f.val
+		case "sinks":
+			sinks = f.val
+		default:
+			ext[f.key.Value] = f
 		}
 	}
+	p.busExternal(b, ext, mappings)
+	// The bridges are read once the streams are known.
+	dirs := append(p.busFiles(files, b), p.busSinks(sinks, b)...)
+	p.checkBridgeDirs(dirs)
 }
 
 // busStreams reads bus.streams: stream name → subjects and limits.
@@ -126,7 +156,7 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 		what := "bus.streams." + name
 		st := &BusStream{Name: name}
 		errs := len(p.errs)
-		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes") {
+		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes", "dead_letter") {
 			switch g.key.Value {
 			case "subjects":
 				for _, sn := range p.strings(g.val, what+".subjects") {
@@ -155,6 +185,8 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 						st.MaxBytes = size
 					}
 				}
+			case "dead_letter":
+				st.DeadLetter = p.deadLetter(g.val, what+".dead_letter")
 			}
 		}
 		if len(st.Subjects) == 0 && len(p.errs) == errs {
@@ -178,8 +210,8 @@ func checkStreamName(name string) string {
 	switch {
 	case !ok:
 		return fmt.Sprintf("stream name %q must be 1 to 64 letters, digits, '_' and '-'", name)
-	case strings.EqualFold(name, "STEWARD_EVENTS"):
-		return "STEWARD_EVENTS is steward's own stream"
+	case strings.HasPrefix(strings.ToUpper(name), "STEWARD_"):
+		return fmt.Sprintf("%s: names starting with STEWARD_ are steward's own streams", name)
 	}
 	return ""
 }

@@ -96,7 +96,7 @@ func TestParseBusStreams(t *testing.T) {
 `)
 	wantErrs := []string{
 		`steward.yaml:3:5: bus.streams: stream name "bad.name" must be 1 to 64 letters, digits, '_' and '-'`,
-		"steward.yaml:4:5: bus.streams: STEWARD_EVENTS is steward's own stream",
+		"steward.yaml:4:5: bus.streams: STEWARD_EVENTS: names starting with STEWARD_ are steward's own streams",
 		"steward.yaml:5:5: bus.streams.empty needs subjects",
 		`steward.yaml:6:23: bus.streams.subj.subjects: subject "a..b" has an empty token`,
 		`steward.yaml:6:31: bus.streams.subj.subjects: subject "a.>.c": > must be the last token`,

@@ -143,6 +143,9 @@ type Service struct {
 	// OnExitExit instead of the service's.
 	OnExit   string `json:"on_exit,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	// SLO is the availability objective of reports, in percent (slo:
+	// 99.9%); 0 for none. Changing it restarts nothing.
+	SLO float64 `json:"slo,omitempty"`
 	// Spec is what the kind's decoder (KindSchema.Decode) returned for a
 	// service of a kind other than exec; nil for exec.
 	Spec any `json:"spec,omitempty"`

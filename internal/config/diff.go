@@ -86,6 +86,7 @@ func Compare(old, cur *Config) Diff {
 func sameService(a, b *Service) bool {
 	x, y := *a, *b
 	x.At, y.At = nil, nil
+	x.SLO, y.SLO = 0, 0 // reports read it; the service is the same
 	return reflect.DeepEqual(x, y)
 }
 

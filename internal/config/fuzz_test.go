@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 	// Minimal valid files.
 	f.Add([]byte(""))
 	f.Add([]byte("services:\n  a: {command: x}\n"))
+	// File bridges, one of them outside every stream.
+	f.Add([]byte("bus:\n  streams: {s: {subjects: [\"in.*\"]}}\n  files: [{dir: in, subject: in.x, settle: 2s}, {dir: in/sub, subject: out.x}]\n  sinks: [{subject: \"in.*\", dir: out}]\n"))
 	// Defaults overridden everywhere, block style.
 	f.Add([]byte(`node: n1
 data_dir: d

@@ -2,8 +2,11 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -51,13 +54,25 @@ type Health struct {
 	OnUnhealthy string        `json:"on_unhealthy"` // restart or alert
 }
 
-// Limits bound a service's resources, summed over its process tree. When a
-// set limit is exceeded for For, Action is taken.
+// How limits are enforced: by steward sampling the tree (EnforceSample),
+// or by the kernel (EnforceKernel: a cgroup on Linux, a Job Object on
+// Windows).
+const (
+	EnforceSample = "sample"
+	EnforceKernel = "kernel"
+)
+
+// Limits bound a service's resources, summed over its process tree. With
+// Enforce "sample" (the default), when a set limit is exceeded for For,
+// Action is taken; with "kernel", the kernel holds the tree to them: it
+// OOM-kills past Memory, throttles past CPU and fails a fork past Tasks.
 type Limits struct {
-	Memory int64         `json:"memory,omitempty"` // RSS bytes; 0 means no limit
-	CPU    float64       `json:"cpu,omitempty"`    // percent of one core; 0 means no limit
-	For    time.Duration `json:"for,omitempty"`
-	Action string        `json:"action"` // restart, stop or alert
+	Memory  int64         `json:"memory,omitempty"` // bytes (RSS when sampled); 0 means no limit
+	CPU     float64       `json:"cpu,omitempty"`    // percent of one core; 0 means no limit
+	Tasks   int           `json:"tasks,omitempty"`  // processes and threads; kernel only; 0 means no limit
+	Enforce string        `json:"enforce"`          // sample or kernel
+	For     time.Duration `json:"for,omitempty"`
+	Action  string        `json:"action"` // restart, stop or alert
 }
 
 // Check is something steward watches but does not run (top-level checks:).
@@ -270,11 +285,12 @@ func (p *parser) health(n *yaml.Node) *Health {
 
 // limits reads a service's limits section.
 func (p *parser) limits(n *yaml.Node) *Limits {
-	l := &Limits{Action: DefaultLimitAction}
-	fields, ok := p.keys(n, "limits", "memory", "cpu", "for", "action")
+	l := &Limits{Action: DefaultLimitAction, Enforce: EnforceSample}
+	fields, ok := p.keys(n, "limits", "memory", "cpu", "tasks", "enforce", "for", "action")
 	if !ok || isNull(resolve(n)) {
 		return nil
 	}
+	var sampleOnly, tasks *yaml.Node // for or action; tasks
 	for _, f := range fields {
 		v := f.val
 		switch f.key.Value {
@@ -291,15 +307,34 @@ func (p *parser) limits(n *yaml.Node) *Limits {
 			}
 		case "cpu":
 			if s, ok := p.str(v, "limits.cpu"); ok {
-				if pct, err := parsePercent(s); err != nil {
+				if pct, err := parseCPU(s); err != nil {
 					p.errorf(v, "limits.cpu: %v", err)
 				} else {
 					l.CPU = pct
 				}
 			}
+		case "tasks":
+			tasks = v
+			if i, ok := p.count(v, "limits.tasks"); ok {
+				if i == 0 {
+					p.errorf(v, "limits.tasks must be more than 0")
+				}
+				l.Tasks = i
+			}
+		case "enforce":
+			if s, ok := p.str(v, "limits.enforce"); ok {
+				switch s {
+				case EnforceSample, EnforceKernel:
+					l.Enforce = s
+				default:
+					p.errorf(v, "limits.enforce %q is not one of sample and kernel", s)
+				}
+			}
 		case "for":
+			sampleOnly = f.key
 			l.For, _ = p.duration(v, "limits.for")
 		case "action":
+			sampleOnly = f.key
 			if s, ok := p.str(v, "limits.action"); ok {
 				switch s {
 				case ActionRestart, ActionStop, ActionAlert:
@@ -310,10 +345,30 @@ func (p *parser) limits(n *yaml.Node) *Limits {
 			}
 		}
 	}
-	if l.Memory == 0 && l.CPU == 0 {
-		p.errorf(n, "limits needs memory or cpu")
+	switch {
+	case l.Memory == 0 && l.CPU == 0 && l.Tasks == 0:
+		p.errorf(n, "limits needs memory, cpu or tasks")
+	case l.Enforce == EnforceKernel && sampleOnly != nil:
+		p.errorf(sampleOnly, "limits.%s is for enforce: sample; the kernel acts at once (an OOM kill is restarted under the restart policy)", sampleOnly.Value)
+	case l.Enforce == EnforceSample && tasks != nil:
+		p.errorf(tasks, "limits.tasks needs enforce: kernel")
 	}
 	return l
+}
+
+// parseCPU parses a CPU limit into a percentage of one core: "90%" is 90,
+// and a plain number counts cores, so "0.5" is 50 and "2" is 200.
+func parseCPU(s string) (float64, error) {
+	if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+		if f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > 1e6 {
+			return 0, fmt.Errorf("%q cores must be more than 0", s)
+		}
+		return f * 100, nil
+	}
+	if !strings.HasSuffix(strings.TrimSpace(s), "%") {
+		return 0, fmt.Errorf("invalid CPU limit %q, want e.g. 90%% (of one core) or 0.9 (cores)", s)
+	}
+	return parsePercent(s)
 }
 
 // parsePercent parses "90%" (or "90") into 90; more than 100 is allowed,

@@ -27,6 +27,9 @@ services:
     command: ./db
     health: {exec: [pg_isready, -q], on_unhealthy: alert}
     limits: {memory: 1GiB}
+  hog:
+    command: ./hog
+    limits: {memory: 256MB, cpu: 0.5, tasks: 100, enforce: kernel}
 checks:
   db-port: {tcp: "127.0.0.1:5432", interval: 30s}
   nightly-file: {file: export.csv, max_age: 26h, min_size: 1KB, max_size: 1GB, severity: critical, for: 5m}
@@ -46,6 +49,12 @@ checks:
 	if db.Health.Exec[0] != "pg_isready" || db.Health.OnUnhealthy != ActionAlert || db.Health.Interval != DefaultHealthInterval ||
 		db.Limits.Memory != 1<<30 || db.Limits.Action != ActionRestart {
 		t.Errorf("db = %+v %+v", db.Health, db.Limits)
+	}
+	if l := c.Services["hog"].Limits; l == nil || l.Memory != 256e6 || l.CPU != 50 || l.Tasks != 100 || l.Enforce != EnforceKernel {
+		t.Errorf("hog limits = %+v", l)
+	}
+	if l := web.Limits; l.Enforce != EnforceSample {
+		t.Errorf("web limits.enforce = %q, want the default %q", l.Enforce, EnforceSample)
 	}
 	if len(c.Checks) != 5 || !reflect.DeepEqual(c.CheckOrder, []string{"db-port", "nightly-file", "site", "nginx", "disk-smart"}) {
 		t.Errorf("checks = %v", c.CheckOrder)
@@ -91,13 +100,22 @@ func TestMonitoringErrors(t *testing.T) {
 			[]string{`steward.yaml:4:19: health.tcp must be host:port, e.g. 127.0.0.1:5432`, `steward.yaml:7:20: health.http must be an http:// or https:// URL`}},
 		{"limits", "services:\n  w:\n    command: x\n    limits: {memory: 0, cpu: lots, action: kill}\n",
 			[]string{
-				`steward.yaml:4:13: limits needs memory or cpu`,
+				`steward.yaml:4:13: limits needs memory, cpu or tasks`,
 				`steward.yaml:4:22: limits.memory must be more than 0`,
-				`steward.yaml:4:30: limits.cpu: invalid percentage "lots", want e.g. 90% (of one core)`,
+				`steward.yaml:4:30: limits.cpu: invalid CPU limit "lots", want e.g. 90% (of one core) or 0.9 (cores)`,
 				`steward.yaml:4:44: limits.action "kill" is not one of restart, stop and alert`,
 			}},
 		{"limits zero cpu", "services:\n  w:\n    command: x\n    limits: {cpu: 0%, memory: 1 apple}\n",
-			[]string{`steward.yaml:4:13: limits needs memory or cpu`, `steward.yaml:4:19: limits.cpu: must be more than 0%`, `steward.yaml:4:31: limits.memory: invalid size "1 apple", want e.g. 512, 10KB or 50MiB`}},
+			[]string{`steward.yaml:4:13: limits needs memory, cpu or tasks`, `steward.yaml:4:19: limits.cpu: must be more than 0%`, `steward.yaml:4:31: limits.memory: invalid size "1 apple", want e.g. 512, 10KB or 50MiB`}},
+		{"limits kernel", "services:\n  w:\n    command: x\n    limits: {cpu: -1, tasks: 0, enforce: cgroup}\n  v:\n    command: x\n    limits: {memory: 1MB, enforce: kernel, for: 1m}\n  u:\n    command: x\n    limits: {tasks: 5}\n",
+			[]string{
+				`steward.yaml:4:13: limits needs memory, cpu or tasks`,
+				`steward.yaml:4:19: limits.cpu: "-1" cores must be more than 0`,
+				`steward.yaml:4:30: limits.tasks must be more than 0`,
+				`steward.yaml:4:42: limits.enforce "cgroup" is not one of sample and kernel`,
+				`steward.yaml:7:44: limits.for is for enforce: sample; the kernel acts at once (an OOM kill is restarted under the restart policy)`,
+				`steward.yaml:10:21: limits.tasks needs enforce: kernel`,
+			}},
 		{"checks", "checks:\n  \"bad name\": {tcp: \"h:1\"}\n  none: {interval: 1s}\n  both: {tcp: \"h:1\", file: /x}\n  sizes: {file: /x, min_size: 10, max_size: 5}\n  notfile: {tcp: \"h:1\", max_age: 1h}\n  sev: {process: x, severity: page, process: y}\n",
 			[]string{
 				`steward.yaml:2:3: check name "bad name" must be 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit`,

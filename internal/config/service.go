@@ -34,6 +34,10 @@ func (p *parser) services(n *yaml.Node, c *Config) {
 	}
 }
 
+// CheckServiceName returns why name cannot name a service, or "" when it
+// can.
+func CheckServiceName(name string) string { return checkName(name) }
+
 // checkName returns why name cannot name a service, or "" when it can.
 // Names become file names and URL path segments.
 func checkName(name string) string {
@@ -100,7 +104,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	}
 	fields = p.fields(n, what,
 		"kind", "command", "env", "env_file", "inherit_env", "working_dir", "user", "group",
-		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "registry")
+		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "slo", "registry")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
 		s.At[f.key.Value] = PosOf(f.val)
@@ -139,6 +143,8 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			s.Limits = p.limits(f.val)
 		case "on_exit", "exit_code":
 			p.onExit(f.key, f.val, s)
+		case "slo":
+			s.SLO = p.slo(f.val)
 		case "registry":
 			s.Registry = p.registry(f.val, name)
 		}
@@ -349,9 +355,11 @@ func (p *parser) kindService(s *Service, kind string, ks KindSchema, key, n *yam
 	s.Kind = kind
 	sec := &Section{p: p, Name: s.Name, Key: key, Node: n, At: Positions{"": PosOf(key)}, errs: len(p.errs)}
 	var own []Field
-	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind %s)", s.Name, kind), slices.Concat([]string{"kind", "depends_on", "disabled", "restart", "logs"}, ks.Keys)...) {
+	for _, f := range p.fields(n, fmt.Sprintf("service %q (kind %s)", s.Name, kind), slices.Concat([]string{"kind", "depends_on", "disabled", "restart", "logs", "slo"}, ks.Keys)...) {
 		switch f.key.Value {
 		case "kind":
+		case "slo":
+			s.SLO = p.slo(f.val)
 		case "depends_on":
 			p.dependsOn(s, f.val)
 		case "disabled":
@@ -368,4 +376,19 @@ func (p *parser) kindService(s *Service, kind string, ks KindSchema, key, n *yam
 		s.Spec = ks.Decode(sec, own)
 	}
 	return s
+}
+
+// slo reads an availability objective: a percentage above 0 and at most
+// 100 ("99.9%").
+func (p *parser) slo(n *yaml.Node) float64 {
+	s, ok := p.str(n, "slo")
+	if !ok {
+		return 0
+	}
+	t, err := ParseThreshold("> " + s)
+	if err != nil || t.For != 0 || t.Unit != "%" || t.Value <= 0 || t.Value > 100 {
+		p.errorf(n, "slo %q: want a percentage above 0%% and at most 100%%, e.g. 99.9%%", s)
+		return 0
+	}
+	return t.Value
 }

@@ -74,6 +74,10 @@ func sizeUnit(u string) int64 {
 	return 0
 }
 
+// SplitCommand splits s into words as a command: string is split, with
+// splitCommand's rules, for those who write configurations (the importers).
+func SplitCommand(s string) ([]string, error) { return splitCommand(s) }
+
 // splitCommand splits s into words as a POSIX shell would, without running
 // one: words are separated by spaces, tabs and newlines; single quotes keep
 // everything literally; inside double quotes a backslash escapes only $, `,
@@ -177,4 +181,44 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// ParseSpan parses a span of time back from a moment: a Go duration
+// ("36h"), optionally after whole days and weeks ("7d", "2w", "1d12h").
+// It is what report ranges and a report job's since take.
+func ParseSpan(s string) (time.Duration, error) {
+	rest := s
+	var d time.Duration
+	for {
+		i := 0
+		for i < len(rest) && '0' <= rest[i] && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) || (rest[i] != 'd' && rest[i] != 'w') {
+			break
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		unit := 24 * time.Hour
+		if rest[i] == 'w' {
+			unit *= 7
+		}
+		if err != nil || n > int64((math.MaxInt64-d)/unit) {
+			return 0, fmt.Errorf("span %q is too long", s)
+		}
+		d += time.Duration(n) * unit
+		rest = rest[i+1:]
+	}
+	if rest == "" && d > 0 {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	switch {
+	case err != nil || r < 0:
+		return 0, fmt.Errorf("invalid span %q, want e.g. 7d, 2w or 36h", s)
+	case r > math.MaxInt64-d:
+		return 0, fmt.Errorf("span %q is too long", s)
+	case d+r == 0:
+		return 0, fmt.Errorf("span %q must be more than 0", s)
+	}
+	return d + r, nil
 }

@@ -47,10 +47,11 @@ type busHost struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the start and the forwarder of srv ended
 	secured bool          // bus.listen serves TLS
+	bridges bridges       // the file bridges of the running bus
 }
 
 func newBusHost(dataDir string, rec *events.Recorder, log *slog.Logger) *busHost {
-	return &busHost{dataDir: dataDir, events: rec, log: log, creds: bus.NewCredentials()}
+	return &busHost{dataDir: dataDir, events: rec, log: log, creds: bus.NewCredentials(), bridges: bridges{log: log}}
 }
 
 // start starts the bus of cfg in the background, when cfg has one. The
@@ -108,7 +109,9 @@ func (h *busHost) start(cfg *config.Config) {
 			return
 		}
 		h.srv = srv
+		h.bridges.start(ctx, srv, h.cfg.Bus) // the bus: in force, which a reload may have changed
 		h.mu.Unlock()
+		defer h.bridges.stop()
 		h.log.Info("bus ready", "listen", cfg.Bus.Listen, "took", time.Since(began).Round(time.Millisecond))
 		if h.ready != nil {
 			defer h.ready(ctx, srv, cfg)()
@@ -164,6 +167,7 @@ func (h *busHost) apply(ctx context.Context, cfg *config.Config) {
 			h.mu.Lock()
 			h.cfg = cfg
 			h.mu.Unlock()
+			h.bridges.update(cfg.Bus)
 			return
 		}
 		if !errors.Is(err, bus.ErrRestart) {
@@ -175,12 +179,19 @@ func (h *busHost) apply(ctx context.Context, cfg *config.Config) {
 }
 
 // env is the environment the bus gives a service: NATS_URL with its own
-// credentials, when bus.listen is set.
+// credentials when bus.listen is set, or the deployment of bus.url with
+// steward's credentials.
 func (h *busHost) env(service string) []string {
 	h.mu.Lock()
 	cfg, secured := h.cfg, h.secured
 	h.mu.Unlock()
-	if cfg == nil || cfg.Bus == nil || cfg.Bus.Listen == "" {
+	if cfg == nil || cfg.Bus == nil {
+		return nil
+	}
+	if x := cfg.Bus.External; x != nil {
+		return bus.ExternalEnv(*x)
+	}
+	if cfg.Bus.Listen == "" {
 		return nil
 	}
 	return []string{"NATS_URL=" + h.creds.URL(cfg.Bus.Listen, service, secured)}

@@ -21,7 +21,7 @@ var systemdTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("unit").Parse(systemdUnit))
 })
 
-const systemdUnit = `# Written by "steward service install"; "steward service uninstall" removes it.
+const systemdUnit = `# steward as a service: "steward service install" writes this file and "steward service unit" prints it.
 [Unit]
 Description={{.Description}}
 Documentation=https://github.com/stewardhq/steward
@@ -85,7 +85,7 @@ var launchdTemplate = sync.OnceValue(func() *template.Template {
 
 const launchdPlist = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<!-- Written by "steward service install"; "steward service uninstall" removes it. -->
+<!-- steward as a service: "steward service install" writes this file and "steward service unit" prints it. -->
 <plist version="1.0">
 <dict>
 	<key>Label</key>

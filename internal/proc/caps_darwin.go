@@ -10,5 +10,6 @@ func Capabilities() []Capability {
 		{Name: "parent-death signal", Detail: "macOS has none"},
 		{Name: "tree mechanism", Available: false, Detail: TreeMechanism()},
 		{Name: "job objects", Detail: "Windows only"},
+		{Name: "kernel limits", Detail: "macOS has no cgroups, and rlimits bound one process, not a tree: limits are sampled"},
 	}
 }

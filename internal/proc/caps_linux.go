@@ -22,6 +22,7 @@ func Capabilities() []Capability {
 		sub.Detail = "not set up (steward not running here)"
 	}
 	tree := TreeMechanism()
+	limits, ok := LimitControllers()
 	return []Capability{
 		{Name: "process groups", Available: true},
 		pidfd,
@@ -29,5 +30,6 @@ func Capabilities() []Capability {
 		{Name: "parent-death signal", Available: true, Detail: "PR_SET_PDEATHSIG"},
 		{Name: "tree mechanism", Available: tree != "marker", Detail: tree},
 		{Name: "job objects", Detail: "Windows only"},
+		{Name: "kernel limits", Available: ok, Detail: limits},
 	}
 }

@@ -10,5 +10,6 @@ func Capabilities() []Capability {
 		{Name: "parent-death signal", Detail: "Windows has none; the job object is killed on close"},
 		{Name: "tree mechanism", Available: true, Detail: TreeMechanism()},
 		{Name: "job objects", Available: true},
+		{Name: "kernel limits", Available: true, Detail: "job object: job memory, CPU rate, active processes"},
 	}
 }

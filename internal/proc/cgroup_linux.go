@@ -34,6 +34,7 @@ const cgroupDir = "steward"
 var trees struct {
 	once sync.Once
 	h    *hierarchy // nil when cgroups are not in use
+	err  error      // why h is nil
 	// lifeline is the write end of the pipe the reaper reads; it is never
 	// written and closes when this process ends. Held here so that it is
 	// not finalized.
@@ -51,8 +52,12 @@ const (
 // hierarchy is the cgroup hierarchy that holds this process's trees.
 type hierarchy struct {
 	version cgroupVersion
-	mount   string // where it is mounted
-	own     string // this process's directory: <mount>/steward/<pid>.<start>
+	// controller is, on v1, the controller of the hierarchy: "pids" for
+	// the one that holds the trees, "memory" or "cpu" for those that
+	// limits attach.
+	controller string
+	mount      string // where it is mounted
+	own        string // this process's directory: <mount>/steward/<pid>.<start>
 	// home is, on v1, the cgroup a spawning thread returns to once its
 	// child is forked: the one this process was in when it began.
 	home string
@@ -82,10 +87,11 @@ func TreeMechanism() string {
 func cgroupHierarchy() *hierarchy {
 	trees.once.Do(func() {
 		h, err := findHierarchy()
-		if err != nil {
-			return
+		if err == nil {
+			err = h.create()
 		}
-		if err := h.create(); err != nil {
+		if err != nil {
+			trees.err = err
 			return
 		}
 		trees.h = h
@@ -105,11 +111,22 @@ func findHierarchy() (*hierarchy, error) {
 		}
 		return &hierarchy{version: cgroupV2, mount: cgroupBase}, nil
 	}
-	mount := filepath.Join(cgroupBase, "pids")
-	if err := unix.Statfs(mount, &fs); err != nil || fs.Type != unix.CGROUP_SUPER_MAGIC {
+	h, err := findV1("pids")
+	if err != nil {
 		return nil, errors.New("no cgroup v2 or v1 pids hierarchy under " + cgroupBase)
 	}
-	h := &hierarchy{version: cgroupV1, mount: mount}
+	return h, nil
+}
+
+// findV1 finds the cgroup v1 hierarchy of controller, mounted at
+// /sys/fs/cgroup/<controller>.
+func findV1(controller string) (*hierarchy, error) {
+	var fs unix.Statfs_t
+	mount := filepath.Join(cgroupBase, controller)
+	if err := unix.Statfs(mount, &fs); err != nil || fs.Type != unix.CGROUP_SUPER_MAGIC {
+		return nil, fmt.Errorf("no cgroup v1 %s hierarchy at %s", controller, mount)
+	}
+	h := &hierarchy{version: cgroupV1, controller: controller, mount: mount}
 	rel, err := h.cgroupOf("self")
 	if err != nil {
 		return nil, err
@@ -158,7 +175,7 @@ func (h *hierarchy) cgroupOf(pid string) (string, error) {
 		switch {
 		case h.version == cgroupV2 && id == "0" && controllers == "":
 			return path, nil
-		case h.version == cgroupV1 && slices.Contains(strings.Split(controllers, ","), "pids"):
+		case h.version == cgroupV1 && slices.Contains(strings.Split(controllers, ","), h.controller):
 			return path, nil
 		}
 	}
@@ -170,6 +187,15 @@ func (h *hierarchy) cgroupOf(pid string) (string, error) {
 type cgroup struct {
 	h   *hierarchy
 	dir string
+	// attached are, on v1, the tree's cgroups in the memory and cpu
+	// hierarchies that its limits need, which the tree enters and leaves
+	// with this one.
+	attached []*cgroup
+	// oomFile is the memory cgroup's file with the oom_kill count, when
+	// limits gave the tree a memory cgroup of its own; "" otherwise.
+	oomFile string
+	// oomKills is the count last read from oomFile (Process.noteOOM).
+	oomKills atomic.Uint64
 }
 
 // newCgroup creates a cgroup for a tree tagged tag in this process's
@@ -193,13 +219,26 @@ func newCgroup(tag string) *cgroup {
 
 // enter moves the calling thread, tid, into c (v1 only, where cgroups
 // hold threads): what it forks is born in c.
+// It enters the attached cgroups too, or none of them.
 func (c *cgroup) enter(tid int) error {
-	return writeFile(filepath.Join(c.dir, "tasks"), strconv.Itoa(tid))
+	for i, a := range append([]*cgroup{c}, c.attached...) {
+		if err := writeFile(filepath.Join(a.dir, "tasks"), strconv.Itoa(tid)); err != nil {
+			for _, b := range append([]*cgroup{c}, c.attached...)[:i] {
+				_ = writeFile(filepath.Join(b.h.home, "tasks"), strconv.Itoa(tid))
+			}
+			return err
+		}
+	}
+	return nil
 }
 
-// leave moves thread tid back to the cgroup this process began in.
+// leave moves thread tid back to the cgroups this process began in.
 func (c *cgroup) leave(tid int) error {
-	return writeFile(filepath.Join(c.h.home, "tasks"), strconv.Itoa(tid))
+	var errs []error
+	for _, a := range append([]*cgroup{c}, c.attached...) {
+		errs = append(errs, writeFile(filepath.Join(a.h.home, "tasks"), strconv.Itoa(tid)))
+	}
+	return errors.Join(errs...)
 }
 
 // kill kills every process in c with SIGKILL and returns once none is left,
@@ -212,12 +251,15 @@ func (c *cgroup) kill(deadline time.Time) ([]int, error) {
 		return nil, nil
 	}
 	var err error
-	if c.h.version == cgroupV2 {
+	switch {
+	case c.h.version == cgroupV2:
 		if err = writeFile(filepath.Join(c.dir, "cgroup.kill"), "1"); errors.Is(err, os.ErrNotExist) {
 			err = writeFile(filepath.Join(c.dir, "cgroup.freeze"), "1")
 		}
-	} else {
+	case c.h.controller == "pids":
 		err = writeFile(filepath.Join(c.dir, "pids.max"), "0")
+	default:
+		_, err = os.Stat(c.dir) // a memory or cpu cgroup cannot stop forks
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil // removed already
@@ -274,16 +316,19 @@ func (c *cgroup) members() ([]procInfo, error) {
 	return procs, nil
 }
 
-// remove removes c, which kill has emptied. Removing it again does
-// nothing.
+// remove removes c and its attached cgroups, which kill has emptied.
+// Removing it again does nothing.
 func (c *cgroup) remove() error {
 	if c == nil {
 		return nil
 	}
-	if err := unix.Rmdir(c.dir); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove cgroup %s: %w", c.dir, err)
+	var errs []error
+	for _, a := range append([]*cgroup{c}, c.attached...) {
+		if err := unix.Rmdir(a.dir); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", a.dir, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // killAll kills and removes every cgroup in dir, a steward process's
@@ -332,8 +377,21 @@ func sweepCgroups(match func(tag string) bool, deadline time.Time) ([]int, error
 	if h == nil {
 		return nil, nil
 	}
-	root := filepath.Dir(h.own)
+	killed, err := h.sweep(match, deadline)
+	for _, a := range limitHierarchies() {
+		pids, aerr := a.sweep(match, deadline)
+		killed, err = append(killed, pids...), errors.Join(err, aerr)
+	}
+	return killed, err
+}
+
+// sweep is sweepCgroups in h.
+func (h *hierarchy) sweep(match func(tag string) bool, deadline time.Time) ([]int, error) {
+	root := filepath.Join(h.mount, cgroupDir)
 	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) && h.own == "" {
+		return nil, nil // a hierarchy steward has not used
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list cgroups in %s: %w", root, err)
 	}

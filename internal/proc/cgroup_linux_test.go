@@ -160,7 +160,7 @@ func TestCgroupV2(t *testing.T) {
 func TestSweepKillsCgroupsOfGoneStewards(t *testing.T) {
 	requireCgroups(t)
 	h := cgroupHierarchy()
-	gone := &hierarchy{version: h.version, mount: h.mount, home: h.home,
+	gone := &hierarchy{version: h.version, controller: h.controller, mount: h.mount, home: h.home,
 		own: filepath.Join(filepath.Dir(h.own), fmt.Sprintf("%d.1", os.Getpid()))} // a start time no process has
 	if err := os.Mkdir(gone.own, 0o755); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,34 @@ type OOMWatch struct {
 	cgroup  uint64 // its oom_kill count when watching began
 	vmstat  uint64 // the machine's oom_kill count (/proc/vmstat) then
 	vmstatK bool   // vmstat was readable
+	// tree is set when the memory cgroup is one limits made for the tree:
+	// its count starts at 0, and the tree keeps the last one it read, as
+	// the cgroup may be gone by the time Check runs.
+	tree *Process
+}
+
+// WatchOOM watches the process's tree for the kernel's OOM killer: in the
+// tree's own memory cgroup when its limits gave it one (the count starts at
+// 0, so an OOM kill before this call counts too), else as WatchOOM(pid).
+func (p *Process) WatchOOM() OOMWatch {
+	if p.cg == nil || p.cg.oomFile == "" {
+		return WatchOOM(p.pid)
+	}
+	w := OOMWatch{file: p.cg.oomFile, tree: p}
+	w.vmstat, w.vmstatK = counter("/proc/vmstat", "oom_kill")
+	return w
+}
+
+// noteOOM reads the oom_kill count of the tree's memory cgroup, where
+// limits gave it one, and keeps it for Check: called once the main process
+// has exited and before the cgroup is removed.
+func (p *Process) noteOOM() {
+	if p.cg == nil || p.cg.oomFile == "" {
+		return
+	}
+	if n, ok := counter(p.cg.oomFile, "oom_kill"); ok {
+		p.cg.oomKills.Store(max(p.cg.oomKills.Load(), n))
+	}
 }
 
 // WatchOOM reads the OOM kill counters that concern the process pid: the
@@ -62,6 +90,18 @@ func WatchOOM(pid int) OOMWatch {
 // or the machine's did while it ran (likely: another process may have been
 // the victim).
 func (w OOMWatch) Check(killed bool) OOMVerdict {
+	if w.tree != nil {
+		w.tree.noteOOM()
+		n := w.tree.cg.oomKills.Load()
+		if n > 0 && killed {
+			v := OOMVerdict{"yes", "oom_kill in " + w.file + " rose by " + strconv.FormatUint(n, 10)}
+			if l := w.tree.limits; l != nil && l.Memory > 0 {
+				v.Detail += ", at the memory limit of " + strconv.FormatInt(l.Memory, 10) + " bytes"
+			}
+			return v
+		}
+		return OOMVerdict{"no", "oom_kill in " + w.file + " did not rise"}
+	}
 	if w.file != "" {
 		if n, ok := counter(w.file, "oom_kill"); ok {
 			if n > w.cgroup && killed {

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package proc
 
@@ -18,3 +18,6 @@ func (w OOMWatch) Check(killed bool) OOMVerdict {
 	}
 	return OOMVerdict{"unknown", "this OS has no OOM kill counter steward reads"}
 }
+
+// WatchOOM watches nothing: this OS has no OOM kill counter steward reads.
+func (p *Process) WatchOOM() OOMWatch { return OOMWatch{} }

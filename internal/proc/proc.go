@@ -54,6 +54,10 @@ type Spec struct {
 	// any STEWARD_TAG in Env. Empty leaves Env as it is, and then KillTree
 	// finds the tree only through process groups and parent links.
 	Tag string
+	// Limits, when set, are enforced by the kernel on the whole tree. Where
+	// they cannot be (no cgroup controller for one of them, macOS), Start
+	// fails with an error wrapping errors.ErrUnsupported that says why.
+	Limits *Limits
 }
 
 // signalName normalises a signal name: "term", "SIGTERM" and "TERM" are all

@@ -164,3 +164,6 @@ func reapOrphans([]procInfo) {}
 // Prepare does nothing on macOS, which has no child subreaper: orphans go to
 // launchd, and KillTree finds them through their tag alone.
 func Prepare() error { return nil }
+
+// noteOOM does nothing: macOS has no OOM kill counter to keep.
+func (*Process) noteOOM() {}

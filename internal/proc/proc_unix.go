@@ -29,6 +29,8 @@ type Process struct {
 	start uint64 // when the process started, in the units of procInfo.start
 	proc  *os.Process
 	cg    *cgroup // the tree's cgroup; nil where cgroups are not in use
+	// limits are the tree's kernel-enforced limits; nil for none.
+	limits *Limits
 
 	mu sync.Mutex // serialises group signals with the reap in Wait
 	// reaped is set once Wait has reaped the main process. Until then its pid
@@ -79,6 +81,12 @@ func start(spec Spec) (*Process, error) {
 	}
 	attr := &os.ProcAttr{Dir: spec.Dir, Env: env, Files: files, Sys: sysProcAttr(cred)}
 	cg := newCgroup(spec.Tag)
+	if spec.Limits != nil {
+		if err := limitTree(cg, *spec.Limits); err != nil {
+			_ = cg.remove()
+			return nil, err
+		}
+	}
 	proc, in, err := startProcess(path, argv, attr, cg)
 	if in == nil || err != nil {
 		_ = cg.remove() // empty: no child is in it
@@ -86,7 +94,14 @@ func start(spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Process{pid: proc.Pid, tag: spec.Tag, start: startTime(proc.Pid), proc: proc, cg: in}, nil
+	if spec.Limits != nil && in == nil {
+		// It could not be started in the cgroup that holds its limits.
+		_ = proc.Kill()
+		_, _ = proc.Wait()
+		unregister(&Process{pid: proc.Pid})
+		return nil, limitsUnsupported("start in the limited cgroup", errors.New("the spawning thread could not enter it"))
+	}
+	return &Process{pid: proc.Pid, tag: spec.Tag, start: startTime(proc.Pid), proc: proc, cg: in, limits: spec.Limits}, nil
 }
 
 // Pid returns the process id of the main process.
@@ -96,6 +111,7 @@ func (p *Process) Pid() int { return p.pid }
 // Call it once. The rest of the tree may live on: KillTree ends it.
 func (p *Process) Wait() (*os.ProcessState, error) {
 	exited := p.waitExit() == nil
+	p.noteOOM()
 	if exited {
 		p.mu.Lock()
 	}
@@ -161,6 +177,7 @@ func (p *Process) KillTree() error {
 	deadline := time.Now().Add(killTimeout)
 	_, cgErr := p.cg.kill(deadline)
 	err := p.killMembers(deadline)
+	p.noteOOM()
 	if cgErr == nil && err == nil {
 		cgErr = p.cg.remove()
 	}

@@ -25,6 +25,9 @@ type Process struct {
 	mu     sync.Mutex
 	job    windows.Handle // 0 once KillTree has ended the tree and closed it
 	exited bool           // Wait has returned: the pid may name another process
+	// memPeak and memLimit are the job's peak committed memory and its
+	// memory limit (0 for none), read when the main process exited.
+	memPeak, memLimit uint64
 }
 
 // Start starts the process spec describes in a new process group and a job
@@ -69,7 +72,7 @@ func start(spec Spec) (*Process, error) {
 	if len(argv) == 0 {
 		argv = []string{spec.Path}
 	}
-	job, err := newJob()
+	job, err := newJob(spec.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -93,21 +96,16 @@ func start(spec Spec) (*Process, error) {
 }
 
 // newJob creates a job object that kills its processes when its last
-// handle is closed. The handle is not inheritable, so only steward holds it.
-func newJob() (windows.Handle, error) {
+// handle is closed, with the limits l (nil for none). The handle is not
+// inheritable, so only steward holds it.
+func newJob(l *Limits) (windows.Handle, error) {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
 		return 0, fmt.Errorf("create job object: %w", err)
 	}
-	info := windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION{
-		BasicLimitInformation: windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{
-			LimitFlags: windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
-		},
-	}
-	if _, err := windows.SetInformationJobObject(job, windows.JobObjectExtendedLimitInformation,
-		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+	if err := limitJob(job, l); err != nil {
 		windows.CloseHandle(job)
-		return 0, fmt.Errorf("set job object limits: %w", err)
+		return 0, err
 	}
 	return job, nil
 }
@@ -169,6 +167,9 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 	st, err := p.proc.Wait()
 	p.mu.Lock()
 	p.exited = true
+	if p.job != 0 {
+		p.memPeak, p.memLimit, _ = jobMemoryPeak(p.job)
+	}
 	p.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("wait for process %d: %w", p.pid, err)

@@ -69,9 +69,18 @@ func cgroupReaperMain(version, mount, own string) int {
 		return 2
 	}
 	_, _ = io.Copy(io.Discard, os.NewFile(3, "lifeline"))
-	h := &hierarchy{version: cgroupVersion(v), mount: mount, own: own}
-	if _, err := h.killAll(own, nil, time.Now().Add(killTimeout)); err != nil {
-		return 1
+	h := &hierarchy{version: cgroupVersion(v), controller: "pids", mount: mount, own: own}
+	// A loaded machine can keep a killed process from dying within one
+	// killTimeout; the reaper tries again rather than leave the cgroups to
+	// the next start-up's sweep.
+	for range reaperAttempts {
+		if _, err := h.killAll(own, nil, time.Now().Add(killTimeout)); err == nil {
+			return 0
+		}
 	}
-	return 0
+	return 1
 }
+
+// reaperAttempts is how many times the reaper tries to empty and remove the
+// cgroups before it leaves them to the next sweep.
+const reaperAttempts = 10

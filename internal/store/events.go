@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -129,22 +130,8 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]steward.Event, err
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	defer rows.Close()
-	evs := []steward.Event{}
-	for rows.Next() {
-		var (
-			ev       steward.Event
-			ns       int64
-			from, to string
-		)
-		if err := rows.Scan(&ev.ID, &ns, &ev.Type, &ev.Service, &from, &to, &ev.PID, &ev.Reason); err != nil {
-			return nil, fmt.Errorf("list events: %w", err)
-		}
-		ev.Time = time.Unix(0, ns).UTC()
-		ev.From, ev.To = steward.State(from), steward.State(to)
-		evs = append(evs, ev)
-	}
-	if err := rows.Err(); err != nil {
+	evs, err := scanEvents(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	if newest {
@@ -194,4 +181,24 @@ func unixNano(t time.Time) int64 {
 		return math.MaxInt64
 	}
 	return t.UnixNano()
+}
+
+// scanEvents reads the events of rows (eventColumns) and closes them.
+func scanEvents(rows *sql.Rows) ([]steward.Event, error) {
+	defer rows.Close()
+	evs := []steward.Event{}
+	for rows.Next() {
+		var (
+			ev       steward.Event
+			ns       int64
+			from, to string
+		)
+		if err := rows.Scan(&ev.ID, &ns, &ev.Type, &ev.Service, &from, &to, &ev.PID, &ev.Reason); err != nil {
+			return nil, err
+		}
+		ev.Time = time.Unix(0, ns).UTC()
+		ev.From, ev.To = steward.State(from), steward.State(to)
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
 }

@@ -155,19 +155,26 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]steward.Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
+
+// scanRuns reads the runs of rows (runColumns) and closes them; nil when
+// there are none.
+func scanRuns(rows *sql.Rows) ([]steward.Run, error) {
 	defer rows.Close()
 	var out []steward.Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // JobMark returns the last scheduled time job name has taken, and false

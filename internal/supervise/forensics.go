@@ -28,7 +28,7 @@ const (
 type oomWatcher interface{ WatchOOM() proc.OOMWatch }
 
 // WatchOOM reads the OOM kill counters of the process's tree.
-func (p osProcess) WatchOOM() proc.OOMWatch { return proc.WatchOOM(p.Pid()) }
+func (p osProcess) WatchOOM() proc.OOMWatch { return p.Process.WatchOOM() }
 
 // recordExit notes the end of inst, which the loop has just handled: what
 // the loop knows goes into the record at once; the last lines of output and

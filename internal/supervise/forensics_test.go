@@ -179,3 +179,12 @@ func TestWhyStoppedBy(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTimes: one crash is "once", never "1 times".
+func TestTimes(t *testing.T) {
+	for n, want := range map[int]string{0: "0 times", 1: "once", 3: "3 times"} {
+		if got := times(n); got != want {
+			t.Errorf("times(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

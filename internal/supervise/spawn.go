@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
 	"github.com/stewardhq/steward/internal/proc"
 )
@@ -107,6 +108,7 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		Stdout: outW,
 		Stderr: errW,
 		Tag:    s.sup.opts.Tag + "." + s.name + "." + strconv.Itoa(inst.n),
+		Limits: kernelLimits(cfg.Limits),
 	})
 	outW.Close()
 	errW.Close()
@@ -167,6 +169,15 @@ func (s *service) spawn(ctx context.Context, ls *loopState, why string) {
 		}
 		inst.ready <- checkReady(rctx, cfg, env, dir, s.sup.opts.Tag+"."+s.name+".ready", output{lines: lines, tail: s.log.Tail, since: inst.started})
 	}()
+}
+
+// kernelLimits returns the limits the kernel is to enforce on a run, nil
+// unless they say enforce: kernel.
+func kernelLimits(l *config.Limits) *proc.Limits {
+	if l == nil || l.Enforce != config.EnforceKernel {
+		return nil
+	}
+	return &proc.Limits{Memory: l.Memory, CPU: l.CPU, Tasks: l.Tasks}
 }
 
 // startFailed handles an instance that could not be started: a final

@@ -58,8 +58,8 @@ func (s *service) setUsage(now time.Time, u Usage) {
 	s.peakRSS, s.cpuSeconds = max(s.peakRSS, u.RSS), max(s.cpuSeconds, u.CPUSeconds)
 	lim := s.cfg.Limits
 	s.mu.Unlock()
-	if lim == nil {
-		return
+	if lim == nil || lim.Enforce == config.EnforceKernel {
+		return // the kernel enforces them
 	}
 	if lim.Memory > 0 {
 		s.limit(now, lim, CondMemory, &s.limits.memSince, &s.limits.memActed, u.RSS > uint64(lim.Memory),

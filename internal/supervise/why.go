@@ -39,14 +39,17 @@ func (s *Supervisor) explain(st steward.ServiceStatus, cfg *config.Service, exit
 	case steward.StateFailed:
 		if strings.Contains(st.Reason, "restart intensity exceeded") {
 			n := crashesWithin(exits, st.Since, r.Window)
-			return fmt.Sprintf("it crashed %d times within %s (restart intensity %d in %s); the last: %s",
-				n, r.Window, r.MaxRestarts, r.Window, lastHow(exits, st.Reason))
+			return fmt.Sprintf("it crashed %s within %s (restart intensity %d in %s); the last: %s",
+				times(n), r.Window, r.MaxRestarts, r.Window, lastHow(exits, cfg, st.Reason))
 		}
 		if len(exits) > 0 && exits[len(exits)-1].OOM == steward.OOMYes {
-			return "the kernel's OOM killer ended its last run; " + st.Reason
+			return "its last run was " + oomWords(cfg) + "; " + st.Reason
 		}
 		return st.Reason
 	case steward.StateBackoff:
+		if len(exits) > 0 && exits[len(exits)-1].OOM == steward.OOMYes {
+			return fmt.Sprintf("it was %s (%s) and is restarted after its backoff; %d restarts so far", oomWords(cfg), st.Reason, st.Restarts)
+		}
 		return fmt.Sprintf("it ended (%s) and is restarted after its backoff; %d restarts so far", st.Reason, st.Restarts)
 	case steward.StateStarting:
 		if strings.HasPrefix(st.Reason, "waiting for ") {
@@ -121,13 +124,50 @@ func crashesWithin(exits []steward.Exit, at time.Time, window time.Duration) int
 	return n
 }
 
+// times says n times in words: "once", "2 times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
 // lastHow says how the last run ended, from its record, else from reason.
-func lastHow(exits []steward.Exit, reason string) string {
+func lastHow(exits []steward.Exit, cfg *config.Service, reason string) string {
 	if len(exits) == 0 {
 		return reason
 	}
 	e := exits[len(exits)-1]
-	return fmt.Sprintf("%s after %s", e.Status, roundUptime(e.UptimeSeconds))
+	how := e.Status
+	if e.OOM == steward.OOMYes {
+		how = oomWords(cfg)
+	}
+	return fmt.Sprintf("%s after %s", how, roundUptime(e.UptimeSeconds))
+}
+
+// oomWords says that the kernel's OOM killer killed a run, at the service's
+// memory limit when the kernel enforces one: "killed by the kernel's OOM
+// killer at the 256 MB limit".
+func oomWords(cfg *config.Service) string {
+	out := "killed by the kernel's OOM killer"
+	if l := cfg.Limits; l != nil && l.Enforce == config.EnforceKernel && l.Memory > 0 {
+		out += " at the " + limitText(l.Memory) + " limit"
+	}
+	return out
+}
+
+// limitText writes a size as a limit is usually given: "256 MB", "1 GiB",
+// else with a binary unit.
+func limitText(b int64) string {
+	for _, u := range []struct {
+		name string
+		n    int64
+	}{{"TiB", 1 << 40}, {"TB", 1e12}, {"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}} {
+		if b >= u.n && b%u.n == 0 {
+			return fmt.Sprintf("%d %s", b/u.n, u.name)
+		}
+	}
+	return sizeText(float64(b))
 }
 
 // crashWords says how a run ended: "crashing with SIGSEGV", "exiting with

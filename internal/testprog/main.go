@@ -5,7 +5,7 @@
 // The flags are all optional and combine. -ignore-term and -write-pid take
 // effect first, so that a test which waits for any output of testprog can
 // rely on them; the others then run in this order: -print, -stderr, -listen
-// (in the background, after -listen-after), -http (in the background),
+// (in the background, after -listen-after), -alloc, -http (in the background),
 // -ready-line and -sd-notify (in the background, after -ready-after),
 // -watchdog-for (in the background), -spawn, -orphan (the
 // pids of both go to -pidfile), -exit (after -after), -sleep. With neither
@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ const lineSize = 62
 
 type options struct {
 	print       int
+	alloc       int
 	stderr      string
 	listen      string
 	listenAfter time.Duration
@@ -71,6 +73,7 @@ func parse(args []string) (*options, error) {
 	o := &options{set: make(map[string]bool)}
 	fs := flag.NewFlagSet("testprog", flag.ContinueOnError)
 	fs.IntVar(&o.print, "print", 0, fmt.Sprintf("print `N` lines \"line <i> <padding>\", %d bytes each, to stdout", lineSize))
+	fs.IntVar(&o.alloc, "alloc", 0, "allocate and touch `MB` mebibytes, one at a time, printing \"allocated <n> MiB\" every 16")
 	fs.StringVar(&o.stderr, "stderr", "", "print `TEXT` to stderr")
 	fs.StringVar(&o.listen, "listen", "", "accept and close TCP connections on `ADDR`")
 	fs.DurationVar(&o.listenAfter, "listen-after", 0, "open the -listen listener after `DUR`")
@@ -129,6 +132,8 @@ func run(o *options) error {
 	if o.set["stderr"] {
 		fmt.Fprintln(os.Stderr, o.stderr)
 	}
+	held := allocate(out, o.alloc)
+	defer runtime.KeepAlive(held)
 	if o.listen != "" {
 		go background(func() error { return listen(o.listen, o.listenAfter) })
 	}
@@ -186,6 +191,23 @@ func run(o *options) error {
 	for {
 		time.Sleep(time.Hour)
 	}
+}
+
+// allocate allocates mb MiB and writes to every page of it, so that it
+// counts as the process's memory.
+func allocate(out *lockedWriter, mb int) [][]byte {
+	var held [][]byte
+	for i := range mb {
+		b := make([]byte, 1<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
+		}
+		held = append(held, b)
+		if (i+1)%16 == 0 {
+			out.write(fmt.Sprintf("allocated %d MiB\n", i+1))
+		}
+	}
+	return held
 }
 
 // lockedWriter serialises writes to stdout from the goroutines of testprog.

@@ -91,6 +91,7 @@ func New(o Options) *Handler {
 	m.Handle("GET /services/{name}", h.page(h.servicePage))
 	m.Handle("GET /alerts", h.page(h.alertsPage))
 	m.Handle("GET /events", h.page(h.eventsPage))
+	m.Handle("GET /bus", h.page(h.busPage))
 	m.Handle("GET /config", h.page(h.configPage))
 	m.Handle("/", h.page(h.notFound))
 	h.mux = m

@@ -8,6 +8,9 @@
 //	                            stamp "S", write BYTES of log lines and an end mark to stdout,
 //	                            then exit 0 (or with hold, sleep until killed)
 //	peerhelper parent N SLEEP   hold N `SLEEP 100000+i` children until killed
+//	peerhelper tree SLEEP I     a whole tree: start `SLEEP 200000+I` as a child and
+//	                            `SLEEP 300000+I` as a daemon (its own session, its
+//	                            parent gone), then become `SLEEP 100000+I`
 //
 // Stamps are CLOCK_MONOTONIC nanoseconds, comparable across the processes
 // of one boot (unlike time.Time's monotonic reading). It is kept small —
@@ -38,7 +41,7 @@ const lineLen = 100
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: peerhelper crash|gen|parent ARGS"))
+		fail(fmt.Errorf("usage: peerhelper crash|gen|parent|tree ARGS"))
 	}
 	var err error
 	switch args := os.Args[2:]; os.Args[1] {
@@ -48,6 +51,10 @@ func main() {
 		err = gen(args)
 	case "parent":
 		err = parent(args)
+	case "tree":
+		err = tree(args)
+	case "daemon":
+		err = daemon(args)
 	default:
 		err = fmt.Errorf("unknown part %q", os.Args[1])
 	}
@@ -162,4 +169,39 @@ func parent(args []string) error {
 		c.Wait()
 	}
 	return nil
+}
+
+// tree starts a child and a daemon of SLEEP, then execs SLEEP: a service
+// whose processes are not all its supervisor's children.
+func tree(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: tree SLEEP I")
+	}
+	i, err := strconv.Atoi(args[1])
+	if err != nil {
+		return err
+	}
+	if err := exec.Command(args[0], strconv.Itoa(200000+i)).Start(); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// The daemon's parent exits at once: the daemon is reparented, out of
+	// the service's process tree, in a session of its own.
+	if err := exec.Command(self, "daemon", args[0], strconv.Itoa(300000+i)).Run(); err != nil {
+		return err
+	}
+	return syscall.Exec(args[0], []string{args[0], strconv.Itoa(100000 + i)}, os.Environ())
+}
+
+// daemon starts SLEEP ARG in a new session and returns.
+func daemon(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: daemon SLEEP ARG")
+	}
+	c := exec.Command(args[0], args[1])
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return c.Start()
 }

@@ -312,6 +312,32 @@ test('usable at a phone\'s width (390×844)', async () => {
   await page.setViewportSize({ width: 1440, height: 900 });
 });
 
+test('bus page: streams, dead letters and a live tail of a subject', async () => {
+  await page.goto(URL + '/bus');
+  // The bus starts in the background: until it is ready the page says so.
+  await waitFor('the streams', async () => {
+    if (await page.$('tr[data-stream="STEWARD_EVENTS"]')) return true;
+    await page.reload();
+    return false;
+  }, 20000);
+  assert.match(await page.textContent('tr[data-stream="DEMO"]'), /demo\.>/);
+  assert.match(await page.textContent('#bus-dlq'), /dead letters route|No dead letters|id/);
+  await page.fill('#bus-subject', 'demo.>');
+  await page.click('#bus-tail-start');
+  await waitFor('the tail following', async () => (await page.textContent('#bus-tail-status')) === 'following demo.>');
+  steward('bus', 'pub', 'demo.hello', 'hello from the CLI');
+  await waitFor('the message in the tail', async () => (await page.textContent('#bus-tail tbody')).includes('hello from the CLI'));
+  assert.match(await page.textContent('#bus-tail tbody tr.bus-msg'), /demo\.hello/);
+  // From the last hour: the stream replays it, with its sequence.
+  await page.selectOption('#bus-since', '1h');
+  await page.click('#bus-tail-clear');
+  await page.click('#bus-tail-start');
+  await waitFor('the replayed message', async () => (await page.textContent('#bus-tail tbody')).includes('hello from the CLI'));
+  await shot('09-bus');
+  await page.click('#bus-tail-stop');
+  assert.equal(await page.textContent('#bus-tail-status'), 'stopped');
+});
+
 test('logout ends the session', async () => {
   await page.goto(URL + '/');
   await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log out' }).click()]);
