@@ -108,6 +108,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
+	ETOOMANY      = "too_many_requests"
 )
 
 // Error is an error a user should see: a code, a message, and the cause

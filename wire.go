@@ -55,6 +55,16 @@ type LogLine struct {
 	Missed int `json:"missed,omitempty"`
 }
 
+// LogRotation is what a rotation of a service's log file did, as POST
+// /v1/services/{name}/logs/rotate and POST /v1/logs/rotate answer.
+type LogRotation struct {
+	Service string `json:"service"`
+	// File is the path the log file was renamed to; empty when the file
+	// was empty and not rotated. It is compressed in the background when
+	// the service's logs say so.
+	File string `json:"file,omitempty"`
+}
+
 // MaxEventLimit is the most events one GET /v1/events returns: a larger
 // limit is cut to it.
 const MaxEventLimit = 10000

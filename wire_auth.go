@@ -21,12 +21,14 @@ type Principal struct {
 	// Tenant scopes what the principal sees and acts on; "" is every
 	// tenant.
 	Tenant string `json:"tenant,omitempty"`
-	// Via is how the request came: "socket", "tcp", "web" or "node:NAME".
+	// Via is how the request came: "socket", "tcp:HOST" (a bearer token
+	// from the TCP peer HOST), "web:HOST" (a dashboard session) or
+	// "node:NAME".
 	Via string `json:"via"`
 }
 
 // String is the principal as audit records and events name it:
-// "token:deploy (operator, tenant shop, via tcp)".
+// "token:deploy (operator, tenant shop, via tcp:10.0.0.5)".
 func (p Principal) String() string {
 	s := p.Who + " (" + p.Role
 	if p.Tenant != "" {
@@ -77,7 +79,17 @@ type AuditRecord struct {
 	Hash string `json:"hash"`
 }
 
-// AuditVerification is the answer of GET /v1/audit/verify.
+// AuditCheckpoint is the answer of POST /v1/audit/checkpoint: a signed
+// statement, appended to File, that the audit log held Seq records, the
+// last with hash Hash.
+type AuditCheckpoint struct {
+	Seq  int64     `json:"seq"`
+	Hash string    `json:"hash"`
+	Time time.Time `json:"time"`
+	File string    `json:"file"`
+}
+
+// AuditVerification is the answer of POST /v1/audit/verify.
 type AuditVerification struct {
 	OK      bool  `json:"ok"`
 	Records int64 `json:"records"`

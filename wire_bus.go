@@ -2,6 +2,7 @@ package steward
 
 import (
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -94,4 +95,85 @@ func (q BusSubscribeQuery) Values() url.Values {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
 	}
 	return v
+}
+
+// BusDeadLetter is one entry of the bus's dead-letter queue: a message a
+// consumer of a stream with dead_letter gave up on. GET /v1/bus/dlq lists
+// them without Message; GET /v1/bus/dlq/{id} has it.
+type BusDeadLetter struct {
+	// ID is the entry's sequence in STEWARD_DLQ.
+	ID uint64 `json:"id"`
+	// Stream, Subject and Seq are where the message was.
+	Stream   string `json:"stream"`
+	Subject  string `json:"subject"`
+	Seq      uint64 `json:"seq"`
+	Consumer string `json:"consumer"`
+	// Reason is max_deliveries, or terminated (with the consumer's reason
+	// after a colon when it gave one).
+	Reason     string    `json:"reason"`
+	Deliveries uint64    `json:"deliveries"`
+	Time       time.Time `json:"time,omitzero"`
+	// Missing is set when the message was gone from its stream before
+	// steward could read it: there is nothing to replay.
+	Missing bool        `json:"missing,omitempty"`
+	Message *BusMessage `json:"message,omitempty"`
+}
+
+// BusDLQQuery is the query of GET /v1/bus/dlq (all three) and of POST
+// /v1/bus/dlq/replay and DELETE /v1/bus/dlq (Stream only).
+type BusDLQQuery struct {
+	// Stream limits it to the dead letters of one stream; "" is all.
+	Stream string
+	// After lists the entries after this id; Limit bounds how many
+	// (0: the server's, 1000).
+	After uint64
+	Limit int
+}
+
+// Values returns q as URL query parameters.
+func (q BusDLQQuery) Values() url.Values {
+	v := url.Values{}
+	if q.Stream != "" {
+		v.Set("stream", q.Stream)
+	}
+	if q.After > 0 {
+		v.Set("after", strconv.FormatUint(q.After, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+// BusDLQCount is the answer of POST /v1/bus/dlq/replay (how many entries
+// were replayed) and of DELETE /v1/bus/dlq (how many were removed).
+type BusDLQCount struct {
+	Count uint64 `json:"count"`
+}
+
+// BusService is one instance of a NATS micro service on the bus (a
+// plugin): GET /v1/bus/services.
+type BusService struct {
+	Name        string            `json:"name"`
+	ID          string            `json:"id"`
+	Version     string            `json:"version"`
+	Description string            `json:"description,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	Started     time.Time         `json:"started,omitzero"`
+	Endpoints   []BusEndpoint     `json:"endpoints"`
+}
+
+// BusEndpoint is one endpoint of a BusService, with its figures.
+type BusEndpoint struct {
+	Name       string            `json:"name"`
+	Subject    string            `json:"subject"`
+	QueueGroup string            `json:"queue_group,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	Requests   int               `json:"requests"`
+	Errors     int               `json:"errors"`
+	LastError  string            `json:"last_error,omitempty"`
+	// ProcessingTime is the total time its requests took, and
+	// AverageProcessingTime the time per request, in nanoseconds.
+	ProcessingTime        time.Duration `json:"processing_time"`
+	AverageProcessingTime time.Duration `json:"average_processing_time"`
 }

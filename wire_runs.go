@@ -42,11 +42,11 @@ const (
 // RunKindJob is the kind of a run of a job.
 const RunKindJob = "job"
 
-// Run is one run of a job: one attempt of its action.
+// Run is one run of a job (one attempt of its action) or of a workflow.
 type Run struct {
 	ID      int64     `json:"id"`
-	Kind    string    `json:"kind"` // RunKindJob
-	Name    string    `json:"name"` // the job's
+	Kind    string    `json:"kind"` // RunKindJob or RunKindWorkflow
+	Name    string    `json:"name"` // the job's or the workflow's
 	Status  RunStatus `json:"status"`
 	Trigger string    `json:"trigger"` // TriggerSchedule, …Manual or …CatchUp; a retry keeps its first attempt's
 	// Scheduled is the time the run was due; zero for a manual run.
@@ -60,6 +60,9 @@ type Run struct {
 	// Attempt counts from 1; a retry is a new run with the next attempt.
 	Attempt int    `json:"attempt"`
 	Error   string `json:"error,omitempty"`
+	// Steps are a workflow run's steps, in file order; GET /v1/runs/{id}
+	// has them, lists do not.
+	Steps []StepRun `json:"steps,omitempty"`
 }
 
 // Job is a job as GET /v1/jobs lists it.
@@ -67,7 +70,7 @@ type Job struct {
 	Name        string    `json:"name"`
 	Schedule    string    `json:"schedule,omitempty"` // "" runs only when asked
 	Timezone    string    `json:"timezone,omitempty"`
-	Action      string    `json:"action"` // command, http or service
+	Action      string    `json:"action"` // command, http, service, backup or report
 	Concurrency string    `json:"concurrency"`
 	Missed      string    `json:"missed"`
 	Next        time.Time `json:"next,omitzero"` // the next scheduled time

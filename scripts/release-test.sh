@@ -18,7 +18,8 @@ for deb in "$dist"/*.deb; do
   arch=$(dpkg-deb -f "$deb" Architecture)
   [ "$(dpkg-deb -f "$deb" Package)" = steward ] || fail "$deb: package name"
   dpkg-deb -c "$deb" | awk '{print $6}' | sort >"$tmp/list"
-  for path in ./usr/bin/steward ./usr/lib/systemd/system/steward.service ./etc/steward/steward.yaml ./var/lib/steward/; do
+  for path in ./usr/bin/steward ./usr/lib/systemd/system/steward.service ./etc/steward/steward.yaml ./var/lib/steward/ \
+    ./usr/share/man/man1/steward.1.gz ./usr/share/man/man1/steward-service-unit.1.gz; do
     grep -qx "$path" "$tmp/list" || fail "$deb ($arch) lacks $path"
   done
   dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/steward/steward.yaml || fail "$deb: the config is not a conffile"
@@ -28,8 +29,10 @@ echo "PASS deb metadata and contents"
 if command -v rpm >/dev/null; then
   for r in "$dist"/*.rpm; do
     [ "$(rpm -qp --qf '%{NAME}' "$r")" = steward ] || fail "$r: package name"
-    rpm -qlp "$r" | sort | tr '\n' ' ' | grep -q '^/etc/steward/steward.yaml /usr/bin/steward /usr/lib/systemd/system/steward.service /var/lib/steward $' ||
+    rpm -qlp "$r" | grep -v '^/usr/share/man/man1/steward.*\.1\.gz$' | sort | tr '\n' ' ' |
+      grep -q '^/etc/steward/steward.yaml /usr/bin/steward /usr/lib/systemd/system/steward.service /var/lib/steward $' ||
       fail "$r: contents $(rpm -qlp "$r" | tr '\n' ' ')"
+    [ "$(rpm -qlp "$r" | grep -c '^/usr/share/man/man1/')" -gt 50 ] || fail "$r: man pages"
     rpm -qpc "$r" | grep -qx /etc/steward/steward.yaml || fail "$r: the config is not a config file"
   done
   echo "PASS rpm metadata and contents"
@@ -46,6 +49,12 @@ dpkg-deb -x "$dist"/*_amd64.deb "$root"
   cmp -s - "$root/usr/lib/systemd/system/steward.service" || fail "packaged unit differs from steward service unit"
 grep -qx 'ExecStart=/usr/bin/steward run -c /etc/steward/steward.yaml --service-manager' "$root/usr/lib/systemd/system/steward.service" ||
   fail "packaged unit's ExecStart"
+if command -v man >/dev/null; then
+  out=$(MANPAGER=cat man --warnings -l "$root/usr/share/man/man1/steward-ps.1.gz" 2>&1) &&
+    grep -q "steward-ps - " <<<"$out" && ! grep -q warning <<<"$out" || fail "man steward-ps: $out"
+  grep -q "steward $version" <<<"$out" || fail "man steward-ps does not name version $version"
+  echo "PASS man pages"
+fi
 if command -v systemd-analyze >/dev/null; then
   # verify needs the command to exist: point it at the unpacked binary.
   sed "s|/usr/bin/steward|$root/usr/bin/steward|" "$root/usr/lib/systemd/system/steward.service" >"$tmp/steward.service"

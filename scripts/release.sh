@@ -2,7 +2,8 @@
 # Release build: steward for linux/amd64, linux/arm64, windows/amd64 and
 # darwin/arm64 (CGO_ENABLED=0, -trimpath, symbols stripped, the version
 # stamped from git), a .deb and an .rpm of each Linux build with steward's
-# systemd unit (nfpm, pinned below), and SHA256SUMS over all of them.
+# systemd unit and man pages (nfpm, pinned below), and SHA256SUMS over all
+# of them.
 # Usage: bash scripts/release.sh [OUTDIR]   (default: dist)
 # VERSION=v1.2.3 overrides the version `git describe --tags --dirty` gives.
 set -euo pipefail
@@ -35,11 +36,18 @@ for target in linux/amd64 linux/arm64 windows/amd64 darwin/arm64; do
   echo "built $exe"
 done
 
-# The unit is the one "steward service install" writes, printed by the
-# build for this machine, with the packaged paths.
-go build -trimpath -o "$stage/host-steward" ./cmd/steward
-"$stage/host-steward" service unit --executable /usr/bin/steward -c /etc/steward/steward.yaml >"$stage/steward.service"
+# The unit is the one "steward service install" writes, printed with the
+# packaged paths by the Linux build for this machine: packages are made on
+# Linux (on another OS, "service unit" prints that OS's unit).
+host=$out/steward_${version}_linux_$(go env GOARCH)
+[ "$(go env GOOS)" = linux ] && [ -x "$host" ] || { echo "release.sh: the packages are built on linux/amd64 or linux/arm64" >&2; exit 1; }
+"$host" service unit --executable /usr/bin/steward -c /etc/steward/steward.yaml >"$stage/steward.service"
 cp packaging/nfpm.yaml packaging/steward.yaml packaging/*.sh "$stage/"
+# The man pages, generated from the commands by a test (so the binary does
+# not carry the generator), gzipped as Debian and Fedora ship them. A test
+# binary links package main under its import path, hence the -X name.
+go test ./cmd/steward -count=1 -run '^TestManPages$' -ldflags "-X github.com/stewardhq/steward/cmd/steward.version=$version" -args -man "$stage/man" >/dev/null
+gzip -9n "$stage"/man/*.1
 for goarch in amd64 arm64; do
   cp "$out/steward_${version}_linux_$goarch" "$stage/steward"
   for packager in deb rpm; do

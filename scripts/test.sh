@@ -40,12 +40,19 @@ if ! { python3 -c 'import openpyxl' || /usr/bin/python3 -c 'import openpyxl'; } 
     echo "python3-openpyxl could not be installed: the openpyxl test will skip"
 fi
 
-# rpm reads the .rpm packages the release build makes; their check skips
-# without it.
-if ! command -v rpm >/dev/null && command -v apt-get >/dev/null; then
+# From Debian, when missing: rpm reads the .rpm packages the release build
+# makes, a standalone nats-server (2.9 on bookworm) serves the test of
+# bus.url against a server steward did not embed, and tmux is the real
+# terminal steward top's test runs in; each check skips, saying so, without
+# its tool.
+missing=()
+command -v rpm >/dev/null || missing+=(rpm)
+command -v tmux >/dev/null || missing+=(tmux)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 \
-      apt-get install -y -qq --no-install-recommends rpm; } >/dev/null ||
-    echo "rpm could not be installed: the .rpm check will skip"
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/dev/null ||
+    echo "could not install ${missing[*]}: their checks will skip"
 fi
 
 step "gofmt"

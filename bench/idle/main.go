@@ -14,13 +14,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,7 +106,7 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 	fmt.Printf("steward pid %d supervises %d services%s; settling %s\n", pid, n, what, settle)
 	time.Sleep(settle)
 
-	cpu0, err := cpuSeconds(pid)
+	cpu0, err := subject.CPUSeconds(pid)
 	if err != nil {
 		return err
 	}
@@ -127,7 +125,7 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 		last = m
 		samples++
 	}
-	cpu1, err := cpuSeconds(pid)
+	cpu1, err := subject.CPUSeconds(pid)
 	if err != nil {
 		return err
 	}
@@ -146,20 +144,4 @@ func run(n int, every, settle, window time.Duration, bin string, plain bool) err
 		elapsed, (cpu1-cpu0)/elapsed*100, cpu1-cpu0, float64(sumRSS)/float64(samples)/1e6, float64(maxRSS)/1e6,
 		float64(last.RSS)/1e6, float64(last.Anon)/1e6, float64(last.File)/1e6, withRSS)
 	return nil
-}
-
-// cpuSeconds is the user+system CPU time of pid.
-func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 13 {
-		return 0, errors.New("short stat")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil
 }

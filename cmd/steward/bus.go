@@ -25,7 +25,7 @@ func newBusCmd(g *globals) *cobra.Command {
 		Use:   "bus",
 		Short: "Publish, subscribe and send requests on steward's message bus (NATS)",
 	}
-	cmd.AddCommand(newBusPubCmd(g), newBusSubCmd(g), newBusReqCmd(g), newBusStreamsCmd(g))
+	cmd.AddCommand(newBusPubCmd(g), newBusSubCmd(g), newBusReqCmd(g), newBusStreamsCmd(g), newBusDLQCmd(g), newBusServicesCmd(g))
 	return cmd
 }
 

@@ -51,8 +51,17 @@ services:
 		}
 		return fmt.Errorf("no open alert about chatty's log, want one saying %q", down)
 	})
-	if code, _, stderr := e.steward("restart", "nap"); code != 0 {
-		t.Fatalf("restart nap with the data dir full: exit %d: %s", code, stderr)
+	// A manual restart is an audited change: with no room for its audit
+	// record it is refused, and nothing changes.
+	if code, _, stderr := e.steward("restart", "nap"); code != 1 || !strings.Contains(stderr, "the audit log cannot be written, so nothing is changed") {
+		t.Errorf("restart nap with the data dir full: exit %d: %s; want it refused for the audit log", code, stderr)
+	}
+	if st := e.ps()["nap"]; st.PID != nap.PID {
+		t.Errorf("the refused restart changed nap: pid %d, was %d", st.PID, nap.PID)
+	}
+	// Supervision goes on: nap killed behind steward's back is restarted.
+	if err := syscall.Kill(nap.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 	testwait.NoError(t, 20*time.Second, func() error {
 		if st := e.ps()["nap"]; st.State != steward.StateRunning || st.PID == nap.PID {

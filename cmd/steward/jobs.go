@@ -36,15 +36,7 @@ func newJobsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cc.json {
-				err = printJSON(cc.stdout, r)
-			} else {
-				printRunLine(cc.stdout, r)
-			}
-			if err == nil && wait && r.Status != steward.RunSucceeded {
-				return exitError{exitFailure}
-			}
-			return err
+			return printStarted(cc, r, wait)
 		}),
 	}
 	run.Flags().BoolVar(&wait, "wait", false, "wait until the run and its retries have ended")
@@ -82,7 +74,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs [NAME]",
-		Short: "List runs, newest first: all, or one job's",
+		Short: "List runs, newest first: all, or those of one job or workflow",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
 			q := steward.RunQuery{Limit: limit}
@@ -99,7 +91,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (default: the server's, 100)")
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show one run",
+		Short: "Show one run; a workflow run with its steps",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
 			id, err := parseID(args[0], "run")
@@ -114,6 +106,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 				return printJSON(cc.stdout, r)
 			}
 			printRun(cc.stdout, r)
+			printSteps(cc.stdout, r.Steps)
 			return nil
 		}),
 	}
@@ -235,6 +228,23 @@ func printRunLine(w io.Writer, r steward.Run) {
 		line += ": " + r.Error
 	}
 	fmt.Fprintln(w, line)
+}
+
+// printStarted writes r, a run just started or, with wait, ended, and its
+// steps; with wait, a run that did not succeed ends the command with exit
+// status 1.
+func printStarted(cc *clientCmd, r steward.Run, wait bool) error {
+	var err error
+	if cc.json {
+		err = printJSON(cc.stdout, r)
+	} else {
+		printRunLine(cc.stdout, r)
+		printSteps(cc.stdout, r.Steps)
+	}
+	if err == nil && wait && r.Status != steward.RunSucceeded {
+		return exitError{exitFailure}
+	}
+	return err
 }
 
 // printRun writes every field of r.

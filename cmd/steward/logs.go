@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,5 +54,36 @@ func newLogsCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines as they come")
 	cmd.Flags().IntVarP(&n, "lines", "n", 100, "how many recent lines to print first")
+	cmd.AddCommand(newLogsRotateCmd(g))
 	return cmd
+}
+
+func newLogsRotateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate [NAME...]",
+		Short: "Rotate the log files of services now, or of every service",
+		Long: "Rotate the log files of the named services, or of every service: each NAME.log that is not\n" +
+			"empty is renamed NAME.log.STAMP (the UTC time) between two lines, and compressed in the\n" +
+			"background when its logs: compress says so. -o json prints [{service, file}].",
+		ValidArgsFunction: completeServices(g),
+		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
+			rs, err := cc.c.RotateLogs(ctx, args...)
+			if err != nil {
+				return err
+			}
+			if cc.json {
+				return printJSON(cc.stdout, rs)
+			}
+			var b strings.Builder
+			for _, r := range rs {
+				if r.File == "" {
+					fmt.Fprintf(&b, "%s: empty, not rotated\n", r.Service)
+				} else {
+					fmt.Fprintf(&b, "%s: rotated to %s\n", r.Service, r.File)
+				}
+			}
+			_, err = io.WriteString(cc.stdout, b.String())
+			return err
+		}),
+	}
 }

@@ -96,6 +96,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newActionCmd(g, "start", "Start services and wait until they run"),
 		newActionCmd(g, "stop", "Stop services and wait until they stopped"),
 		newActionCmd(g, "restart", "Restart services"),
+		newTopCmd(g),
 		newLogsCmd(g),
 		newWhyCmd(g),
 		newInfoCmd(g),
@@ -108,11 +109,18 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newNotificationsCmd(g),
 		newJobsCmd(g),
 		newRunsCmd(g),
+		newWorkflowsCmd(g),
+		newWorkflowCmd(g),
+		newBackupsCmd(g),
+		newBackupCmd(g),
 		newServiceCmd(g),
 		newOSServiceCmd(g),
 		newBusCmd(g),
 		newWorkbookCmd(g),
 		newImportCmd(g),
+		newReportCmd(g),
+		newTokenCmd(g),
+		newAuditCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

@@ -62,7 +62,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, logTo io.Writer, ready f
 		for {
 			select {
 			case <-hup:
-				if applied, err := d.Reload(ctx, "sighup"); err != nil {
+				if applied, err := d.ReloadOnSignal(ctx); err != nil {
 					logger.Error("reload on SIGHUP rejected; nothing changed", "err", err)
 				} else {
 					logger.Info("reloaded on SIGHUP", "version", applied.Version,

@@ -9,18 +9,14 @@
 package api
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/auth"
-	"github.com/stewardhq/steward/internal/ipc"
 )
 
 // maxBody is the largest request body accepted; more is a 413.
@@ -43,6 +39,8 @@ type Options struct {
 	Bus Bus
 	// Runs is the run engine of the jobs; optional too.
 	Runs Runs
+	// Backups are the backup jobs' archives; optional too.
+	Backups Backups
 	// Fleet is the fleet; without it its endpoints answer 409.
 	Fleet Fleet
 
@@ -58,9 +56,21 @@ type Options struct {
 	// Forensics is optional: without it, the why and exits endpoints
 	// answer 503.
 	Forensics Forensics
+	// Reports is optional: without it, GET /v1/report answers 503.
+	Reports Reports
 	// Platform, when set, says what GET /v1/info tells of the OS, the
 	// service manager, the data dir and the capabilities.
 	Platform func() steward.Info
+
+	// Local gives the callers on the local endpoint their roles; nil
+	// means auth.Local without rules for the user this process runs as.
+	Local LocalPrincipals
+	// Tokens creates, lists and revokes API tokens; without it the token
+	// routes answer 503.
+	Tokens Tokens
+	// Audit is the audit log of every change; without it nothing is
+	// audited and the audit routes answer 503.
+	Audit AuditLog
 }
 
 // Server serves the API. It is safe for concurrent use.
@@ -71,6 +81,8 @@ type Server struct {
 	handler   http.Handler
 	keepalive time.Duration // comment sent on an idle event stream
 	now       func() time.Time
+	local     LocalPrincipals
+	streams   streams // the requests under way of each token
 }
 
 // New returns a Server over the parts in o.
@@ -79,9 +91,12 @@ func New(o Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.local = o.Local; s.local == nil {
+		s.local = defaultLocal()
+	}
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.path, s.endpoint(rt.handle))
+		s.mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
 	}
 	s.handler = http.HandlerFunc(s.serve)
 	return s
@@ -105,7 +120,7 @@ type route struct {
 func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", auth.ActionPublic, s.health},
-		{"GET", "/v1/openapi.json", auth.ActionPublic, s.openAPI},
+		{"GET", "/v1/openapi.json", auth.ActionRead, s.openAPI},
 		{"GET", "/v1/info", auth.ActionRead, s.info},
 		{"GET", "/v1/services", auth.ActionRead, s.listServices},
 		{"GET", "/v1/services/{name}", auth.ActionRead, s.getService},
@@ -113,6 +128,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/services/{name}/stop", auth.ActionControl, s.action("stop", s.opts.Services.Stop)},
 		{"POST", "/v1/services/{name}/restart", auth.ActionControl, s.action("restart", s.opts.Services.Restart)},
 		{"GET", "/v1/services/{name}/logs", auth.ActionRead, s.logs},
+		{"POST", "/v1/services/{name}/logs/rotate", auth.ActionControl, s.rotateLog},
+		{"POST", "/v1/logs/rotate", auth.ActionControl, s.rotateLogs},
 		{"GET", "/v1/services/{name}/why", auth.ActionRead, s.why},
 		{"GET", "/v1/services/{name}/exits", auth.ActionRead, s.exits},
 		{"GET", "/v1/events", auth.ActionRead, s.events},
@@ -146,12 +163,26 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/runs/{id}", auth.ActionRead, s.getRun},
 		{"GET", "/v1/runs/{id}/logs", auth.ActionRead, s.runLogs},
 		{"POST", "/v1/runs/{id}/cancel", auth.ActionRunJob, s.cancelRun},
+		{"GET", "/v1/workflows", auth.ActionRead, s.listWorkflows},
+		{"POST", "/v1/workflows/{name}/run", auth.ActionRunJob, s.runWorkflow},
+		{"GET", "/v1/backups", auth.ActionRead, s.listBackups},
+		{"POST", "/v1/backups/forget", auth.ActionBackup, s.forgetBackups},
+		{"GET", "/v1/backups/{id}", auth.ActionRead, s.getBackup},
+		{"POST", "/v1/backups/{id}/verify", auth.ActionBackup, s.verifyBackup},
+		{"POST", "/v1/backups/{id}/restore", auth.ActionRestore, s.restoreBackup},
 		{"GET", "/v1/metrics/query", auth.ActionRead, s.queryMetrics},
+		{"GET", "/v1/report", auth.ActionRead, s.report},
 		{"POST", "/v1/metrics", auth.ActionPushMetric, s.pushMetrics},
 		{"POST", "/v1/bus/publish", auth.ActionPublish, s.busPublish},
 		{"POST", "/v1/bus/request", auth.ActionPublish, s.busRequest},
 		{"GET", "/v1/bus/streams", auth.ActionRead, s.busStreams},
 		{"GET", "/v1/bus/subscribe", auth.ActionRead, s.busSubscribe},
+		{"GET", "/v1/bus/dlq", auth.ActionRead, s.busDLQ},
+		{"GET", "/v1/bus/dlq/{id}", auth.ActionRead, s.busDLQEntry},
+		{"POST", "/v1/bus/dlq/{id}/replay", auth.ActionPublish, s.busDLQReplay},
+		{"POST", "/v1/bus/dlq/replay", auth.ActionPublish, s.busDLQReplayAll},
+		{"DELETE", "/v1/bus/dlq", auth.ActionPublish, s.busDLQPurge},
+		{"GET", "/v1/bus/services", auth.ActionRead, s.busServices},
 		{"GET", "/v1/nodes", auth.ActionRead, s.nodes},
 		{"GET", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
 		{"POST", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
@@ -159,11 +190,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
 		{"GET", "/v1/fleet/{path...}", auth.ActionFleet, s.fanOut},
 		{"GET", "/v1/registry", auth.ActionRead, s.listRegistry},
-		{"POST", "/v1/registry", auth.ActionRegister, s.register},
 		{"GET", "/v1/registry/{name}", auth.ActionRead, s.getRegistry},
-		{"GET", "/v1/registry/{name}/pick", auth.ActionRead, s.pickRegistry},
-		{"PUT", "/v1/registry/{id}/heartbeat", auth.ActionRegister, s.heartbeat},
-		{"DELETE", "/v1/registry/{id}", auth.ActionRegister, s.deregister},
 		{"GET", "/metrics", auth.ActionRead, s.prometheus},
 		{"GET", "/v1/workbooks/{service}/sessions", auth.ActionRead, s.listWorkbookSessions},
 		{"POST", "/v1/workbooks/{service}/sessions", auth.ActionWorkbook, s.createWorkbookSession},
@@ -171,40 +198,13 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/workbooks/{service}/sessions/{id}/read", auth.ActionRead, s.readWorkbook},
 		{"POST", "/v1/workbooks/{service}/sessions/{id}/save", auth.ActionWorkbook, s.saveWorkbook},
 		{"DELETE", "/v1/workbooks/{service}/sessions/{id}", auth.ActionWorkbook, s.closeWorkbookSession},
+		{"GET", "/v1/tokens", auth.ActionListTokens, s.listTokens},
+		{"POST", "/v1/tokens", auth.ActionTokens, s.createToken},
+		{"DELETE", "/v1/tokens/{accessor}", auth.ActionTokens, s.revokeToken},
+		{"GET", "/v1/audit", auth.ActionReadAudit, s.listAudit},
+		{"POST", "/v1/audit/verify", auth.ActionAudit, s.verifyAudit},
+		{"POST", "/v1/audit/checkpoint", auth.ActionAudit, s.checkpointAudit},
 	}
-}
-
-// Handler returns the API for the local endpoint, where the socket's
-// permissions are the authentication: every request is trusted, and the
-// caller is named by its peer credentials (see ConnContext).
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// TCPHandler returns the API for a TCP listener: every request but GET
-// /healthz needs an "Authorization: Bearer TOKEN" header with a token that
-// tokens accepts, or gets a 401.
-func (s *Server) TCPHandler(tokens TokenChecker) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			s.handler.ServeHTTP(w, r)
-			return
-		}
-		tok, ok := bearer(r.Header.Get("Authorization"))
-		if !ok || !tokens.CheckToken(tok) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
-			s.writeError(w, r, errUnauthorized)
-			return
-		}
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		via := "tcp:"
-		if r.Context().Value(dashboardKey{}) != nil {
-			via = "web:"
-		}
-		ctx := context.WithValue(r.Context(), peerKey{}, &peer{who: via + host})
-		s.handler.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // serve routes r, answering a request no route takes with a JSON 404 or 405.
@@ -254,30 +254,18 @@ func cleanPath(p string) string {
 	return clean
 }
 
-// endpoint adapts h to http.Handler: it limits the request body and turns
-// h's error into a JSON error response.
-func (s *Server) endpoint(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		rw := &responseWriter{ResponseWriter: w}
-		if err := h(rw, r); err != nil {
-			if rw.wrote {
-				s.log.Warn("api request failed after its response started", "method", r.Method, "path", r.URL.Path, "err", err)
-				return
-			}
-			s.writeError(rw, r, err)
-		}
-	})
-}
-
 // responseWriter notes whether the response has started.
 type responseWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	w.wrote = true
+	if w.status == 0 {
+		w.status = code
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -303,47 +291,3 @@ func (c *capture) Header() http.Header {
 }
 func (c *capture) Write(b []byte) (int, error) { return len(b), nil }
 func (c *capture) WriteHeader(code int)        { c.status = code }
-
-// peerKey keys the caller of a request in its context.
-type peerKey struct{}
-
-type dashboardKey struct{}
-
-// FromDashboard marks a request that the web dashboard makes for one of its
-// sessions: TCPHandler then names its caller "web:HOST" in audit records,
-// where a bearer token's caller is "tcp:HOST".
-func FromDashboard(ctx context.Context) context.Context {
-	return context.WithValue(ctx, dashboardKey{}, true)
-}
-
-// peer is who is on the other end of a connection, looked up when first
-// needed.
-type peer struct {
-	conn net.Conn
-	once sync.Once
-	who  string
-}
-
-func (p *peer) name() string {
-	p.once.Do(func() {
-		if p.who == "" {
-			p.who = ipc.PeerUser(p.conn)
-		}
-	})
-	return p.who
-}
-
-// ConnContext is the http.Server ConnContext hook for the local endpoint:
-// it lets each request name its caller from the connection's peer
-// credentials ("UID:NAME" on linux, "local" elsewhere).
-func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, peerKey{}, &peer{conn: c})
-}
-
-// who names the caller of the request with context ctx, for audit records.
-func who(ctx context.Context) string {
-	if p, ok := ctx.Value(peerKey{}).(*peer); ok {
-		return p.name()
-	}
-	return "local"
-}

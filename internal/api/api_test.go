@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ type fixture struct {
 	raw      *http.Client // plain HTTP over the socket
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*api.Options)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "steward.yaml")
@@ -70,11 +71,15 @@ func newFixture(t *testing.T) *fixture {
 		logs:    &bytes.Buffer{},
 		logMu:   &sync.Mutex{},
 	}
-	f.server = api.New(api.Options{
+	o := api.Options{
 		Services: f.services, Events: f.events, Configs: f.configs,
 		Node: "node-1", Version: "1.2.3", Started: since,
 		Logger: slog.New(slog.NewTextHandler(lockedWriter{f.logMu, f.logs}, nil)),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	f.server = api.New(o)
 	f.socket = apitest.Serve(t, f.server.Handler())
 	f.client = client.New(f.socket)
 	t.Cleanup(f.client.Close)
@@ -273,7 +278,7 @@ func TestActionAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := f.serverLog()
-	if !strings.Contains(log, "action=stop") || !strings.Contains(log, "who="+socketUser(t)) {
+	if !strings.Contains(log, "action=stop") || !strings.Contains(log, "who="+strconv.Quote(socketUser(t))) {
 		t.Errorf("audit log = %q, want the action and who", log)
 	}
 }
@@ -284,7 +289,7 @@ func socketUser(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u.Uid + ":" + u.Username
+	return "uid:" + u.Uid + ":" + u.Username + " (admin, via socket)"
 }
 
 func TestErrorStatuses(t *testing.T) {
@@ -555,7 +560,7 @@ func TestNoConnContext(t *testing.T) {
 	if _, err := c.ApplyConfig(context.Background(), []byte(configText)); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.configs.Who; !slices.Equal(got, []string{"local"}) {
-		t.Errorf("who without ConnContext = %q, want local", got)
+	if got := f.configs.Who; !slices.Equal(got, []string{"local (admin, via socket)"}) {
+		t.Errorf("who without ConnContext = %q, want local (admin, via socket)", got)
 	}
 }

@@ -15,13 +15,21 @@ import (
 	"github.com/stewardhq/steward/internal/bus"
 )
 
-// Bus is the message bus as the API drives it. It has four methods, one per
-// route, for the bus is one part that a route of each kind uses.
+// Bus is the message bus as the API drives it: messages, streams, the
+// dead-letter queue and the NATS micro services on it.
 type Bus interface {
 	Publish(ctx context.Context, m bus.Message) (bus.Published, error)
 	Request(ctx context.Context, m bus.Message, timeout time.Duration) (bus.Message, error)
 	Subscribe(ctx context.Context, subject string, o bus.SubscribeOptions, fn func(bus.Message) error) error
 	Streams(ctx context.Context) ([]bus.StreamInfo, error)
+
+	DeadLetters(ctx context.Context, stream string, after uint64, limit int) ([]bus.DeadLetter, error)
+	DeadLetter(ctx context.Context, id uint64) (bus.DeadLetter, error)
+	ReplayDeadLetter(ctx context.Context, id uint64) (bus.Published, error)
+	ReplayDeadLetters(ctx context.Context, stream string) (int, error)
+	PurgeDeadLetters(ctx context.Context, stream string) (uint64, error)
+
+	Services(ctx context.Context) ([]bus.Service, error)
 }
 
 var errNoBus = steward.Errorf(steward.ECONFLICT, "no bus configured: add a bus: section to the configuration")
@@ -61,7 +69,7 @@ func (s *Server) busPublish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", who(r.Context()))
+	s.log.Info("api bus publish", "subject", m.Subject, "id", p.ID, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: m.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
 }
 
@@ -204,6 +212,175 @@ func (s *Server) busSubscribe(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+}
+
+// dlqStream is the stream= query parameter: a stream's name or "".
+func dlqStream(r *http.Request) (string, error) {
+	st := r.URL.Query().Get("stream")
+	if strings.ContainsAny(st, ".*> \t") {
+		return "", steward.Errorf(steward.EINVALID, "stream=%q: a stream name has no '.', '*', '>' or spaces", st)
+	}
+	return st, nil
+}
+
+// dlqID is the {id} of a DLQ route.
+func dlqID(r *http.Request) (uint64, error) {
+	v := r.PathValue("id")
+	id, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || id < 1 {
+		return 0, steward.Errorf(steward.EINVALID, "dead letter id %q: want a positive integer", v)
+	}
+	return id, nil
+}
+
+// busDLQ serves GET /v1/bus/dlq?stream=&after=&limit=: the dead letters,
+// oldest first, without their messages.
+func (s *Server) busDLQ(w http.ResponseWriter, r *http.Request) error {
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
+	}
+	stream, err := dlqStream(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return steward.Errorf(steward.EINVALID, "after=%q: want a dead letter id", v)
+		}
+	}
+	limit, err := intParam("limit", q.Get("limit"), 1, 0)
+	if err != nil {
+		return err
+	}
+	list, err := d.DeadLetters(r.Context(), stream, after, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]steward.BusDeadLetter, len(list))
+	for i, dl := range list {
+		out[i] = wireDeadLetter(dl)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// busDLQEntry serves GET /v1/bus/dlq/{id}: one dead letter with its
+// message.
+func (s *Server) busDLQEntry(w http.ResponseWriter, r *http.Request) error {
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
+	}
+	id, err := dlqID(r)
+	if err != nil {
+		return err
+	}
+	dl, err := d.DeadLetter(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := wireDeadLetter(dl)
+	if !dl.Missing {
+		m := wireMessage(dl.Message)
+		out.Message = &m
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// busDLQReplay serves POST /v1/bus/dlq/{id}/replay: the message goes
+// again to its subject and stream, and the entry goes.
+func (s *Server) busDLQReplay(w http.ResponseWriter, r *http.Request) error {
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
+	}
+	id, err := dlqID(r)
+	if err != nil {
+		return err
+	}
+	dl, err := d.DeadLetter(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p, err := d.ReplayDeadLetter(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	s.log.Info("api bus dlq replay", "id", id, "subject", dl.Subject, "who", s.who(r.Context()))
+	return writeJSON(w, http.StatusOK, steward.BusPublished{Subject: dl.Subject, ID: p.ID, Stream: p.Stream, Seq: p.Seq, Duplicate: p.Duplicate})
+}
+
+// busDLQReplayAll serves POST /v1/bus/dlq/replay?stream=: every dead
+// letter (of one stream) replayed, oldest first.
+func (s *Server) busDLQReplayAll(w http.ResponseWriter, r *http.Request) error {
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
+	}
+	stream, err := dlqStream(r)
+	if err != nil {
+		return err
+	}
+	n, err := d.ReplayDeadLetters(r.Context(), stream)
+	if n > 0 {
+		s.log.Info("api bus dlq replay", "stream", stream, "replayed", n, "who", s.who(r.Context()))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, steward.BusDLQCount{Count: uint64(n)})
+}
+
+// busDLQPurge serves DELETE /v1/bus/dlq?stream=: the dead letters (of one
+// stream) removed.
+func (s *Server) busDLQPurge(w http.ResponseWriter, r *http.Request) error {
+	d := s.opts.Bus
+	if d == nil {
+		return errNoBus
+	}
+	stream, err := dlqStream(r)
+	if err != nil {
+		return err
+	}
+	n, err := d.PurgeDeadLetters(r.Context(), stream)
+	if err != nil {
+		return err
+	}
+	s.log.Info("api bus dlq purge", "stream", stream, "purged", n, "who", s.who(r.Context()))
+	return writeJSON(w, http.StatusOK, steward.BusDLQCount{Count: n})
+}
+
+func wireDeadLetter(d bus.DeadLetter) steward.BusDeadLetter {
+	return steward.BusDeadLetter{
+		ID: d.ID, Stream: d.Stream, Subject: d.Subject, Seq: d.Seq, Consumer: d.Consumer,
+		Reason: d.Reason, Deliveries: d.Deliveries, Time: d.Time, Missing: d.Missing,
+	}
+}
+
+// busServices serves GET /v1/bus/services: the NATS micro services on the
+// bus, with their endpoints and figures.
+func (s *Server) busServices(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Bus == nil {
+		return errNoBus
+	}
+	list, err := s.opts.Bus.Services(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]steward.BusService, len(list))
+	for i, svc := range list {
+		o := steward.BusService{Name: svc.Name, ID: svc.ID, Version: svc.Version, Description: svc.Description,
+			Metadata: svc.Metadata, Started: svc.Started, Endpoints: make([]steward.BusEndpoint, len(svc.Endpoints))}
+		for j, e := range svc.Endpoints {
+			o.Endpoints[j] = steward.BusEndpoint{Name: e.Name, Subject: e.Subject, QueueGroup: e.QueueGroup, Metadata: e.Metadata,
+				Requests: e.Requests, Errors: e.Errors, LastError: e.LastError,
+				ProcessingTime: e.ProcessingTime, AverageProcessingTime: e.AverageProcessingTime}
+		}
+		out[i] = o
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func jsonString(s string) string {

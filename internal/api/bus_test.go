@@ -165,7 +165,9 @@ func TestBusBadInput(t *testing.T) {
 // TestNoBus: without a bus the routes say so.
 func TestNoBus(t *testing.T) {
 	f := newFixture(t)
-	for _, r := range [][2]string{{"GET", "/v1/bus/streams"}, {"GET", "/v1/bus/subscribe?subject=a"}, {"POST", "/v1/bus/publish"}} {
+	for _, r := range [][2]string{{"GET", "/v1/bus/streams"}, {"GET", "/v1/bus/subscribe?subject=a"}, {"POST", "/v1/bus/publish"},
+		{"GET", "/v1/bus/dlq"}, {"GET", "/v1/bus/dlq/1"}, {"POST", "/v1/bus/dlq/1/replay"}, {"POST", "/v1/bus/dlq/replay"}, {"DELETE", "/v1/bus/dlq"},
+		{"GET", "/v1/bus/services"}} {
 		status, _, body := f.do(t, r[0], r[1], strings.NewReader(`{"subject":"a","data":""}`))
 		if status != http.StatusConflict || !strings.Contains(errorOf(t, body).Message, "no bus configured") {
 			t.Errorf("%s %s: %d %s", r[0], r[1], status, body)

@@ -15,7 +15,7 @@ func configVersion(v store.ConfigVersion) steward.ConfigVersion {
 }
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.opts.Configs.Reload(r.Context(), who(r.Context()))
+	a, err := s.opts.Configs.Reload(r.Context(), s.who(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.opts.Configs.Apply(r.Context(), text, who(r.Context()))
+	a, err := s.opts.Configs.Apply(r.Context(), text, s.who(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.opts.Configs.Rollback(r.Context(), n, who(r.Context()))
+	a, err := s.opts.Configs.Rollback(r.Context(), n, s.who(r.Context()))
 	if err != nil {
 		return err
 	}

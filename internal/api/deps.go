@@ -27,6 +27,9 @@ type Services interface {
 type LogSource interface {
 	Tail(n int) []logcap.Line
 	Subscribe() (<-chan logcap.Line, func())
+	// Rotate ends the log file unless it is empty and returns the name it
+	// was renamed to, or "".
+	Rotate() (string, error)
 }
 
 // Events is the event history and its live stream.

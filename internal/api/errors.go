@@ -72,6 +72,7 @@ var statuses = map[string]int{
 	steward.EUNAUTHORIZED: http.StatusUnauthorized,
 	steward.EFORBIDDEN:    http.StatusForbidden,
 	steward.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	steward.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // errorResponse is the one place an error becomes an HTTP status and the

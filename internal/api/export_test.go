@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 	"time"
 
@@ -34,3 +35,21 @@ func RouteActions(s *Server) map[string]auth.Action {
 
 // ErrorResponse is the status and body the API answers err with.
 func ErrorResponse(err error) (int, steward.ErrorBody) { return errorResponse(err) }
+
+// Endpoint returns the handler the route table would make of a route with
+// action a and handler h, for a route whose action the authorizer may not
+// know.
+func Endpoint(s *Server, a auth.Action, h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return s.endpoint(route{"POST", "/v1/test", a, h})
+}
+
+// Streams returns how many requests of the token with accessor are under
+// way.
+func Streams(s *Server, accessor string) int {
+	s.streams.mu.Lock()
+	defer s.streams.mu.Unlock()
+	return len(s.streams.m[accessor])
+}
+
+// SetLimiterClock sets the clock of l.
+func SetLimiterClock(l *RateLimiter, now func() time.Time) { l.now = now }

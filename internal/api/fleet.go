@@ -16,20 +16,16 @@ type Fleet interface {
 	Nodes() ([]steward.Node, error)
 	// Forward sends the request to node and writes its answer to w.
 	Forward(ctx context.Context, node string, rq fleet.Request, w http.ResponseWriter) error
-	FanOut(ctx context.Context, target, caller string) ([]steward.FleetAnswer, error)
+	FanOut(ctx context.Context, target string, p steward.Principal) ([]steward.FleetAnswer, error)
 	Instances(q fleet.Filter) ([]steward.Instance, error)
-	Pick(q fleet.Filter) (steward.Instance, error)
-	Register(r steward.Registration) (steward.Instance, error)
-	Heartbeat(id string, hb steward.Heartbeat) (steward.Instance, error)
-	Deregister(id string) error
 }
 
 var errNoFleet = steward.Errorf(steward.ECONFLICT, "no fleet: add a bus: section to the configuration")
 
-// WithCaller marks ctx as a request of the caller who, for the records
-// that name callers: a request another node forwarded.
-func WithCaller(ctx context.Context, who string) context.Context {
-	return context.WithValue(ctx, peerKey{}, &peer{who: who})
+// WithPrincipal marks ctx as a request of p: one another node forwarded,
+// which the API authorizes and audits as p's.
+func WithPrincipal(ctx context.Context, p steward.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, &p)
 }
 
 // WriteError writes err as the API's JSON error answer.
@@ -72,8 +68,8 @@ func fleetTarget(r *http.Request) (string, error) {
 	return target, nil
 }
 
-// streams reports whether r asks for an answer that streams.
-func streams(r *http.Request) bool {
+// streaming reports whether r asks for an answer that streams.
+func streaming(r *http.Request) bool {
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		return true
 	}
@@ -103,7 +99,8 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Caller: who(r.Context()), Stream: streams(r)}
+	p, _ := s.principal(r.Context())
+	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Principal: p, Stream: streaming(r)}
 	return f.Forward(r.Context(), node, rq, w)
 }
 
@@ -114,14 +111,15 @@ func (s *Server) fanOut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if streams(r) {
+	if streaming(r) {
 		return steward.Errorf(steward.EINVALID, "a stream cannot be fanned out to the fleet: ask each node (--node)")
 	}
 	f, err := s.fleet()
 	if err != nil {
 		return err
 	}
-	list, err := f.FanOut(r.Context(), target, who(r.Context()))
+	p, _ := s.principal(r.Context())
+	list, err := f.FanOut(r.Context(), target, p)
 	if err != nil {
 		return err
 	}
@@ -160,71 +158,4 @@ func (s *Server) instances(w http.ResponseWriter, q fleet.Filter) error {
 		list = []steward.Instance{}
 	}
 	return writeJSON(w, http.StatusOK, list)
-}
-
-// pickRegistry serves GET /v1/registry/{name}/pick?tag=&node=: one healthy
-// instance, round robin.
-func (s *Server) pickRegistry(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.fleet()
-	if err != nil {
-		return err
-	}
-	q := registryFilter(r)
-	q.Name = r.PathValue("name")
-	in, err := f.Pick(q)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, in)
-}
-
-// register serves POST /v1/registry.
-func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.fleet()
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	var req steward.Registration
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	in, err := f.Register(req)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, in)
-}
-
-// heartbeat serves PUT /v1/registry/{id}/heartbeat.
-func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.fleet()
-	if err != nil {
-		return err
-	}
-	var hb steward.Heartbeat
-	if err := decodeOptional(r, &hb); err != nil {
-		return err
-	}
-	in, err := f.Heartbeat(r.PathValue("id"), hb)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, in)
-}
-
-// deregister serves DELETE /v1/registry/{id}.
-func (s *Server) deregister(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.fleet()
-	if err != nil {
-		return err
-	}
-	if err := f.Deregister(r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }

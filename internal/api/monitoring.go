@@ -196,11 +196,11 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	a, err := s.opts.Alerts.Ack(r.Context(), id, who(r.Context()), req.Comment)
+	a, err := s.opts.Alerts.Ack(r.Context(), id, s.who(r.Context()), req.Comment)
 	if err != nil {
 		return err
 	}
-	s.log.Info("api alert acknowledged", "alert", id, "who", who(r.Context()))
+	s.log.Info("api alert acknowledged", "alert", id, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, a)
 }
 
@@ -223,7 +223,7 @@ func (s *Server) addSilence(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
-	sl := steward.Silence{Matchers: req.Matchers, Ends: req.Ends, Comment: req.Comment, By: who(r.Context())}
+	sl := steward.Silence{Matchers: req.Matchers, Ends: req.Ends, Comment: req.Comment, By: s.who(r.Context())}
 	switch {
 	case req.Duration != "" && !req.Ends.IsZero():
 		return steward.Errorf(steward.EINVALID, "give ends or duration, not both")
@@ -256,7 +256,7 @@ func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request) error {
 	if err := s.opts.Alerts.DeleteSilence(r.Context(), id); err != nil {
 		return err
 	}
-	s.log.Info("api silence removed", "silence", id, "who", who(r.Context()))
+	s.log.Info("api silence removed", "silence", id, "who", s.who(r.Context()))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -90,7 +90,7 @@ func (s *Server) retryNotification(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s.log.Info("api notification retried", "notification", id, "notifier", n.Notifier, "who", who(r.Context()))
+	s.log.Info("api notification retried", "notification", id, "notifier", n.Notifier, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, notification(n))
 }
 

@@ -58,7 +58,7 @@ func (s *Server) osServiceAction(verb string, act func(OSServices, context.Conte
 			return errNoOSServices
 		}
 		name := r.PathValue("name")
-		s.log.Info("api os-service action", "action", verb, "service", name, "who", who(r.Context()))
+		s.log.Info("api os-service action", "action", verb, "service", name, "who", s.who(r.Context()))
 		if err := act(s.opts.OSServices, r.Context(), name); err != nil {
 			return err
 		}

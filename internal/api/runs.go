@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -23,6 +24,10 @@ type Runs interface {
 	Logs(ctx context.Context, id int64) (steward.RunLog, error)
 	// Cancel cancels a run in flight: ECONFLICT for one that ended.
 	Cancel(ctx context.Context, id int64) (steward.Run, error)
+	Workflows(ctx context.Context) ([]steward.Workflow, error)
+	// StartWorkflow starts a run of a workflow for trigger, with data
+	// telling of it and inputs: ENOTFOUND for an unknown workflow.
+	StartWorkflow(ctx context.Context, name, trigger string, data map[string]any, inputs map[string]string) (steward.Run, error)
 }
 
 var errNoRuns = steward.Errorf(steward.EUNAVAILABLE, "jobs are not enabled on this steward")
@@ -56,13 +61,24 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api job run", "job", run.Name, "run", run.ID, "who", who(r.Context()))
-	if wait && !run.Status.Done() {
-		if run, err = s.opts.Runs.Wait(r.Context(), run.ID); err != nil {
-			return err
-		}
+	s.log.Info("api job run", "job", run.Name, "run", run.ID, "who", s.who(r.Context()))
+	if run, err = s.wait(r.Context(), run, wait); err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, run)
+}
+
+// wait waits for run to end when asked to and it has not, and returns it
+// as it ended; for a workflow run, with its steps.
+func (s *Server) wait(ctx context.Context, run steward.Run, wait bool) (steward.Run, error) {
+	if !wait || run.Status.Done() {
+		return run, nil
+	}
+	run, err := s.opts.Runs.Wait(ctx, run.ID)
+	if err != nil || run.Kind != steward.RunKindWorkflow {
+		return run, err
+	}
+	return s.opts.Runs.Get(ctx, run.ID)
 }
 
 func (s *Server) jobNext(w http.ResponseWriter, r *http.Request) error {
@@ -144,6 +160,80 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api run cancelled", "job", run.Name, "run", id, "who", who(r.Context()))
+	s.log.Info("api run cancelled", "job", run.Name, "run", id, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, run)
+}
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Runs == nil {
+		return errNoRuns
+	}
+	list, err := s.opts.Runs.Workflows(r.Context())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []steward.Workflow{}
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// runWorkflow serves POST /v1/workflows/{name}/run?wait=: a run with the
+// inputs of the body, returned as stored, or once it has ended with
+// wait=1, with its steps. Like a job's run, it does not depend on the
+// request.
+func (s *Server) runWorkflow(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Runs == nil {
+		return errNoRuns
+	}
+	wait, err := boolParam("wait", r.URL.Query().Get("wait"))
+	if err != nil {
+		return err
+	}
+	var req steward.WorkflowRunRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	if err := checkInputs(req.Inputs); err != nil {
+		return err
+	}
+	run, err := s.opts.Runs.StartWorkflow(r.Context(), r.PathValue("name"), steward.TriggerManual, nil, req.Inputs)
+	if err != nil {
+		return err
+	}
+	s.log.Info("api workflow run", "workflow", run.Name, "run", run.ID, "who", s.who(r.Context()))
+	if run, err = s.wait(r.Context(), run, wait); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, run)
+}
+
+// maxInputs bounds the inputs of a workflow run.
+const maxInputs = 100
+
+// checkInputs refuses inputs that the templates ({{.inputs.KEY}}) and
+// conditions (inputs.KEY) of a workflow could not name, or whose values
+// could not go into a command's arguments or environment.
+func checkInputs(inputs map[string]string) error {
+	if len(inputs) > maxInputs {
+		return steward.Errorf(steward.EINVALID, "%d inputs: at most %d", len(inputs), maxInputs)
+	}
+	for k, v := range inputs {
+		if !isIdentifier(k) {
+			return steward.Errorf(steward.EINVALID, "input %q: a name is a letter or _, then letters, digits or _", k)
+		}
+		if strings.ContainsRune(v, 0) {
+			return steward.Errorf(steward.EINVALID, "input %s: its value holds a NUL byte", k)
+		}
+	}
+	return nil
+}
+
+func isIdentifier(s string) bool {
+	for i, c := range s {
+		if c != '_' && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -127,6 +127,8 @@ func TestRunsUnavailable(t *testing.T) {
 		{"GET /v1/runs/1", 503},
 		{"GET /v1/runs/1/logs", 503},
 		{"POST /v1/runs/1/cancel", 503},
+		{"GET /v1/workflows", 503},
+		{"POST /v1/workflows/a/run", 503},
 		{"DELETE /v1/runs/1", 405},
 	} {
 		if got := rawStatus(t, sock, tt.rq); got != tt.want {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 
@@ -94,8 +95,8 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 		if names == nil {
 			target = "all"
 		}
-		s.log.Info("api action", "action", verb, "services", target, "who", who(r.Context()))
-		if err := act(steward.WithActor(r.Context(), who(r.Context())), names); err != nil {
+		s.log.Info("api action", "action", verb, "services", target, "who", s.who(r.Context()))
+		if err := act(steward.WithActor(r.Context(), s.who(r.Context())), names); err != nil {
 			return err
 		}
 		var out []steward.ServiceStatus
@@ -114,6 +115,46 @@ func (s *Server) action(verb string, act func(context.Context, []string) error) 
 		}
 		return writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// rotateLog serves POST /v1/services/{name}/logs/rotate: the service's log
+// file is renamed and a new one started, unless it is empty.
+func (s *Server) rotateLog(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	src, err := s.opts.Services.Log(name)
+	if err != nil {
+		return err
+	}
+	s.log.Info("api action", "action", "rotate logs", "services", []string{name}, "who", s.who(r.Context()))
+	file, err := src.Rotate()
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, steward.LogRotation{Service: name, File: file})
+}
+
+// rotateLogs serves POST /v1/logs/rotate: the log file of every service,
+// as rotateLog does; a failure of one does not keep the others from it.
+func (s *Server) rotateLogs(w http.ResponseWriter, r *http.Request) error {
+	s.log.Info("api action", "action", "rotate logs", "services", "all", "who", s.who(r.Context()))
+	out := []steward.LogRotation{}
+	var errs []error
+	for _, st := range s.opts.Services.List() {
+		var file string
+		src, err := s.opts.Services.Log(st.Name) // a service removed since List: ENOTFOUND
+		if err == nil {
+			file, err = src.Rotate()
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, steward.LogRotation{Service: st.Name, File: file})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // logs serves GET /v1/services/{name}/logs?n=&follow=: the last n lines

@@ -397,3 +397,26 @@ func TestEventsFollowCallbackError(t *testing.T) {
 		t.Errorf("FollowEvents = %v, want the callback's error", err)
 	}
 }
+
+func TestRotateLogs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.services.LogOf("web").SetRotate("/logs/web.log.2025-03-01T10-00-00.000Z", nil)
+	got, err := f.client.RotateLogs(ctx, "web")
+	if err != nil || len(got) != 1 || got[0] != (steward.LogRotation{Service: "web", File: "/logs/web.log.2025-03-01T10-00-00.000Z"}) {
+		t.Errorf("RotateLogs(web) = %+v, %v", got, err)
+	}
+	if got, err = f.client.RotateLogs(ctx); err != nil || len(got) != 2 {
+		t.Errorf("RotateLogs() = %+v, %v, want both services", got, err)
+	}
+	if n := f.services.LogOf("db").Rotations(); n != 1 {
+		t.Errorf("db rotated %d times, want 1", n)
+	}
+	_, err = f.client.RotateLogs(ctx, "nope")
+	wantCode(t, err, steward.ENOTFOUND)
+	f.services.LogOf("db").SetRotate("", steward.Errorf(steward.EUNAVAILABLE, "disk gone"))
+	_, err = f.client.RotateLogs(ctx)
+	wantCode(t, err, steward.EUNAVAILABLE)
+	_, err = f.client.RotateLogs(ctx, "web", "db")
+	wantCode(t, err, steward.EUNAVAILABLE)
+}

@@ -1,36 +1,20 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/auth"
 )
-
-// TokenChecker decides whether a bearer token grants access to the API.
-type TokenChecker interface {
-	CheckToken(token string) bool
-}
-
-// StaticToken is a TokenChecker that accepts one token. An empty
-// StaticToken accepts none.
-type StaticToken string
-
-var _ TokenChecker = StaticToken("")
-
-// CheckToken reports whether token is t, in time that does not depend on
-// where they differ nor on their lengths.
-func (t StaticToken) CheckToken(token string) bool {
-	want := sha256.Sum256([]byte(t))
-	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(want[:], got[:]) == 1 && t != ""
-}
 
 // bearer returns the token of an "Authorization: Bearer TOKEN" header value.
 func bearer(h string) (string, bool) {
@@ -87,4 +71,64 @@ func readToken(path string) (string, error) {
 		return "", fmt.Errorf("read token file: %s is empty", path)
 	}
 	return tok, nil
+}
+
+// Tokens creates, lists and revokes API tokens (auth.Tokens).
+type Tokens interface {
+	Create(ctx context.Context, req steward.TokenRequest) (steward.NewToken, error)
+	List(ctx context.Context) ([]steward.Token, error)
+	Revoke(ctx context.Context, name string) (steward.Token, error)
+}
+
+var _ Tokens = (*auth.Tokens)(nil)
+
+var errNoTokens = steward.Errorf(steward.EUNAVAILABLE, "tokens are not enabled")
+
+// listTokens serves GET /v1/tokens: every token, never a secret or hash.
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Tokens == nil {
+		return errNoTokens
+	}
+	list, err := s.opts.Tokens.List(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// createToken serves POST /v1/tokens: the new token with its secret, which
+// is shown this once.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Tokens == nil {
+		return errNoTokens
+	}
+	var req steward.TokenRequest
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	t, err := s.opts.Tokens.Create(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	s.log.Info("api token created", "token", t.Name, "accessor", t.Accessor, "role", t.Role, "who", s.who(r.Context()))
+	return writeJSON(w, http.StatusCreated, t)
+}
+
+// revokeToken serves DELETE /v1/tokens/{accessor} (or the token's name):
+// the token stops working at once, and its requests under way end.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Tokens == nil {
+		return errNoTokens
+	}
+	t, err := s.opts.Tokens.Revoke(r.Context(), r.PathValue("accessor"))
+	if err != nil {
+		return err
+	}
+	s.RevokeToken(t.Accessor)
+	s.log.Info("api token revoked", "token", t.Name, "accessor", t.Accessor, "who", s.who(r.Context()))
+	return writeJSON(w, http.StatusOK, t)
 }

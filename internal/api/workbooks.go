@@ -57,7 +57,7 @@ func (s *Server) createWorkbookSession(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	s.log.Info("api workbook session created", "session", ss.ID, "template", req.Template, "who", who(r.Context()))
+	s.log.Info("api workbook session created", "session", ss.ID, "template", req.Template, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusCreated, ss)
 }
 
@@ -113,7 +113,7 @@ func (s *Server) saveWorkbook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("api workbook saved", "session", r.PathValue("id"), "file", out.File, "who", who(r.Context()))
+	s.log.Info("api workbook saved", "session", r.PathValue("id"), "file", out.File, "who", s.who(r.Context()))
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -51,6 +51,9 @@ func Verify(records iter.Seq2[steward.AuditRecord, error], cp *Checkpoint) (stew
 	}
 	prev, last := GenesisHash, int64(0)
 	var atCheckpoint string
+	if cp != nil && cp.Seq == 0 {
+		atCheckpoint = GenesisHash // a checkpoint of the empty log
+	}
 	for r, err := range records {
 		if err != nil {
 			return v, err

@@ -21,20 +21,23 @@ const (
 
 	ActionRead Action = "read" // status, logs, events, alerts, metrics, runs, config
 
-	ActionControl    Action = "control"    // start, stop, restart services
-	ActionAck        Action = "ack"        // acknowledge alerts
-	ActionSilence    Action = "silence"    // add and delete silences
-	ActionRunJob     Action = "run-job"    // run and cancel jobs and workflows
-	ActionNotify     Action = "notify"     // retry notifications
-	ActionPushMetric Action = "push"       // push metrics
-	ActionPublish    Action = "publish"    // publish and request on the bus
-	ActionWorkbook   Action = "workbook"   // create, write, save and close workbooks
-	ActionReload     Action = "reload"     // reload the config file as it is
-	ActionConfig     Action = "config"     // change or roll back the config
-	ActionOSService  Action = "os-service" // start, stop, restart OS services
-	ActionTokens     Action = "tokens"     // create, list and revoke tokens
-	ActionAudit      Action = "audit"      // read and verify the audit log, checkpoint it
-	ActionRegister   Action = "register"   // register, heartbeat and deregister registry instances
+	ActionControl    Action = "control"     // start, stop, restart services
+	ActionAck        Action = "ack"         // acknowledge alerts
+	ActionSilence    Action = "silence"     // add and delete silences
+	ActionRunJob     Action = "run-job"     // run and cancel jobs and workflows
+	ActionNotify     Action = "notify"      // retry notifications
+	ActionPushMetric Action = "push"        // push metrics
+	ActionPublish    Action = "publish"     // publish and request on the bus
+	ActionWorkbook   Action = "workbook"    // create, write, save and close workbooks
+	ActionBackup     Action = "backup"      // verify backups, apply their retention
+	ActionReload     Action = "reload"      // reload the config file as it is
+	ActionConfig     Action = "config"      // change or roll back the config
+	ActionOSService  Action = "os-service"  // start, stop, restart OS services
+	ActionTokens     Action = "tokens"      // create and revoke tokens
+	ActionListTokens Action = "list-tokens" // list tokens (never their secrets)
+	ActionAudit      Action = "audit"       // verify the audit log, checkpoint it
+	ActionReadAudit  Action = "read-audit"  // read the audit log
+	ActionRestore    Action = "restore"     // restore a backup into a directory
 	// ActionFleet carries a request to other nodes (--node, --fleet): each
 	// target authorizes it for the original principal against its own
 	// route, so it needs no more than a viewer here and changes nothing
@@ -54,14 +57,21 @@ var actions = map[Action]string{
 	ActionPushMetric: steward.RoleOperator,
 	ActionPublish:    steward.RoleOperator,
 	ActionWorkbook:   steward.RoleOperator,
+	ActionBackup:     steward.RoleOperator,
 	ActionReload:     steward.RoleOperator,
 	ActionConfig:     steward.RoleAdmin,
 	ActionOSService:  steward.RoleAdmin,
 	ActionTokens:     steward.RoleAdmin,
+	ActionListTokens: steward.RoleAdmin,
 	ActionAudit:      steward.RoleAdmin,
-	ActionRegister:   steward.RoleOperator,
+	ActionRestore:    steward.RoleAdmin,
+	ActionReadAudit:  steward.RoleAdmin,
 	ActionFleet:      steward.RoleViewer,
 }
+
+// reads are the actions that change nothing. ActionFleet is one: the
+// target audits what the forwarded request does.
+var reads = []Action{ActionPublic, ActionRead, ActionListTokens, ActionReadAudit, ActionFleet}
 
 // roles orders the roles: each grants what those before it grant.
 var roles = []string{steward.RoleViewer, steward.RoleOperator, steward.RoleAdmin}
@@ -79,8 +89,7 @@ func Known(a Action) bool {
 }
 
 // Mutates reports whether taking a changes something: those are audited.
-// ActionFleet itself changes nothing: the target audits what it does.
-func Mutates(a Action) bool { return a != ActionPublic && a != ActionRead && a != ActionFleet }
+func Mutates(a Action) bool { return !slices.Contains(reads, a) }
 
 // Needs returns the least role that may take a; "" for a public action or
 // one that is not known.

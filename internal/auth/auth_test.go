@@ -22,6 +22,10 @@ func TestAllowed(t *testing.T) {
 		{steward.RoleOperator, ActionTokens, false},
 		{steward.RoleAdmin, ActionConfig, true},
 		{steward.RoleAdmin, ActionAudit, true},
+		{steward.RoleOperator, ActionBackup, true},
+		{steward.RoleViewer, ActionBackup, false},
+		{steward.RoleOperator, ActionRestore, false},
+		{steward.RoleAdmin, ActionRestore, true},
 		{steward.RoleAdmin, Action("made-up"), false},
 		{"root", ActionRead, false},
 	}

@@ -273,8 +273,8 @@ func TestForwardEvents(t *testing.T) {
 	cancel()
 	wg.Wait()
 	// A new forwarder starts after the last event in the stream.
-	if id := s.lastForwarded(context.Background()); id != 4 {
-		t.Errorf("lastForwarded = %d, want 4", id)
+	if id, seq, err := s.tail(context.Background()); id != 4 || seq != 4 || err != nil {
+		t.Errorf("tail = %d, %d, %v; want 4, 4", id, seq, err)
 	}
 }
 

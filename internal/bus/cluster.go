@@ -79,29 +79,6 @@ func fleetChanged(a, b config.Bus) bool {
 
 func nodeTag(node string) string { return "node:" + Token(node) }
 
-// FleetJetStream returns the JetStream that holds the fleet's buckets: the
-// hub's, through its domain, for an agent joined as a leaf node, else
-// this server's (or its cluster's).
-func (s *Server) FleetJetStream() (jetstream.JetStream, error) {
-	if l := s.options().Config.Leaf; l != nil && len(l.Remotes) > 0 {
-		js, err := jetstream.NewWithDomain(s.nc, HubDomain)
-		if err != nil {
-			return nil, fmt.Errorf("jetstream of the hub: %w", err)
-		}
-		return js, nil
-	}
-	return s.js, nil
-}
-
-// FleetReplicas is how many copies the fleet's buckets keep: up to three
-// in a cluster (one per server it routes to and itself), else one.
-func (s *Server) FleetReplicas() int {
-	if c := s.options().Config.Cluster; c != nil {
-		return min(3, 1+len(c.Routes))
-	}
-	return 1
-}
-
 // fleetOptions sets the cluster and leaf-node options of o from opts.
 func fleetOptions(o *server.Options, opts Options) error {
 	b := opts.Config
@@ -218,10 +195,6 @@ func mutualTLS(t config.FleetTLS) (*tls.Config, error) {
 	}, nil
 }
 
-// fleetBuckets are the KV buckets of the fleet, which no service may
-// write or change.
-var fleetBuckets = []string{"STEWARD_NODES", "STEWARD_REGISTRY"}
-
 // serviceDeny is what a service may not publish: steward's own subjects,
 // the JetStream calls that would change or delete steward's streams (the
 // events stream, and the fleet's buckets, also through the hub's domain)
@@ -236,23 +209,12 @@ func serviceDeny(eventsStream string) []string {
 		"$JS.API.CONSUMER.MSG.NEXT." + AdvisoryStream + "." + dlqConsumer,
 		"$JS.ACK." + AdvisoryStream + "." + dlqConsumer + ".>",
 	}
-	for _, st := range append([]string{eventsStream, DLQStream, AdvisoryStream}, kvStreams()...) {
+	for _, st := range []string{eventsStream, DLQStream, AdvisoryStream} {
 		for _, op := range []string{"STREAM.DELETE.", "STREAM.PURGE.", "STREAM.UPDATE.", "STREAM.MSG.DELETE."} {
 			deny = append(deny, "$JS.API."+op+st, "$JS.*.API."+op+st)
 		}
 	}
-	for _, b := range fleetBuckets {
-		deny = append(deny, "$KV."+b+".>")
-	}
 	return deny
-}
-
-func kvStreams() []string {
-	out := make([]string, len(fleetBuckets))
-	for i, b := range fleetBuckets {
-		out[i] = "KV_" + b
-	}
-	return out
 }
 
 // serviceSubDeny is what a service may not subscribe to: the fleet's API

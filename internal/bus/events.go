@@ -89,22 +89,25 @@ func (s *Server) ensureUserStreams(ctx context.Context, cfg config.Bus) {
 // ctx ends. It first publishes the stored events the stream lacks (those
 // after its last one, within its max age), then follows src; it never
 // holds src up: when it falls behind, src drops it, and it catches up from
-// the store. Each event's message id is derived from its ID, so an event
-// published twice is stored once.
+// the store. Publishes are pipelined, and each one expects the stream's
+// last sequence to be its predecessor's, so the stream refuses every
+// publish after one it refused: the stream only ever holds the events in
+// order, and a round that failed starts again after the stream's last one.
+// Each event's message id is derived from its ID as well, so an event
+// whose ack was lost is stored once.
 func (s *Server) ForwardEvents(ctx context.Context, src EventSource) {
-	cursor := s.lastForwarded(ctx)
 	policy := backoff.Policy{Min: 100 * time.Millisecond, Max: 10 * time.Second}
+	var last int64
 	for failures := 0; ctx.Err() == nil; {
-		next, err := s.forward(ctx, src, cursor)
-		if next > cursor {
-			failures = 0
+		acked, err := s.forward(ctx, src)
+		if acked > last {
+			failures, last = 0, acked
 		}
-		cursor = next
 		if err == nil || ctx.Err() != nil {
 			continue // dropped by src: catch up at once
 		}
 		failures++
-		s.log.Warn("bus: publish events", "err", err, "after", cursor)
+		s.log.Warn("bus: publish events", "err", err, "after", acked)
 		select {
 		case <-ctx.Done():
 		case <-time.After(policy.Delay(failures)):
@@ -112,31 +115,39 @@ func (s *Server) ForwardEvents(ctx context.Context, src EventSource) {
 	}
 }
 
-// lastForwarded returns the ID of the last event in the stream, 0 when
-// there is none.
-func (s *Server) lastForwarded(ctx context.Context) int64 {
+// tail returns the ID of the last event in the stream (0 when there is
+// none) and the stream's last sequence.
+func (s *Server) tail(ctx context.Context) (int64, uint64, error) {
 	st, err := s.js.Stream(ctx, s.eventsStream())
 	if err != nil {
-		return 0
+		return 0, 0, fmt.Errorf("stream %s: %w", EventsStream, err)
 	}
 	raw, err := st.GetLastMsgForSubject(ctx, eventsSubjects(s.node)[0])
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, st.CachedInfo().State.LastSeq, nil // empty, or all expired
+	}
 	if err != nil {
-		return 0
+		return 0, 0, fmt.Errorf("last event: %w", err)
 	}
 	var ev steward.Event
-	if json.Unmarshal(raw.Data, &ev) != nil {
-		return 0
+	if err := json.Unmarshal(raw.Data, &ev); err != nil {
+		return 0, 0, fmt.Errorf("last event: %w", err)
 	}
-	return ev.ID
+	return ev.ID, raw.Sequence, nil
 }
 
-// forward publishes the stored events after cursor and then the live ones,
-// until src drops it (nil), ctx ends (nil) or a publish fails. It returns
-// the ID of the last event whose publish was acknowledged, or failed last.
-func (s *Server) forward(ctx context.Context, src EventSource, cursor int64) (int64, error) {
+// forward publishes the stored events after the stream's last one and then
+// the live ones, until src drops it (nil), ctx ends (nil) or a publish
+// fails. It returns the ID of the last event whose publish was
+// acknowledged.
+func (s *Server) forward(ctx context.Context, src EventSource) (int64, error) {
+	cursor, seq, err := s.tail(ctx)
+	if err != nil {
+		return 0, err
+	}
 	ch, cancel := src.Subscribe()
 	defer cancel()
-	p := &eventPublisher{s: s, acked: cursor, sent: cursor}
+	p := &eventPublisher{s: s, acked: cursor, sent: cursor, seq: seq}
 	defer p.wait(ctx)
 	since := time.Now().Add(-s.options().Config.Events.MaxAge)
 	for {
@@ -184,8 +195,9 @@ func (s *Server) forward(ctx context.Context, src EventSource, cursor int64) (in
 // which every one was acknowledged.
 type eventPublisher struct {
 	s       *Server
-	sent    int64 // the last event handed to JetStream
-	acked   int64 // every event up to this one is in the stream
+	sent    int64  // the last event handed to JetStream
+	acked   int64  // every event up to this one is in the stream
+	seq     uint64 // the stream's last sequence once sent is stored
 	pending []pendingEvent
 }
 
@@ -204,12 +216,12 @@ func (p *eventPublisher) publish(ctx context.Context, ev steward.Event) error {
 		Subject: EventSubject(p.s.node, ev), Type: TypeEvent, Source: p.s.source(), Time: ev.Time, Data: data,
 		ID: "event." + Token(p.s.node) + "." + strconv.FormatInt(ev.ID, 10),
 	}
-	ack, err := p.s.js.PublishMsgAsync(m.msg(), jetstream.WithStallWait(time.Second))
+	ack, err := p.s.js.PublishMsgAsync(m.msg(), jetstream.WithStallWait(time.Second), jetstream.WithExpectLastSequence(p.seq))
 	if err != nil {
 		return fmt.Errorf("publish event %d: %w", ev.ID, err)
 	}
 	p.pending = append(p.pending, pendingEvent{ev.ID, ack})
-	p.sent = ev.ID
+	p.sent, p.seq = ev.ID, p.seq+1
 	if !p.harvest() {
 		return fmt.Errorf("publish event: %w", errNotStored)
 	}
@@ -219,7 +231,7 @@ func (p *eventPublisher) publish(ctx context.Context, ev steward.Event) error {
 var errNotStored = errors.New("the stream did not store an event")
 
 // harvest moves acked past the events acknowledged in order; it reports
-// false when one was refused, and then sent goes back to acked.
+// false when one was refused (and with it every one after it).
 func (p *eventPublisher) harvest() bool {
 	for len(p.pending) > 0 {
 		select {
@@ -228,7 +240,6 @@ func (p *eventPublisher) harvest() bool {
 			p.pending = p.pending[1:]
 			continue
 		case <-p.pending[0].ack.Err():
-			p.sent = p.acked
 			p.pending = nil
 			return false
 		default:

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/stewardhq/steward"
 )
@@ -89,4 +90,48 @@ func (c *Client) BusSubscribe(ctx context.Context, q steward.BusSubscribeQuery, 
 		}
 	}
 	return c.streamEnd(ctx, "read bus messages", sc.Err())
+}
+
+// BusDeadLetters lists the dead letters of steward's bus, oldest first.
+func (c *Client) BusDeadLetters(ctx context.Context, q steward.BusDLQQuery) ([]steward.BusDeadLetter, error) {
+	var out []steward.BusDeadLetter
+	err := c.call(ctx, request{method: "GET", path: "/v1/bus/dlq", query: q.Values()}, &out)
+	return out, err
+}
+
+// BusDeadLetter returns dead letter id with its message.
+func (c *Client) BusDeadLetter(ctx context.Context, id uint64) (steward.BusDeadLetter, error) {
+	var out steward.BusDeadLetter
+	err := c.call(ctx, request{method: "GET", path: "/v1/bus/dlq/" + strconv.FormatUint(id, 10)}, &out)
+	return out, err
+}
+
+// BusReplayDeadLetter publishes dead letter id again on its subject.
+func (c *Client) BusReplayDeadLetter(ctx context.Context, id uint64) (steward.BusPublished, error) {
+	var out steward.BusPublished
+	err := c.call(ctx, request{method: "POST", path: "/v1/bus/dlq/" + strconv.FormatUint(id, 10) + "/replay"}, &out)
+	return out, err
+}
+
+// BusReplayDeadLetters replays every dead letter (of stream, or all for
+// "") and returns how many.
+func (c *Client) BusReplayDeadLetters(ctx context.Context, stream string) (steward.BusDLQCount, error) {
+	var out steward.BusDLQCount
+	err := c.call(ctx, request{method: "POST", path: "/v1/bus/dlq/replay", query: steward.BusDLQQuery{Stream: stream}.Values()}, &out)
+	return out, err
+}
+
+// BusPurgeDeadLetters removes the dead letters (of stream, or all for "")
+// and returns how many.
+func (c *Client) BusPurgeDeadLetters(ctx context.Context, stream string) (steward.BusDLQCount, error) {
+	var out steward.BusDLQCount
+	err := c.call(ctx, request{method: "DELETE", path: "/v1/bus/dlq", query: steward.BusDLQQuery{Stream: stream}.Values()}, &out)
+	return out, err
+}
+
+// BusServices lists the NATS micro services on steward's bus.
+func (c *Client) BusServices(ctx context.Context) ([]steward.BusService, error) {
+	var out []steward.BusService
+	err := c.call(ctx, request{method: "GET", path: "/v1/bus/services"}, &out)
+	return out, err
 }

@@ -179,6 +179,8 @@ func statusCode(status int) string {
 		return steward.EFORBIDDEN
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return steward.EUNAVAILABLE
+	case http.StatusTooManyRequests:
+		return steward.ETOOMANY
 	}
 	return steward.EINTERNAL
 }
@@ -290,6 +292,25 @@ func (c *Client) action(ctx context.Context, verb string, names []string, all bo
 	var out []steward.ServiceStatus
 	err := c.call(ctx, rq, &out)
 	return out, err
+}
+
+// RotateLogs rotates the log files of the named services, or of every
+// service when no name is given.
+func (c *Client) RotateLogs(ctx context.Context, names ...string) ([]steward.LogRotation, error) {
+	if len(names) == 0 {
+		out := []steward.LogRotation{}
+		err := c.call(ctx, request{method: "POST", path: "/v1/logs/rotate"}, &out)
+		return out, err
+	}
+	out := []steward.LogRotation{}
+	for _, n := range names {
+		var r steward.LogRotation
+		if err := c.call(ctx, request{method: "POST", path: "/v1/services/" + url.PathEscape(n) + "/logs/rotate"}, &r); err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // Logs returns the last n lines (n < 0: the server's default) of the

@@ -63,3 +63,22 @@ func (c *Client) CancelRun(ctx context.Context, id int64) (steward.Run, error) {
 	err := c.call(ctx, request{method: "POST", path: "/v1/runs/" + strconv.FormatInt(id, 10) + "/cancel"}, &out)
 	return out, err
 }
+
+// Workflows returns the workflows, in file order.
+func (c *Client) Workflows(ctx context.Context) ([]steward.Workflow, error) {
+	var out []steward.Workflow
+	err := c.call(ctx, request{method: "GET", path: "/v1/workflows"}, &out)
+	return out, err
+}
+
+// RunWorkflow starts a run of workflow name with req's inputs and returns
+// it; with wait, once it has ended, with its steps.
+func (c *Client) RunWorkflow(ctx context.Context, name string, req steward.WorkflowRunRequest, wait bool) (steward.Run, error) {
+	var out steward.Run
+	rq, _ := jsonRequest("POST", "/v1/workflows/"+url.PathEscape(name)+"/run", req) // a map of strings always encodes
+	if wait {
+		rq.query = url.Values{"wait": {"1"}}
+	}
+	err := c.call(ctx, rq, &out)
+	return out, err
+}

@@ -191,7 +191,7 @@ func subjectWithin(sub, of string) bool {
 func (p *parser) checkBridgeDirs(dirs []bridgeDir) {
 	for i, d := range dirs {
 		for _, e := range dirs[:i] {
-			if within(d.dir, e.dir) || within(e.dir, d.dir) {
+			if Within(d.dir, e.dir) || Within(e.dir, d.dir) {
 				p.errorf(d.node, "%s %q overlaps %s %q: each file bridge needs a directory of its own", d.what, d.dir, e.what, e.dir)
 			}
 		}
@@ -201,16 +201,16 @@ func (p *parser) checkBridgeDirs(dirs []bridgeDir) {
 	}
 	p.later = append(p.later, func(c *Config) {
 		for _, d := range dirs {
-			if within(d.dir, c.DataDir) || within(c.DataDir, d.dir) {
+			if Within(d.dir, c.DataDir) || Within(c.DataDir, d.dir) {
 				p.errorf(d.node, "%s %q overlaps data_dir %q", d.what, d.dir, c.DataDir)
 			}
 		}
 	})
 }
 
-// within reports whether path a is dir or inside it; both are clean and
+// Within reports whether path a is dir or inside it; both are clean and
 // absolute.
-func within(a, dir string) bool {
+func Within(a, dir string) bool {
 	rel, err := filepath.Rel(dir, a)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -47,6 +47,7 @@ type Config struct {
 	DataDir string `json:"data_dir"` // absolute
 	API     API    `json:"api"`
 	Web     Web    `json:"web"`
+	Auth    Auth   `json:"auth"`
 	// Services by name; Order holds the names in the order the file declares them.
 	Services map[string]*Service `json:"services"`
 	Order    []string            `json:"-"`
@@ -67,6 +68,12 @@ type Config struct {
 	// Jobs by name (jobs.go); JobOrder holds the names in file order.
 	Jobs     map[string]*Job `json:"jobs,omitempty"`
 	JobOrder []string        `json:"-"`
+	// Workflows by name (workflows.go); WorkflowOrder holds the names in
+	// file order.
+	Workflows     map[string]*Workflow `json:"workflows,omitempty"`
+	WorkflowOrder []string             `json:"-"`
+	// Runs is the retention of the history of runs.
+	Runs Runs `json:"runs"`
 	// SecretEnv holds the names of the environment variables the file
 	// references as secrets, ${env:NAME}, anywhere in it, sorted: no
 	// service gets them unless its inherit_env names them.
@@ -84,6 +91,16 @@ type API struct {
 	Listen      string `json:"listen,omitempty"`       // optional TCP address
 	TokenFile   string `json:"token_file,omitempty"`   // bearer token for TCP; generated into data_dir when empty
 	TLS         TLS    `json:"tls,omitempty"`
+	// RateLimit bounds the requests of each principal on the TCP
+	// listeners; zero is no bound.
+	RateLimit RateLimit `json:"rate_limit,omitzero"`
+}
+
+// RateLimit is a token bucket: PerSecond requests a second on average,
+// Burst at once.
+type RateLimit struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst"`
 }
 
 // Web says where steward serves the web dashboard besides api.listen.
@@ -201,4 +218,11 @@ type Restart struct {
 type Logs struct {
 	MaxSize int64 `json:"max_size"` // bytes before rotation
 	Keep    int   `json:"keep"`     // rotated files kept
+	// Every rotates the file at each local midnight (a whole number of
+	// days), or at each multiple of it since midnight (a divisor of a
+	// day); 0 means by size only.
+	Every    time.Duration `json:"every,omitempty"`
+	MaxAge   time.Duration `json:"max_age,omitempty"`   // rotated files older than this are deleted; 0 = no limit
+	MaxTotal int64         `json:"max_total,omitempty"` // bytes of rotated files kept in all; 0 = no limit
+	Compress string        `json:"compress,omitempty"`  // gzip, zstd, or "" for none
 }

@@ -16,7 +16,7 @@ type Diff struct {
 	// when steward restarts: "node" and "data_dir".
 	Settings []string `json:"settings,omitempty"`
 	// Sections lists the other top-level sections that differ, which
-	// apply at once: "api", "web", "checks", "alerts", "metrics", "notify",
+	// apply at once: "api", "web", "auth", "checks", "alerts", "metrics", "notify",
 	// "notifications", "bus" and "jobs".
 	Sections []string `json:"sections,omitempty"`
 }
@@ -61,6 +61,7 @@ func Compare(old, cur *Config) Diff {
 		}{
 			{"api", old.API, cur.API},
 			{"web", old.Web, cur.Web},
+			{"auth", old.Auth, cur.Auth},
 			{"checks", old.Checks, cur.Checks},
 			{"alerts", old.Alerts, cur.Alerts},
 			{"metrics", old.Metrics, cur.Metrics},

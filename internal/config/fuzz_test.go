@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse checks that Parse never panics, that its errors are well
@@ -37,7 +38,7 @@ services:
     command: ["postgres", "-D", "/srv/pg"]
     ready: {tcp: "127.0.0.1:5432", timeout: 30s}
     stop: {signal: SIGTERM, timeout: 10s}
-    logs: {max_size: 50MB, keep: 5}
+    logs: {max_size: 50MB, keep: 5, every: 1d, max_age: 30d, max_total: 1GB, compress: zstd}
   api:
     command: ./api --port 8080 'a b' "c \"d\""
     depends_on: [db]
@@ -170,7 +171,9 @@ func checkConfig(t *testing.T, c *Config) {
 			t.Fatalf("service %q: policy %q", name, r.Policy)
 		case r.Backoff < 0 || r.MaxBackoff < r.Backoff || r.MaxRestarts < 0 || r.Window <= 0 || r.Stable < 0:
 			t.Fatalf("service %q: restart %+v", name, r)
-		case s.Logs.MaxSize <= 0 || s.Logs.Keep < 0:
+		case s.Logs.MaxSize <= 0 || s.Logs.Keep < 0 || s.Logs.MaxAge < 0 || s.Logs.MaxTotal < 0,
+			s.Logs.Every != 0 && (s.Logs.Every < time.Minute || (s.Logs.Every%day != 0 && day%s.Logs.Every != 0)),
+			!slices.Contains([]string{"", "gzip", "zstd"}, s.Logs.Compress):
 			t.Fatalf("service %q: logs %+v", name, s.Logs)
 		}
 	}

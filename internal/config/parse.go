@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -140,16 +141,18 @@ func newParser(file string, data []byte, reg Registry) (p *parser, abs string, e
 		merged:     map[*yaml.Node][]field{},
 		declared:   map[string]*yaml.Node{},
 		deps:       map[string][]*yaml.Node{},
+		needs:      map[stepKey][]*yaml.Node{},
 	}, abs, nil
 }
 
 // config reads the top level of the file.
 func (p *parser) config(root *yaml.Node) *Config {
 	c := &Config{Services: map[string]*Service{}, Checks: map[string]*Check{}, Alerts: defaultAlerts(), Metrics: defaultMetrics(),
-		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{}, errFile: p.file}
-	var dataDir, socket *yaml.Node
+		Notify: map[string]*Notifier{}, Notifications: defaultNotifications(), Jobs: map[string]*Job{},
+		Workflows: map[string]*Workflow{}, Runs: defaultRuns(), errFile: p.file}
+	var dataDir, socket, workflows *yaml.Node
 	if root = top(root); root != nil {
-		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs") {
+		for _, f := range p.fields(root, "the configuration", "node", "data_dir", "api", "web", "auth", "services", "checks", "alerts", "metrics", "notify", "notifications", "bus", "jobs", "workflows", "runs") {
 			switch f.key.Value {
 			case "node":
 				if s, ok := p.str(f.val, "node"); ok {
@@ -167,6 +170,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 				socket = p.api(f.val, &c.API)
 			case "web":
 				p.web(f.val, &c.Web)
+			case "auth":
+				p.auth(f.val, &c.Auth)
 			case "services":
 				p.services(f.val, c)
 			case "checks":
@@ -183,10 +188,17 @@ func (p *parser) config(root *yaml.Node) *Config {
 				p.bus(f.val, c)
 			case "jobs":
 				p.jobs(f.val, c)
+			case "workflows":
+				workflows = f.val
+			case "runs":
+				p.runs(f.val, &c.Runs)
 			}
 		}
 	}
 
+	if workflows != nil { // after jobs, whose names they must not take
+		p.workflows(workflows, c)
+	}
 	if c.Node == "" {
 		c.Node = hostname()
 	}
@@ -274,7 +286,7 @@ func (p *parser) socket(n *yaml.Node, a *API) *yaml.Node {
 // api reads the api section into a and returns the node of api.socket, nil
 // when it is not set.
 func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
-	for _, f := range p.fields(n, "api", "socket", "socket_group", "listen", "token_file", "tls") {
+	for _, f := range p.fields(n, "api", "socket", "socket_group", "listen", "token_file", "tls", "rate_limit") {
 		switch f.key.Value {
 		case "socket":
 			socket = p.socket(f.val, a)
@@ -284,6 +296,8 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 			a.Listen, p.apiListen = p.listen(f.val, "api.listen", "127.0.0.1:7070")
 		case "token_file":
 			a.TokenFile, _ = p.path(f.val, "api.token_file")
+		case "rate_limit":
+			a.RateLimit = p.rateLimit(f.val)
 		case "tls":
 			p.apiTLS = f.key
 			for _, f := range p.fields(f.val, "api.tls", "cert", "key") {
@@ -297,6 +311,44 @@ func (p *parser) api(n *yaml.Node, a *API) (socket *yaml.Node) {
 		}
 	}
 	return socket
+}
+
+// rateLimit reads api.rate_limit: {per_second: N, burst: M}; burst
+// defaults to per_second, rounded up.
+func (p *parser) rateLimit(n *yaml.Node) RateLimit {
+	var r RateLimit
+	var perSet, burstSet bool
+	for _, f := range p.fields(n, "api.rate_limit", "per_second", "burst") {
+		switch f.key.Value {
+		case "per_second":
+			perSet = true
+			v := resolve(f.val)
+			if isNull(v) {
+				continue
+			}
+			if err := v.Decode(&r.PerSecond); err != nil || v.Kind != yaml.ScalarNode || (v.Tag != "!!int" && v.Tag != "!!float") || !(r.PerSecond > 0) || math.IsInf(r.PerSecond, 0) {
+				p.errorf(f.val, "api.rate_limit.per_second must be a number above 0, e.g. 20")
+				r.PerSecond = 0
+			}
+		case "burst":
+			if b, ok := p.count(f.val, "api.rate_limit.burst"); ok {
+				if b == 0 {
+					p.errorf(f.val, "api.rate_limit.burst must be at least 1")
+				}
+				r.Burst, burstSet = b, true
+			}
+		}
+	}
+	switch {
+	case r.PerSecond == 0:
+		if burstSet && !perSet {
+			p.errorf(n, "api.rate_limit needs per_second")
+		}
+		return RateLimit{}
+	case !burstSet:
+		r.Burst = int(math.Ceil(r.PerSecond))
+	}
+	return r
 }
 
 // listen reads a TCP address to listen on, node n, named what in errors;

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testDir is where mustParse places the file it parses.
@@ -40,6 +41,21 @@ func parseErrors(t *testing.T, src string) []string {
 		t.Fatalf("Parse error is %T, want ErrorList", err)
 	}
 	return strings.Split(err.Error(), "\n")
+}
+
+// TestRateLimitParse: api.rate_limit's burst defaults to per_second
+// rounded up; without it there is no limit.
+func TestRateLimitParse(t *testing.T) {
+	for src, want := range map[string]RateLimit{
+		"api: {rate_limit: {per_second: 2.5}}\n":            {PerSecond: 2.5, Burst: 3},
+		"api: {rate_limit: {per_second: 20, burst: 100}}\n": {PerSecond: 20, Burst: 100},
+		"api: {rate_limit: null}\n":                         {},
+		"api: {}\n":                                         {},
+	} {
+		if got := mustParse(t, src).API.RateLimit; got != want {
+			t.Errorf("%s: %+v, want %+v", src, got, want)
+		}
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -195,6 +211,14 @@ func TestParseErrors(t *testing.T) {
 			"steward.yaml:2:48: logs.keep must be a whole number",
 			"steward.yaml:3:36: logs.max_size must be more than 0",
 		}},
+		{"log rotation", "services:\n  a: {command: x, logs: {every: 7m, max_age: 3, max_total: 0, compress: lz4}}\n  b: {command: x, logs: {every: 36h, max_total: 1XB}}\n", []string{
+			`steward.yaml:2:33: logs.every "7m": want whole days (1d, 7d) or a part of a day that divides it (1h, 6h, 30m)`,
+			`steward.yaml:2:46: logs.max_age: invalid span "3", want e.g. 7d, 2w or 36h`,
+			"steward.yaml:2:60: logs.max_total must be more than 0",
+			`steward.yaml:2:73: logs.compress "lz4": want gzip, zstd or none`,
+			`steward.yaml:3:33: logs.every "36h": want whole days (1d, 7d) or a part of a day that divides it (1h, 6h, 30m)`,
+			`steward.yaml:3:49: logs.max_total: invalid size "1XB", want e.g. 512, 10KB or 50MiB`,
+		}},
 		{"section not a mapping", "services:\n  a: {command: x, stop: TERM}\n",
 			[]string{`steward.yaml:2:25: stop must be a mapping`}},
 		{"node", "node: \"a b\"\n",
@@ -229,6 +253,15 @@ func TestParseErrors(t *testing.T) {
 			[]string{`steward.yaml:2:22: unknown key "bogus"`}},
 		{"error at the alias, not the anchor", "services:\n  a: {command: &c x, ready: {timeout: &t 5s}}\n  b: {command: *c, stop: {timeout: *t}, restart: {max_restarts: *t}}\n",
 			[]string{"steward.yaml:3:65: restart.max_restarts must be a whole number"}},
+		{"rate limit", "api:\n  rate_limit: {per_second: 0, burst: 0}\n",
+			[]string{"steward.yaml:2:28: api.rate_limit.per_second must be a number above 0, e.g. 20",
+				"steward.yaml:2:38: api.rate_limit.burst must be at least 1"}},
+		{"rate limit burst alone", "api:\n  rate_limit: {burst: 5}\n",
+			[]string{"steward.yaml:2:15: api.rate_limit needs per_second"}},
+		{"rate limit kinds", "api:\n  rate_limit: {per_second: fast, burst: -1, every: 1s}\n",
+			[]string{"steward.yaml:2:28: api.rate_limit.per_second must be a number above 0, e.g. 20",
+				"steward.yaml:2:41: api.rate_limit.burst must not be negative",
+				`steward.yaml:2:45: unknown key "every"`}},
 		{"user with NUL", "services:\n  a: {command: x, user: \"a\\0\"}\n",
 			[]string{"steward.yaml:2:25: user must not contain a NUL byte"}},
 	}
@@ -301,6 +334,19 @@ func TestParseDefaults(t *testing.T) {
 	want := defaultService("web", "./web", "--port", "8080")
 	if got := c.Services["web"]; got == nil || !sameService(got, want) {
 		t.Errorf("service:\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+// TestParseLogRotation: the rotation keys of logs, with days and "none".
+func TestParseLogRotation(t *testing.T) {
+	c := mustParse(t, "services:\n  a: {command: x, logs: {max_size: 5MB, keep: 3, every: 1d, max_age: 2w, max_total: 1GiB, compress: gzip}}\n  b: {command: x, logs: {every: 6h, compress: none}}\n")
+	want := Logs{MaxSize: 5e6, Keep: 3, Every: 24 * time.Hour, MaxAge: 14 * 24 * time.Hour, MaxTotal: 1 << 30, Compress: "gzip"}
+	if got := c.Services["a"].Logs; got != want {
+		t.Errorf("a: got %+v, want %+v", got, want)
+	}
+	want = Logs{MaxSize: DefaultLogMaxSize, Keep: DefaultLogKeep, Every: 6 * time.Hour}
+	if got := c.Services["b"].Logs; got != want {
+		t.Errorf("b: got %+v, want %+v", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -325,28 +326,68 @@ func (p *parser) restart(n *yaml.Node, r *Restart) {
 }
 
 func (p *parser) logs(n *yaml.Node, l *Logs) {
-	for _, f := range p.fields(n, "logs", "max_size", "keep") {
+	for _, f := range p.fields(n, "logs", "max_size", "keep", "every", "max_age", "max_total", "compress") {
 		v := f.val
 		switch f.key.Value {
-		case "max_size":
-			s, ok := p.str(v, "logs.max_size")
+		case "max_size", "max_total":
+			what := "logs." + f.key.Value
+			s, ok := p.str(v, what)
 			if !ok {
 				continue
 			}
 			switch size, err := parseSize(s); {
 			case err != nil:
-				p.errorf(v, "logs.max_size: %v", err)
+				p.errorf(v, "%s: %v", what, err)
 			case size == 0:
-				p.errorf(v, "logs.max_size must be more than 0")
-			default:
+				p.errorf(v, "%s must be more than 0", what)
+			case f.key.Value == "max_size":
 				l.MaxSize = size
+			default:
+				l.MaxTotal = size
 			}
 		case "keep":
 			if i, ok := p.count(v, "logs.keep"); ok {
 				l.Keep = i
 			}
+		case "every":
+			if d, ok := p.span(v, "logs.every"); ok {
+				if d < time.Minute || (d%day != 0 && day%d != 0) {
+					p.errorf(v, "logs.every %q: want whole days (1d, 7d) or a part of a day that divides it (1h, 6h, 30m)", resolve(v).Value)
+				} else {
+					l.Every = d
+				}
+			}
+		case "max_age":
+			if d, ok := p.span(v, "logs.max_age"); ok {
+				l.MaxAge = d
+			}
+		case "compress":
+			if s, ok := p.str(v, "logs.compress"); ok {
+				if s != "gzip" && s != "zstd" && s != "none" {
+					p.errorf(v, "logs.compress %q: want gzip, zstd or none", s)
+				} else if s != "none" {
+					l.Compress = s
+				}
+			}
 		}
 	}
+}
+
+// day is the length of a day without a change of the clocks.
+const day = 24 * time.Hour
+
+// span reads a span of time that may count days and weeks ("7d").
+func (p *parser) span(n *yaml.Node, what string) (time.Duration, bool) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return 0, false
+	}
+	d, err := ParseSpan(s)
+	if err != nil {
+		p.errorf(n, "%s: %v", what, err)
+		return 0, false
+	}
+	return d, true
 }
 
 // kindService reads a service of a kind other than exec into s: Parse

@@ -35,6 +35,8 @@ type parser struct {
 	// of its depends_on.
 	declared map[string]*yaml.Node
 	deps     map[string][]*yaml.Node
+	// needs holds the list items of each step's needs.
+	needs map[stepKey][]*yaml.Node
 	// routeTo holds the notifier names of alerts.routes, checked once the
 	// whole file is read, as the checks of later are run.
 	routeTo []*yaml.Node
@@ -45,6 +47,9 @@ type parser struct {
 	busListen                    *yaml.Node
 	busAt                        *yaml.Node // the bus section
 }
+
+// stepKey names a step of a workflow.
+type stepKey struct{ workflow, step string }
 
 // field is one key and its value in a mapping.
 type field struct {

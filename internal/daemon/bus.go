@@ -17,6 +17,7 @@ import (
 	"github.com/stewardhq/steward/internal/bus"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/run"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -255,4 +256,24 @@ func (s eventSource) Subscribe() (<-chan steward.Event, func()) { return s.r.Sub
 
 func (s eventSource) After(ctx context.Context, id int64, since time.Time, limit int) ([]steward.Event, error) {
 	return s.r.List(ctx, store.EventFilter{AfterID: id, Since: since, Limit: limit})
+}
+
+// runBus is the bus host as the run engine uses it: the publish steps and
+// subject triggers of workflows.
+type runBus struct{ h *busHost }
+
+var _ run.Bus = runBus{}
+
+// Publish publishes data on subject.
+func (b runBus) Publish(ctx context.Context, subject string, data []byte) error {
+	_, err := b.h.Publish(ctx, bus.Message{Subject: subject, Data: data})
+	return err
+}
+
+// Subscribe calls fn with each message on subject until ctx ends.
+func (b runBus) Subscribe(ctx context.Context, subject string, ready func(), fn func(subject string, data []byte)) error {
+	return b.h.Subscribe(ctx, subject, bus.SubscribeOptions{Ready: ready}, func(m bus.Message) error {
+		fn(m.Subject, m.Data)
+		return nil
+	})
 }

@@ -101,3 +101,62 @@ func TestBusHost(t *testing.T) {
 		t.Errorf("after bus: is gone: %v", err)
 	}
 }
+
+// TestRunBus: the run engine's view of the bus publishes on the embedded
+// bus and delivers what is published there to a subscription; without a
+// bus, both say so.
+func TestRunBus(t *testing.T) {
+	testwait.NoLeak(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := events.NewRecorder(st)
+	defer rec.Close(ctx)
+	h := newBusHost(dir, rec, slog.New(slog.DiscardHandler))
+	defer h.stop()
+	b := runBus{h}
+
+	h.start(testConfig(t, dir, "services: {web: {command: [x]}}\n"))
+	if err := b.Publish(ctx, "orders.new", []byte("x")); !errors.Is(err, errNoBus) {
+		t.Errorf("publish without bus: %v, want %v", err, errNoBus)
+	}
+	if err := b.Subscribe(ctx, "orders.*", func() {}, func(string, []byte) {}); !errors.Is(err, errNoBus) {
+		t.Errorf("subscribe without bus: %v, want %v", err, errNoBus)
+	}
+
+	h.apply(ctx, testConfig(t, dir, fmt.Sprintf("node: n1\nbus: {listen: %s}\nservices: {web: {command: [x]}}\n", freeAddr(t))))
+	testwait.NoError(t, 20*time.Second, func() error { _, err := h.server(); return err })
+	sctx, cancel := context.WithCancel(ctx)
+	ready, got, done := make(chan struct{}), make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- b.Subscribe(sctx, "orders.*", func() { close(ready) }, func(subject string, data []byte) {
+			got <- subject + " " + string(data)
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("subscribe: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no subscription after 10s")
+	}
+	if err := b.Publish(ctx, "orders.new", []byte(`{"id": 7}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m != `orders.new {"id": 7}` {
+			t.Errorf("got %q", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message after 10s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("subscribe after its context ended: %v", err)
+	}
+}

@@ -105,6 +105,7 @@ func (d *Daemon) apply(ctx context.Context, file string, text []byte, who string
 		d.recordConfigEvent(actx, fmt.Sprintf("config from %s not applied, services may be partly changed: %v", who, err))
 		return api.Applied{Diff: diff}, fmt.Errorf("apply config (nothing recorded; services may be partly changed): %w", err)
 	}
+	d.local.SetRules(localRules(cfg))
 	d.mon.apply(cfg)
 	d.notes.apply(cfg)
 	d.runs.apply(actx, cfg)

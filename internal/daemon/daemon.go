@@ -13,10 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/auth"
+	"github.com/stewardhq/steward/internal/backup"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/ipc"
@@ -56,9 +59,15 @@ type Daemon struct {
 	notes   *notifications
 	bus     *busHost
 	runs    *runs
-	lock    *lockfile.File // the data dir's; held until Close
-	exits   *exitJournal
-	exitC   chan *ExitStatus // a service with on_exit: exit ended
+	tokens  *auth.Tokens // the API tokens, without the bootstrap one
+	local   *auth.Local  // the roles of the local endpoint's callers
+	audit   *auth.Log
+	// auditHolds is whether the audit log verified as steward started:
+	// checkpoints are signed only then.
+	auditHolds atomic.Bool
+	lock       *lockfile.File // the data dir's; held until Close
+	exits      *exitJournal
+	exitC      chan *ExitStatus // a service with on_exit: exit ended
 
 	applyMu sync.Mutex // serializes configuration changes, the shutdown and Close
 	served  []served   // the API's listeners; guarded by applyMu
@@ -144,8 +153,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
-	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, run, opts.Logger)
+	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, d.events, runBus{d.bus}, reports{d}.job, run, opts.Logger)
 	if err != nil {
+		return nil, err
+	}
+	d.tokens = &auth.Tokens{Store: d.store}
+	d.local = auth.NewLocal(os.Getuid(), localRules(cfg))
+	if d.audit, err = openAudit(cfg.DataDir, d.store); err != nil {
 		return nil, err
 	}
 	d.api = api.New(api.Options{
@@ -160,6 +174,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Bus:           d.bus,
 		Runs:          d.runs,
 		Fleet:         fleet,
+		Backups:       &backup.Catalog{Config: d.Current},
 		OSServices:    osServices{},
 		Workbooks:     d.mon.workbooks,
 		Node:          cfg.Node,
@@ -167,7 +182,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Started:       d.started,
 		Logger:        opts.Logger,
 		Forensics:     services{d.sup, d.store},
+		Reports:       reports{d},
 		Platform:      d.platform,
+		Local:         d.local,
+		Tokens:        d.tokens,
+		Audit:         d.audit,
 	})
 	return d, nil
 }
@@ -197,6 +216,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.record(ctx, "steward started (pid "+fmt.Sprint(os.Getpid())+")")
+	d.checkAudit(ctx)
 	d.notes.start(ctx)
 	d.mon.start(d.sup)
 	d.sup.StartAll()
@@ -220,6 +240,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	err = d.sup.Shutdown(sctx)
 	d.record(sctx, "steward stopped")
+	d.checkpoint(sctx, "stop")
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
@@ -340,12 +361,14 @@ func (d *Daemon) serveTCP(cfg *config.Config, all *[]served) error {
 		}
 		tlsConf = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
+	limit := api.NewRateLimiter(cfg.API.RateLimit.PerSecond, cfg.API.RateLimit.Burst) // one bucket per principal for both
 	for _, addr := range addrs {
 		l, err := ipc.ListenTCP(addr, tlsConf)
 		if err != nil {
 			return err
 		}
-		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, token, tokenFile), l, api.StaticToken(token)))
+		authn := d.tokens.WithBootstrap(token)
+		*all = append(*all, d.httpServer(d.dashboard(l, tlsConf != nil, authn, limit, tokenFile), l, authn))
 	}
 	return nil
 }

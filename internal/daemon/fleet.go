@@ -32,15 +32,11 @@ type fleetHost struct {
 // what leaves it.
 func (h *fleetHost) start(ctx context.Context, srv *bus.Server, cfg *config.Config) func() {
 	d := h.d
-	js, err := srv.FleetJetStream()
-	if err != nil {
-		d.opts.Logger.Warn("fleet: no buckets", "err", err)
-	}
 	f, err := fleet.Start(ctx, fleet.Options{
 		Node: cfg.Node, Version: d.opts.Version, Address: fleetAddress(cfg), Started: d.started,
-		Conn: srv.Conn(), JetStream: js, Replicas: srv.FleetReplicas(),
+		Conn:     srv.Conn(),
 		Services: d.sup, Events: d.events, Config: d.Current,
-		Handler: d.api.Handler(), Caller: api.WithCaller, WriteError: api.WriteError,
+		Handler: d.api.Handler(), Caller: api.WithPrincipal, WriteError: api.WriteError,
 		Logger: d.opts.Logger,
 	})
 	if err != nil {
@@ -114,12 +110,12 @@ func (h *fleetHost) Forward(ctx context.Context, node string, rq fleet.Request, 
 	return f.Forward(ctx, node, rq, w)
 }
 
-func (h *fleetHost) FanOut(ctx context.Context, target, caller string) ([]steward.FleetAnswer, error) {
+func (h *fleetHost) FanOut(ctx context.Context, target string, p steward.Principal) ([]steward.FleetAnswer, error) {
 	f, err := h.fleet()
 	if err != nil {
 		return nil, err
 	}
-	return f.FanOut(ctx, target, caller, 0), nil
+	return f.FanOut(ctx, target, p, 0), nil
 }
 
 func (h *fleetHost) Instances(q fleet.Filter) ([]steward.Instance, error) {
@@ -128,36 +124,4 @@ func (h *fleetHost) Instances(q fleet.Filter) ([]steward.Instance, error) {
 		return nil, err
 	}
 	return f.Instances(q), nil
-}
-
-func (h *fleetHost) Pick(q fleet.Filter) (steward.Instance, error) {
-	f, err := h.fleet()
-	if err != nil {
-		return steward.Instance{}, err
-	}
-	return f.Pick(q)
-}
-
-func (h *fleetHost) Register(r steward.Registration) (steward.Instance, error) {
-	f, err := h.fleet()
-	if err != nil {
-		return steward.Instance{}, err
-	}
-	return f.Register(r)
-}
-
-func (h *fleetHost) Heartbeat(id string, hb steward.Heartbeat) (steward.Instance, error) {
-	f, err := h.fleet()
-	if err != nil {
-		return steward.Instance{}, err
-	}
-	return f.Heartbeat(id, hb)
-}
-
-func (h *fleetHost) Deregister(id string) error {
-	f, err := h.fleet()
-	if err != nil {
-		return err
-	}
-	return f.Deregister(id)
 }

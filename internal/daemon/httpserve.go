@@ -46,7 +46,7 @@ func (s served) close() {
 // bearer tokens of a TCP listener, to tell its authenticated connections
 // from the others when it is full (see ipc.LimitConns); nil means the
 // local endpoint, where every request is.
-func (d *Daemon) httpServer(h http.Handler, l net.Listener, tokens api.TokenChecker) served {
+func (d *Daemon) httpServer(h http.Handler, l net.Listener, tokens api.Authenticator) served {
 	idle := d.opts.IdleTimeout
 	if idle <= 0 {
 		idle = idleTimeout
@@ -78,7 +78,7 @@ func (d *Daemon) httpServer(h http.Handler, l net.Listener, tokens api.TokenChec
 // net/http lifts ReadTimeout's deadline once a request's body is read.) It
 // marks the connection busy while h serves (ipc.Busy); tokens is as for
 // httpServer.
-func deadlines(h http.Handler, tokens api.TokenChecker, timeout time.Duration) http.Handler {
+func deadlines(h http.Handler, tokens api.Authenticator, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer ipc.Busy(r.Context(), tokens == nil || validBearer(r, tokens))()
 		rc := http.NewResponseController(w)
@@ -88,9 +88,13 @@ func deadlines(h http.Handler, tokens api.TokenChecker, timeout time.Duration) h
 }
 
 // validBearer reports whether r carries a bearer token tokens accepts.
-func validBearer(r *http.Request, tokens api.TokenChecker) bool {
+func validBearer(r *http.Request, tokens api.Authenticator) bool {
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	return ok && strings.EqualFold(scheme, "Bearer") && tokens.CheckToken(strings.TrimSpace(tok))
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	_, err := tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
+	return err == nil
 }
 
 // writeDeadline gives each write and flush of a response timeout.

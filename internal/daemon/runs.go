@@ -6,18 +6,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/run"
 )
 
-// runKeep is how long the runs that ended are kept; each job's newest
-// run stays.
-const runKeep = 90 * 24 * time.Hour
-
 // runStore is the store as the run engine and its pruning use it.
 type runStore interface {
 	run.Store
-	PruneRuns(ctx context.Context, before time.Time) (int64, error)
+	PruneRuns(ctx context.Context, before time.Time, keep int) (int64, error)
 }
 
 // runs is the run engine of the jobs: built by New, its scheduler started
@@ -27,16 +24,22 @@ type runs struct {
 	*run.Engine
 	store  runStore
 	log    *slog.Logger
+	mu     sync.Mutex
+	keep   config.Runs        // the retention in force
 	cancel context.CancelFunc // ends the pruning; nil before start
 	done   chan struct{}      // closed when the scheduler and the pruning returned; nil before start
 }
 
 // newRuns builds the run engine over the store, reporting to the alert
-// engine and acting on the supervisor's services, with tag the prefix of
-// its commands' tags, and marks the runs an earlier steward left
+// engine, acting on the supervisor's services, publishing on b and
+// performing reports with report, with tag the prefix of its commands'
+// tags, and marks the runs an earlier steward left
 // unfinished as lost.
-func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, tag string, log *slog.Logger) (*runs, error) {
-	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Tag: tag, Logger: log}), store: st, log: log}
+func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, b run.Bus,
+	report func(context.Context, *config.Job, steward.Run) ([]byte, error), tag string, log *slog.Logger) (*runs, error) {
+	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Report: report,
+		Tag: tag, Logger: log}),
+		store: st, log: log}
 	if err := r.Recover(ctx); err != nil {
 		r.Close()
 		return nil, err
@@ -65,7 +68,10 @@ func (r *runs) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if _, err := r.store.PruneRuns(ctx, time.Now().Add(-runKeep)); err != nil && ctx.Err() == nil {
+		r.mu.Lock()
+		keep := r.keep
+		r.mu.Unlock()
+		if _, err := r.store.PruneRuns(ctx, time.Now().Add(-keep.MaxAge), keep.Keep); err != nil && ctx.Err() == nil {
 			r.log.Warn("prune runs", "err", err)
 		}
 		select {
@@ -79,6 +85,9 @@ func (r *runs) prune(ctx context.Context) {
 // apply makes cfg's jobs the jobs in force; a job that cannot be planned is
 // logged.
 func (r *runs) apply(ctx context.Context, cfg *config.Config) {
+	r.mu.Lock()
+	r.keep = cfg.Runs
+	r.mu.Unlock()
 	if err := r.Apply(ctx, cfg); err != nil {
 		r.log.Error("plan jobs", "err", err)
 	}

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
@@ -37,18 +36,6 @@ const (
 	// DefaultTTL is how long a node counts as up after its last heartbeat,
 	// and the TTL of its entry in the nodes bucket.
 	DefaultTTL = 1500 * time.Millisecond
-)
-
-// The fleet's KV buckets.
-const (
-	NodesBucket    = "STEWARD_NODES"
-	RegistryBucket = "STEWARD_REGISTRY"
-	// registryTTL is how long an instance stays in the registry bucket
-	// without being written again; each node writes its own every
-	// registryRefresh. The live view does not wait for it: an instance of
-	// a node that is down is not listed.
-	registryTTL     = time.Minute
-	registryRefresh = 20 * time.Second
 )
 
 // Services is the supervisor as the fleet reads it.
@@ -68,23 +55,19 @@ type Options struct {
 	Version string
 	// Address is where the node's instances are reached unless their
 	// registry: sets address, and what nodes shows of it.
-	Address string
-	Started time.Time
-	Conn    *nats.Conn
-	// JetStream holds the buckets; nil keeps presence and the registry on
-	// plain messages only.
-	JetStream jetstream.JetStream
-	Replicas  int
-	Services  Services
-	Events    Events
+	Address  string
+	Started  time.Time
+	Conn     *nats.Conn
+	Services Services
+	Events   Events
 	// Config returns the configuration in force: its services' registry
 	// sections and health checks.
 	Config func() *config.Config
 	// Handler answers the API requests of other nodes; Caller marks a
-	// request's context with its caller ("node:FROM/PRINCIPAL"), and
-	// WriteError writes an error as the API does.
+	// request's context with its principal (via "node:FROM"), which the
+	// handler authorizes, and WriteError writes an error as the API does.
 	Handler    http.Handler
-	Caller     func(ctx context.Context, who string) context.Context
+	Caller     func(ctx context.Context, p steward.Principal) context.Context
 	WriteError func(w http.ResponseWriter, err error)
 	Heartbeat  time.Duration // DefaultHeartbeat when 0
 	TTL        time.Duration // DefaultTTL when 0
@@ -111,7 +94,6 @@ type Fleet struct {
 	dupAt  time.Time        // when another node of this name was last reported
 	closed bool
 
-	kick   chan struct{} // a service changed: heartbeat now
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -137,13 +119,10 @@ type peer struct {
 }
 
 // Start joins the fleet: it subscribes to the others' heartbeats and to
-// the API requests for this node, and heartbeats until Close. The buckets
-// are made in the background: a cluster without a JetStream leader yet
-// delays only them.
+// the API requests for this node, and heartbeats until Close.
 func Start(ctx context.Context, o Options) (*Fleet, error) {
 	o.Heartbeat = cmp.Or(o.Heartbeat, DefaultHeartbeat)
 	o.TTL = cmp.Or(o.TTL, DefaultTTL)
-	o.Replicas = max(o.Replicas, 1)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -151,8 +130,8 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 		o.Started = o.Now()
 	}
 	f := &Fleet{opts: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), nc: o.Conn,
-		nodes: map[string]*peer{}, bySubj: map[string]*peer{}, kick: make(chan struct{}, 1), boot: newID()}
-	f.reg = newRegistry(o.Node, o.Now)
+		nodes: map[string]*peer{}, bySubj: map[string]*peer{}, boot: newID()}
+	f.reg = newRegistry(o.Node)
 	f.api = newResponder(f)
 	sub, err := f.nc.Subscribe("steward.*.presence", f.receive)
 	if err != nil {
@@ -223,42 +202,26 @@ func (f *Fleet) run(ctx context.Context) {
 		evs, unsub = f.opts.Events.Subscribe()
 		defer unsub()
 	}
-	store := newBuckets(f)
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		store.run(ctx)
-	}()
 	t := time.NewTicker(f.opts.Heartbeat)
 	defer t.Stop()
-	f.heartbeat(store, false)
+	f.heartbeat(false)
 	for {
 		select {
 		case <-ctx.Done():
-			f.heartbeat(store, true)
-			store.leave()
+			f.heartbeat(true)
 			return
 		case <-t.C:
 		case _, ok := <-evs:
 			if !ok {
 				evs = nil
 			}
-		case <-f.kick:
 		}
-		f.heartbeat(store, false)
+		f.heartbeat(false)
 	}
 }
 
-// poke makes the next heartbeat come at once.
-func (f *Fleet) poke() {
-	select {
-	case f.kick <- struct{}{}:
-	default:
-	}
-}
-
-// heartbeat publishes this node's entry, and hands it to the buckets.
-func (f *Fleet) heartbeat(store *buckets, leaving bool) {
+// heartbeat publishes this node's entry.
+func (f *Fleet) heartbeat(leaving bool) {
 	now := f.opts.Now()
 	list := f.opts.Services.List()
 	e := entry{Name: f.opts.Node, Version: f.opts.Version, Address: f.opts.Address, Services: len(list),
@@ -280,7 +243,6 @@ func (f *Fleet) heartbeat(store *buckets, leaving bool) {
 	if leaving {
 		f.nc.FlushTimeout(time.Second)
 	}
-	store.put(e)
 }
 
 // receive takes a heartbeat of a node.

@@ -22,7 +22,9 @@ type Request struct {
 	Target string // path and query: /v1/services?x=y
 	Header http.Header
 	Body   []byte
-	Caller string // who asked, on this node
+	// Principal is who asked, on this node: the target authorizes and
+	// audits the request as its, via this node.
+	Principal steward.Principal
 	// Stream marks a request whose answer streams (logs -f, events -f):
 	// it has no deadline, and ends when ctx does.
 	Stream bool
@@ -58,7 +60,11 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 	m := nats.NewMsg(apiSubject(node))
 	m.Header.Set(hMethod, rq.Method)
 	m.Header.Set(hTarget, rq.Target)
-	m.Header.Set(hCaller, rq.Caller)
+	p, err := json.Marshal(rq.Principal)
+	if err != nil {
+		return fmt.Errorf("request node %s: %w", node, err)
+	}
+	m.Header.Set(hCaller, string(p))
 	m.Header.Set(hFrom, f.opts.Node)
 	id := newID()
 	m.Header.Set(hRequestID, id)
@@ -161,9 +167,7 @@ func (f *Fleet) local(ctx context.Context, rq Request, w http.ResponseWriter) er
 			req.Header.Set(h, v)
 		}
 	}
-	if f.opts.Caller != nil {
-		req = req.WithContext(f.opts.Caller(ctx, rq.Caller))
-	}
+	req = req.WithContext(f.opts.Caller(ctx, rq.Principal))
 	f.opts.Handler.ServeHTTP(w, req)
 	return nil
 }
@@ -176,7 +180,7 @@ const FanOutTimeout = 3 * time.Second
 // included, at once, and returns their answers by node, the nodes that are
 // down with an error saying so. It waits at most timeout (FanOutTimeout
 // when 0) for any node.
-func (f *Fleet) FanOut(ctx context.Context, target, caller string, timeout time.Duration) []steward.FleetAnswer {
+func (f *Fleet) FanOut(ctx context.Context, target string, p steward.Principal, timeout time.Duration) []steward.FleetAnswer {
 	if timeout <= 0 {
 		timeout = FanOutTimeout
 	}
@@ -186,7 +190,7 @@ func (f *Fleet) FanOut(ctx context.Context, target, caller string, timeout time.
 	for i, node := range up {
 		wg.Go(func() {
 			var rec recorder
-			rq := Request{Method: http.MethodGet, Target: target, Header: http.Header{"Accept": {"application/json"}}, Caller: caller, Timeout: timeout}
+			rq := Request{Method: http.MethodGet, Target: target, Header: http.Header{"Accept": {"application/json"}}, Principal: p, Timeout: timeout}
 			err := f.Forward(ctx, node, rq, &rec)
 			out[i] = rec.answer(node, err)
 		})

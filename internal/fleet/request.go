@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 )
 
 // Headers of the fleet's API messages. A request carries the HTTP
-// request's method, target (path and query), caller and a few HTTP
+// request's method, target (path and query), principal and a few HTTP
 // headers; its data is the body. The answer comes as one or more
 // messages on the request's reply subject: the first has the status, the
 // last has Steward-Done, and their data, in order, is the body. A stream
@@ -24,7 +25,7 @@ import (
 const (
 	hMethod    = "Steward-Method"
 	hTarget    = "Steward-Target"
-	hCaller    = "Steward-Caller"
+	hCaller    = "Steward-Principal" // the caller's steward.Principal, JSON
 	hFrom      = "Steward-From"
 	hRequestID = "Steward-Request-Id"
 	hTimeout   = "Steward-Timeout" // in milliseconds; none for a stream
@@ -126,10 +127,15 @@ func (r *responder) answer(m *nats.Msg) {
 		}
 	}
 	req.ContentLength = int64(len(m.Data))
-	req.RemoteAddr = "fleet:" + m.Header.Get(hFrom)
-	if c := r.f.opts.Caller; c != nil {
-		req = req.WithContext(c(req.Context(), "node:"+m.Header.Get(hFrom)+"/"+m.Header.Get(hCaller)))
+	from := m.Header.Get(hFrom)
+	req.RemoteAddr = "fleet:" + from
+	var p steward.Principal
+	if err := json.Unmarshal([]byte(m.Header.Get(hCaller)), &p); err != nil || p.Who == "" || from == "" {
+		r.f.opts.WriteError(w, steward.Errorf(steward.EUNAUTHORIZED, "a fleet request without its node or principal"))
+		return
 	}
+	p.Via = "node:" + from
+	req = req.WithContext(r.f.opts.Caller(req.Context(), p))
 	r.f.opts.Handler.ServeHTTP(w, req)
 }
 

@@ -1,6 +1,6 @@
 // Package logcap provides the capture of a supervised child's stdout and
-// stderr: each output line is written to a size-rotated log file with a
-// timestamp and its stream, kept in a bounded in-memory ring for Tail, and
+// stderr: each output line is written to a log file, rotated by size and
+// by time, with a timestamp and its stream, kept in a bounded in-memory ring for Tail, and
 // handed to live subscribers. It reads pipes in batches so that a child
 // writing many small pieces is never slowed by its supervisor. It imports
 // nothing of the project; the supervisor and the API import it.
@@ -33,6 +33,17 @@
 //
 // A file that ends inside a line when it is opened (steward was killed
 // between two writes of a long line) gets the newline too.
+//
+// # Rotation
+//
+// The file Name.log is renamed to Name.log.STAMP (StampFormat, the UTC time
+// of the rotation) before a write would take it over MaxSize, before the
+// first write after a boundary of Every (local midnight for a day), and by
+// Rotate. Rotation happens between two lines, under the lock that writes
+// them, so no line is lost or split. A goroutine that runs only after a
+// rotation then compresses the rotated files (Name.log.STAMP.gz or .zst)
+// and deletes those beyond Keep, older than MaxAge or beyond MaxTotal
+// bytes, newest kept first: the child never waits for that work.
 package logcap
 
 import (
@@ -42,6 +53,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,8 +82,18 @@ type Options struct {
 	Dir     string // directory for the files, created if missing (0750)
 	Name    string // service name; the file is Dir/Name.log
 	MaxSize int64  // bytes before rotation (> 0)
-	Keep    int    // rotated files kept: Name.log.1 (newest) … Name.log.Keep; 0 = none kept
-	Ring    int    // recent lines kept in memory for Tail (e.g. 1000); 0 = none
+	// Every rotates the file at the first write after each local midnight,
+	// and after each multiple of Every since midnight when Every divides a
+	// day; whole days count from the day of the file's first line. 0 means
+	// by size only; see checkEvery.
+	Every time.Duration
+	// Location is the time zone of Every's midnights; nil means time.Local.
+	Location *time.Location
+	Keep     int           // rotated files kept, newest first; 0 = none kept
+	MaxAge   time.Duration // rotated files older than this are deleted; 0 = no limit
+	MaxTotal int64         // rotated files beyond this many bytes in all are deleted, oldest first; 0 = no limit
+	Compress string        // Gzip, Zstd, or "" to leave rotated files as they are
+	Ring     int           // recent lines kept in memory for Tail (e.g. 1000); 0 = none
 	// RingBytes bounds the memory holding the Ring lines: 0 means 256 bytes
 	// a line; it is at least about 128 KiB. Tail returns fewer than Ring
 	// lines when they do not fit.
@@ -83,6 +105,9 @@ type Options struct {
 	// Capture is not read until it returns, so it should not block for
 	// long. It may call the Log's methods.
 	OnFile func(FileState)
+	// OnError, when set, hears of a failure to compress or delete rotated
+	// files, from the goroutine that does that work.
+	OnError func(error)
 }
 
 // FileState is a change in whether a Log's output reaches its file.
@@ -109,7 +134,7 @@ type Line struct {
 }
 
 // Log captures the output of one service, across restarts: a file rotated
-// by size, the recent lines in memory and live subscribers. A Log is safe
+// by size and time, the recent lines in memory and live subscribers. A Log is safe
 // for concurrent use: typically one Capture per stream of the running
 // instance, and Tail and Subscribe from API handlers.
 type Log struct {
@@ -119,11 +144,16 @@ type Log struct {
 	lines int
 	now   func() time.Time
 
-	onFile func(FileState)
+	onFile  func(FileState)
+	onError func(error)
+	loc     *time.Location
 
-	mu      sync.Mutex
-	maxSize int64
-	keep    int
+	mu   sync.Mutex
+	rot  rotation
+	next time.Time // when the file rotates by time; zero for never
+	// stamped is the stamp of the newest rotated file, at Open and after
+	// each rotation; the next rotated file's is later.
+	stamped time.Time
 	f       file  // nil after a failed reopen, and after Close
 	size    int64 // bytes in the current file
 	// open counts the bytes of the file's last line that an aligned
@@ -141,29 +171,15 @@ type Log struct {
 	subs      []*subscriber
 	closed    bool
 
-	removing sync.WaitGroup // deletions of rotated files
+	tidying bool           // the goroutine of tidy runs
+	again   bool           // tidy makes another pass
+	tidied  sync.WaitGroup // the goroutine of tidy
+	stop    atomic.Bool    // set by Close: a compression gives up
 }
 
 type subscriber struct {
 	ch     chan Line
 	missed int
-}
-
-// SetLimits changes MaxSize and Keep, as a reload of the service's config
-// does. They apply from the next write: a file already over the new
-// MaxSize is rotated then, and the rotated files beyond the new Keep are
-// deleted at the next rotation.
-func (l *Log) SetLimits(maxSize int64, keep int) error {
-	switch {
-	case maxSize <= 0:
-		return fmt.Errorf("logcap: %s: max size %d is not positive", l.name, maxSize)
-	case keep < 0:
-		return fmt.Errorf("logcap: %s: negative keep", l.name)
-	}
-	l.mu.Lock()
-	l.maxSize, l.keep = maxSize, keep
-	l.mu.Unlock()
-	return nil
 }
 
 // Open opens, or creates, the log file Dir/Name.log for appending; what it
@@ -174,10 +190,11 @@ func Open(opts Options) (*Log, error) {
 		return nil, errors.New("logcap: open: no directory")
 	case opts.Name == "" || opts.Name == "." || opts.Name == ".." || strings.ContainsAny(opts.Name, `/\`):
 		return nil, fmt.Errorf("logcap: open: invalid name %q", opts.Name)
-	case opts.MaxSize <= 0:
-		return nil, fmt.Errorf("logcap: open %s: max size %d is not positive", opts.Name, opts.MaxSize)
-	case opts.Keep < 0 || opts.Ring < 0 || opts.RingBytes < 0:
-		return nil, fmt.Errorf("logcap: open %s: negative keep, ring or ring bytes", opts.Name)
+	case opts.Ring < 0 || opts.RingBytes < 0:
+		return nil, fmt.Errorf("logcap: open %s: negative ring or ring bytes", opts.Name)
+	}
+	if err := checkRotation(opts); err != nil {
+		return nil, fmt.Errorf("logcap: open %s: %w", opts.Name, err)
 	}
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("logcap: open %s: %w", opts.Name, err)
@@ -190,19 +207,26 @@ func Open(opts Options) (*Log, error) {
 		dir:     opts.Dir,
 		name:    opts.Name,
 		path:    filepath.Join(opts.Dir, opts.Name+".log"),
-		maxSize: opts.MaxSize,
-		keep:    opts.Keep,
+		rot:     rotation{opts.MaxSize, opts.Keep, opts.Every, opts.MaxAge, opts.MaxTotal, opts.Compress},
 		lines:   opts.Ring,
 		now:     opts.Now,
 		onFile:  opts.OnFile,
+		onError: opts.OnError,
+		loc:     opts.Location,
 		ring:    ring{max: max(ringMax, minRing)},
 	}
 	if l.now == nil {
 		l.now = time.Now
 	}
-	os.Remove(l.deleted()) // left by a crash
+	if l.loc == nil {
+		l.loc = time.Local
+	}
 	if err := l.openFileLocked(); err != nil {
 		return nil, fmt.Errorf("logcap: %w", err)
+	}
+	l.next = l.boundary(l.fileStart())
+	if files, _, err := l.rotatedFiles(); err == nil && len(files) > 0 {
+		l.stamped = files[0].at.UTC().Truncate(time.Millisecond)
 	}
 	return l, nil
 }
@@ -211,9 +235,13 @@ func Open(opts Options) (*Log, error) {
 func (l *Log) Path() string { return l.path }
 
 // Close writes what is pending, closes the file and ends every
-// subscription. Call it once every Capture has returned. Tail still answers
+// subscription. It stops a compression of a rotated file under way (the
+// pass after the next rotation does it) and waits for the work on rotated
+// files to end. Call it once every Capture has returned. Tail still answers
 // after Close; Capture and Subscribe do not.
 func (l *Log) Close() error {
+	l.stop.Store(true)
+	defer l.tidied.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -224,7 +252,6 @@ func (l *Log) Close() error {
 		close(s.ch)
 	}
 	l.subs = nil
-	defer l.removing.Wait()
 	err := l.flushLocked(true)
 	if l.f != nil {
 		if cerr := l.f.Close(); cerr != nil && err == nil {

@@ -111,6 +111,12 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		{"zero max size", Options{Dir: dir, Name: "a"}},
 		{"negative keep", Options{Dir: dir, Name: "a", MaxSize: 1, Keep: -1}},
 		{"negative ring", Options{Dir: dir, Name: "a", MaxSize: 1, Ring: -1}},
+		{"negative max age", Options{Dir: dir, Name: "a", MaxSize: 1, MaxAge: -1}},
+		{"negative max total", Options{Dir: dir, Name: "a", MaxSize: 1, MaxTotal: -1}},
+		{"unknown compression", Options{Dir: dir, Name: "a", MaxSize: 1, Compress: "lz4"}},
+		{"every 7m", Options{Dir: dir, Name: "a", MaxSize: 1, Every: 7 * time.Minute}},
+		{"every 1s", Options{Dir: dir, Name: "a", MaxSize: 1, Every: time.Second}},
+		{"every 36h", Options{Dir: dir, Name: "a", MaxSize: 1, Every: 36 * time.Hour}},
 		{"dir is a file", Options{Dir: filepath.Join(dir, "f", "x"), Name: "a", MaxSize: 1}},
 		{"log is a directory", Options{Dir: dir, Name: "d", MaxSize: 1}},
 	} {

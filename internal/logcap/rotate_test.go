@@ -6,7 +6,36 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stewardhq/steward/internal/testwait"
 )
+
+// idle waits until l's work on rotated files is done.
+func idle(t *testing.T, l *Log) {
+	t.Helper()
+	testwait.For(t, 30*time.Second, "the rotated files tidied", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return !l.tidying
+	})
+}
+
+// rotatedPaths returns the rotated files of l, newest first, once its work
+// on them is done.
+func rotatedPaths(t *testing.T, l *Log) []string {
+	t.Helper()
+	idle(t, l)
+	files, _, err := l.rotatedFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, f.path)
+	}
+	return out
+}
 
 func TestRotation(t *testing.T) {
 	line := func(i int) string { return fmt.Sprintf("line %03d", i) } // 8 bytes
@@ -40,21 +69,14 @@ func TestRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 			perFile := max(int(tc.maxSize/lineSize), 1)
-			// Newest first: Name.log, Name.log.1, …
+			rotated := rotatedPaths(t, l)
+			if len(rotated) != tc.keep {
+				t.Errorf("%d rotated files %q, want keep %d", len(rotated), rotated, tc.keep)
+			}
+			// Newest first: Name.log, then the rotated files.
 			var got []string
-			for i := 0; i <= tc.keep+1; i++ {
-				path := l.Path()
-				if i > 0 {
-					path = fmt.Sprintf("%s.%d", l.Path(), i)
-				}
-				content := readFile(t, path)
-				if i == tc.keep+1 {
-					if content != "" {
-						t.Errorf("%s exists beyond keep %d", path, tc.keep)
-					}
-					break
-				}
-				if size := int64(len(content)); size > tc.maxSize && perFile > 1 {
+			for i, path := range append([]string{l.Path()}, rotated...) {
+				if size := int64(len(readFile(t, path))); size > tc.maxSize && perFile > 1 {
 					t.Errorf("%s: %d bytes, more than %d", path, size, tc.maxSize)
 				}
 				ft := fileTexts(t, path)
@@ -74,69 +96,138 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// TestRotatedNames: a rotated file is named after the time of its
+// rotation, a millisecond later when that name is taken.
+func TestRotatedNames(t *testing.T) {
+	l := open(t, Options{Keep: 10})
+	var want []string
+	for i := range 3 {
+		if err := l.Capture(strings.NewReader("x\n"), Stdout); err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Rotate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := l.Path() + "." + t0.Add(time.Duration(i)*time.Millisecond).UTC().Format(StampFormat)
+		if got != w {
+			t.Errorf("rotation %d: got %s, want %s", i, got, w)
+		}
+		want = append([]string{w}, want...)
+	}
+	if got := rotatedPaths(t, l); !equal(got, want) {
+		t.Errorf("rotated files: got %q, want %q", got, want)
+	}
+	if got, want := filepath.Base(want[2]), "svc.log.2024-05-01T12-00-00.123Z"; got != want {
+		t.Errorf("name: got %s, want %s", got, want)
+	}
+}
+
+// TestRotatedNamesClockBack: when the clock steps back, a rotated file is
+// still named after the newest one, this Log's or an earlier one's in the
+// directory, so that pruning by name keeps the newest lines.
+func TestRotatedNamesClockBack(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{}
+	clock.set(t0)
+	l := open(t, Options{Dir: dir, Keep: 1, Now: clock.Now})
+	for _, text := range []string{"first\n", "second\n"} {
+		if err := l.Capture(strings.NewReader(text), Stdout); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		clock.set(clock.Now().Add(-time.Hour))
+	}
+	rotated := rotatedPaths(t, l)
+	if len(rotated) != 1 || readFile(t, rotated[0]) == "" || !strings.HasSuffix(fileTexts(t, rotated[0])[0], "second") {
+		t.Fatalf("rotated %q, want the one holding the second line", rotated)
+	}
+	l.Close()
+
+	l2 := open(t, Options{Dir: dir, Keep: 1, Now: clock.Now})
+	if err := l2.Capture(strings.NewReader("third\n"), Stdout); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l2.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := dir + "/svc.log." + t0.Add(2*time.Millisecond).UTC().Format(StampFormat); got != want {
+		t.Errorf("after a restart: rotated to %s, want %s", got, want)
+	}
+	if rotated := rotatedPaths(t, l2); len(rotated) != 1 || rotated[0] != got {
+		t.Errorf("rotated %q, want just %s", rotated, got)
+	}
+}
+
+// TestRotationDeletesBeyondKeep: the Name.log.N files of earlier versions
+// count as rotated at their modification time.
 func TestRotationDeletesBeyondKeep(t *testing.T) {
 	dir := t.TempDir()
 	for i := 1; i <= 6; i++ {
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("svc.log.%d", i)), []byte("old\n"), 0o600)
+		p := filepath.Join(dir, fmt.Sprintf("svc.log.%d", i))
+		os.WriteFile(p, []byte("old\n"), 0o600)
+		mt := t0.Add(-time.Duration(i) * time.Hour)
+		os.Chtimes(p, mt, mt)
 	}
+	os.WriteFile(filepath.Join(dir, "svc.log.0"), []byte("not a rotated file\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "svc.log.x.gz.tmp"), []byte("left by a crash\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "svc.log"), []byte("current\n"), 0o600)
 	l := open(t, Options{Dir: dir, MaxSize: 10, Keep: 2})
 	if err := l.Capture(strings.NewReader("new\n"), Stdout); err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []bool{true, true, true, false, false, false, false} {
-		path := l.Path()
-		if i > 0 {
-			path = fmt.Sprintf("%s.%d", path, i)
-		}
-		if _, err := os.Stat(path); (err == nil) != want {
-			t.Errorf("%s exists: got %v, want %v", path, err == nil, want)
+	stamped := l.Path() + "." + t0.UTC().Format(StampFormat)
+	if got, want := rotatedPaths(t, l), []string{stamped, l.Path() + ".1"}; !equal(got, want) {
+		t.Errorf("rotated: got %q, want %q", got, want)
+	}
+	if got, want := readFile(t, stamped), "current\n"; got != want {
+		t.Errorf("%s: got %q, want %q", stamped, got, want)
+	}
+	for _, name := range []string{"svc.log.2", "svc.log.6", "svc.log.x.gz.tmp"} {
+		if exists(filepath.Join(dir, name)) {
+			t.Errorf("%s survived", name)
 		}
 	}
-	if got, want := readFile(t, l.Path()+".1"), "current\n"; got != want {
-		t.Errorf("svc.log.1: got %q, want %q", got, want)
+	if !exists(filepath.Join(dir, "svc.log.0")) {
+		t.Error("svc.log.0, not a rotated file, was deleted")
 	}
 }
 
-// TestSetLimits lowers MaxSize and Keep of a log in use: the next write
+// TestSetRotation lowers MaxSize and Keep of a log in use: the next write
 // rotates the file that is now too big, and drops the backups beyond Keep.
-func TestSetLimits(t *testing.T) {
+func TestSetRotation(t *testing.T) {
 	l := open(t, Options{MaxSize: 1 << 20, Keep: 3})
 	for i := range 4 {
 		if err := l.Capture(strings.NewReader(fmt.Sprintf("line %d\n", i)), Stdout); err != nil {
 			t.Fatal(err)
 		}
 		if i < 3 {
-			l.mu.Lock()
-			err := l.rotateLocked()
-			l.mu.Unlock()
-			if err != nil {
+			if _, err := l.Rotate(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := l.SetLimits(0, 1); err == nil {
-		t.Error("SetLimits with a max size of 0 succeeded")
+	if err := l.SetRotation(Options{MaxSize: 0, Keep: 1}); err == nil {
+		t.Error("SetRotation with a max size of 0 succeeded")
 	}
-	if err := l.SetLimits(10, -1); err == nil {
-		t.Error("SetLimits with a negative keep succeeded")
+	if err := l.SetRotation(Options{MaxSize: 10, Keep: -1}); err == nil {
+		t.Error("SetRotation with a negative keep succeeded")
 	}
-	if err := l.SetLimits(10, 1); err != nil {
+	if err := l.SetRotation(Options{MaxSize: 10, Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Capture(strings.NewReader("after\n"), Stdout); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(t, l.Path()); !strings.HasSuffix(got, " after\n") || strings.Contains(got, "line") {
-		t.Errorf("current file %q, want only the line after SetLimits", got)
+		t.Errorf("current file %q, want only the line after SetRotation", got)
 	}
-	if got := readFile(t, l.Path()+".1"); !strings.HasSuffix(got, " line 3\n") {
-		t.Errorf("%s.1 = %q, want the file that was current", l.Path(), got)
-	}
-	for _, i := range []int{2, 3} {
-		if _, err := os.Stat(fmt.Sprintf("%s.%d", l.Path(), i)); err == nil {
-			t.Errorf("%s.%d survived a Keep of 1", l.Path(), i)
-		}
+	rotated := rotatedPaths(t, l)
+	if len(rotated) != 1 || !strings.HasSuffix(readFile(t, rotated[0]), " line 3\n") {
+		t.Errorf("rotated %q, want only the file that was current", rotated)
 	}
 }
 
@@ -164,51 +255,51 @@ func TestReopenAppends(t *testing.T) {
 	if got, want := fileTexts(t, l.Path()), []string{"third"}; !equal(got, want) {
 		t.Errorf("after rotation: got %q, want %q", got, want)
 	}
-	if got, want := fileTexts(t, l.Path()+".1"), []string{"first", "second"}; !equal(got, want) {
+	rotated := rotatedPaths(t, l)
+	if len(rotated) != 1 {
+		t.Fatalf("rotated %q, want 1 file", rotated)
+	}
+	if got, want := fileTexts(t, rotated[0]), []string{"first", "second"}; !equal(got, want) {
 		t.Errorf("rotated: got %q, want %q", got, want)
 	}
 }
 
+// TestRotationErrorKeepsCapturing: with its directory gone, the log cannot
+// rotate nor reopen its file; Capture keeps reading and says so, and Tail
+// has every line.
 func TestRotationErrorKeepsCapturing(t *testing.T) {
-	dir := t.TempDir()
-	// A directory in the way of the file to delete makes a rename fail.
-	if err := os.MkdirAll(filepath.Join(dir, ".svc.log.deleted", "x"), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "svc.log.1"), []byte("old\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(t.TempDir(), "logs")
 	l := open(t, Options{Dir: dir, MaxSize: 50, Keep: 1, Ring: 10})
-	err := l.Capture(strings.NewReader("aaaaaaaaaa\nbbbbbbbbbb\n"), Stdout)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Capture(strings.NewReader("aaaaaaaaaa\nbbbbbbbbbb\ncccccccccc\n"), Stdout)
 	if err == nil || !strings.Contains(err.Error(), "rotate") {
 		t.Fatalf("Capture: got %v, want a rotate error", err)
 	}
-	if got, want := fileTexts(t, l.Path()), []string{"bbbbbbbbbb"}; !equal(got, want) {
-		t.Errorf("file: got %q, want %q", got, want)
-	}
-	if got, want := fileTexts(t, l.Path()+".1"), []string{"aaaaaaaaaa"}; !equal(got, want) {
-		t.Errorf("rotated file: got %q, want %q", got, want)
+	if got, want := texts(l.Tail(10)), []string{"aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc"}; !equal(got, want) {
+		t.Errorf("Tail: got %q, want %q", got, want)
 	}
 }
 
-func TestRotationDeletesInBackground(t *testing.T) {
-	dir := t.TempDir()
-	l := open(t, Options{Dir: dir, MaxSize: 50, Keep: 1})
-	if err := l.Capture(strings.NewReader("1\n2\n3\n4\n"), Stdout); err != nil {
+// TestRotate: an empty file is not rotated; a closed log says so.
+func TestRotate(t *testing.T) {
+	l := open(t, Options{Keep: 1})
+	if got, err := l.Rotate(); got != "" || err != nil {
+		t.Errorf("Rotate of an empty file: got %q, %v, want nothing", got, err)
+	}
+	if err := l.Capture(strings.NewReader("x\n"), Stdout); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
+	got, err := l.Rotate()
+	if err != nil || got == "" || fileTexts(t, got)[0] != "x" {
+		t.Errorf("Rotate: got %q, %v, want the file with x", got, err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
+	if fileTexts(t, l.Path()) != nil {
+		t.Error("the new file is not empty")
 	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if want := []string{"svc.log", "svc.log.1"}; !equal(names, want) {
-		t.Errorf("after Close: got %q, want %q", names, want)
+	l.Close()
+	if _, err := l.Rotate(); err == nil {
+		t.Error("Rotate after Close succeeded")
 	}
 }

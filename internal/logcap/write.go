@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -29,11 +26,20 @@ func (l *Log) write(stream string, p []byte) error {
 		return errClosed
 	}
 	now := l.now()
+	var first error
+	if !l.next.IsZero() && !now.Before(l.next) {
+		if l.size+int64(l.ring.pend) > 0 {
+			first = l.flushLocked(true)
+			if _, err := l.rotateLocked(); err != nil && first == nil {
+				first = err
+			}
+		}
+		l.next = l.boundary(now)
+	}
 	pre := append(now.UTC().AppendFormat(l.pre[:0], TimeFormat), ' ')
 	pre = append(append(pre, stream...), ' ')
-	var first error
 	for q := p; len(q) > 0; {
-		room := min(int64(l.ring.max-l.ring.pend), l.maxSize-l.size-int64(l.ring.pend))
+		room := min(int64(l.ring.max-l.ring.pend), l.rot.MaxSize-l.size-int64(l.ring.pend))
 		if c := l.ring.putLines(pre, q, int(max(room, 0))); c > 0 {
 			q = q[c:]
 			continue
@@ -43,11 +49,11 @@ func (l *Log) write(stream string, p []byte) error {
 		var line []byte
 		line, q = nextLine(q)
 		size := len(pre) + len(line) + 1
-		if used := l.size + int64(l.ring.pend); used+int64(size) > l.maxSize && used > 0 {
+		if used := l.size + int64(l.ring.pend); used+int64(size) > l.rot.MaxSize && used > 0 {
 			if err := l.flushLocked(true); err != nil && first == nil {
 				first = err
 			}
-			if err := l.rotateLocked(); err != nil && first == nil {
+			if _, err := l.rotateLocked(); err != nil && first == nil {
 				first = err
 			}
 		} else if l.ring.pend+size > l.ring.max {
@@ -168,57 +174,6 @@ func trailing(a, b []byte, open int64) int64 {
 	}
 	return open + int64(len(a)+len(b))
 }
-
-// rotateLocked shifts Name.log to Name.log.1, Name.log.1 to Name.log.2 and
-// so on, deletes what goes beyond Keep, and starts a new Name.log. The
-// file to delete is renamed out of the way and deleted in the background:
-// deleting a large file takes milliseconds the child should not wait for.
-func (l *Log) rotateLocked() error {
-	var errs []error
-	if l.f != nil {
-		if err := l.f.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		l.f = nil
-	}
-	for i := l.keep + 1; ; i++ { // left over from a larger Keep
-		if err := os.Remove(l.rotated(i)); err != nil {
-			break
-		}
-	}
-	doomed := l.path
-	if l.keep > 0 {
-		doomed = l.rotated(l.keep)
-	}
-	if err := os.Rename(doomed, l.deleted()); err == nil {
-		l.removing.Go(func() { os.Remove(l.deleted()) })
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	for i := l.keep - 1; i >= 1; i-- {
-		if err := os.Rename(l.rotated(i), l.rotated(i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if l.keep > 0 {
-		if err := os.Rename(l.path, l.rotated(1)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := l.openFileLocked(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("logcap: rotate %s: %w", l.path, errors.Join(errs...))
-	}
-	return nil
-}
-
-// rotated returns the path of rotated file i.
-func (l *Log) rotated(i int) string { return l.path + "." + strconv.Itoa(i) }
-
-// deleted returns the path a file is renamed to while it is deleted.
-func (l *Log) deleted() string { return filepath.Join(l.dir, "."+l.name+".log.deleted") }
 
 // openFileLocked opens the log file for appending and learns its size and
 // whether it ends inside a line.

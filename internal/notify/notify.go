@@ -117,6 +117,8 @@ type Message struct {
 	// are still firing.
 	Repeat bool    `json:"repeat,omitempty"`
 	Alerts []Alert `json:"alerts"`
+	// Report is set on the message of a report job, which has no alerts.
+	Report *Report `json:"report,omitempty"`
 }
 
 // Summarize sets m's Status and Severity from its alerts, and sorts them:
@@ -151,6 +153,9 @@ func statusRank(s Status) int {
 // Title returns a one-line subject for m, such as
 // "[FIRING] critical: disk on /var (and 2 more)".
 func (m Message) Title() string {
+	if m.Report != nil {
+		return m.Report.title(m.Node)
+	}
 	var b strings.Builder
 	b.WriteString("[")
 	b.WriteString(strings.ToUpper(string(m.Status)))
@@ -176,6 +181,9 @@ func (m Message) Title() string {
 // Text returns m as plain text for humans: one paragraph per alert.
 func (m Message) Text() string {
 	var b strings.Builder
+	if m.Report != nil {
+		b.WriteString(m.Report.text())
+	}
 	for i, a := range m.Alerts {
 		if i > 0 {
 			b.WriteString("\n")

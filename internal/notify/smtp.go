@@ -223,6 +223,17 @@ func (s *SMTP) Notify(ctx context.Context, m Message) error {
 		msg.SetDate()
 	}
 	msg.SetGenHeader(mail.HeaderXMailer, "steward")
+	if r := m.Report; r != nil && r.Attach() {
+		// Checked before connecting: a report removed since is an error
+		// the outbox retries, not a mail without its file.
+		if fi, err := os.Stat(r.Path); err != nil {
+			return fmt.Errorf("smtp: report: %w", err)
+		} else if fi.Size() > MaxAttachment {
+			return fmt.Errorf("smtp: report %s grew to %d bytes, over the %d bytes an email attaches", r.Path, fi.Size(), MaxAttachment)
+		}
+		msg.AttachFile(r.Path, mail.WithFileName(r.Name), mail.WithFileContentType(mail.ContentType(r.ContentType)),
+			mail.WithFileEncoding(mail.EncodingB64))
+	}
 
 	opts := []mail.Option{
 		mail.WithPort(s.port),

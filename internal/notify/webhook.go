@@ -349,6 +349,9 @@ func teamsPayload(m Message) any {
 		}
 	}
 	body := []block{{Type: "TextBlock", Text: m.Title(), Weight: "bolder", Size: "medium", Color: colorWord, Wrap: true}}
+	if m.Report != nil {
+		body = append(body, block{Type: "TextBlock", Text: m.Report.text(), Wrap: true})
+	}
 	for _, a := range m.Alerts {
 		body = append(body, block{Type: "TextBlock", Text: a.Line(), Wrap: true})
 	}

@@ -16,7 +16,7 @@ var pageText string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":   func(v *float64) string { return pctText(v) },
-	"dur":   func(secs float64) string { return duration(secs) },
+	"dur":   func(secs float64) string { return Duration(secs) },
 	"durp":  func(v *float64) string { return durationOpt(v) },
 	"stamp": func(t time.Time) string { return stamp(t) },
 	"num":   func(v float64) string { return fmt.Sprintf("%.1f", v) },
@@ -101,7 +101,7 @@ func writeHTML(w io.Writer, rep steward.Report) error {
 				Title: stamp(b.Start) + ": not meant to run or no data"}
 			if b.Percent != nil {
 				c.Color = color(*b.Percent, s.SLO)
-				c.Title = fmt.Sprintf("%s: %s up, %s down", stamp(b.Start), duration(b.Up), duration(b.Down))
+				c.Title = fmt.Sprintf("%s: %s up, %s down", stamp(b.Start), Duration(b.Up), Duration(b.Down))
 			}
 			st.Cells = append(st.Cells, c)
 		}
@@ -120,22 +120,27 @@ func writeHTML(w io.Writer, rep steward.Report) error {
 	return page.Execute(w, d)
 }
 
-// color is the color of an availability: green when it meets the SLO
-// (or 99.9% without one), amber above 99% (or above the SLO's budget
-// spent twice), red below.
-func color(pct, slo float64) string {
+// Level grades an availability in percent against the service's SLO
+// (0: none): "ok" when it meets the SLO (or 99.9% without one), "warn"
+// above 99% (or while under twice the SLO's budget spent), "crit" below.
+func Level(pct, slo float64) string {
 	good, fair := 99.9, 99.0
 	if slo > 0 {
 		good, fair = slo, 100-2*(100-slo)
 	}
 	switch {
 	case pct >= good:
-		return "#2e9e5b"
+		return "ok"
 	case pct >= fair:
-		return "#e0a100"
+		return "warn"
 	}
-	return "#d64545"
+	return "crit"
 }
+
+// levelColors are the colors of the levels in the HTML report.
+var levelColors = map[string]string{"ok": "#2e9e5b", "warn": "#e0a100", "crit": "#d64545"}
+
+func color(pct, slo float64) string { return levelColors[Level(pct, slo)] }
 
 func pctText(v *float64) string {
 	if v == nil {
@@ -148,11 +153,11 @@ func durationOpt(v *float64) string {
 	if v == nil {
 		return "—"
 	}
-	return duration(*v)
+	return Duration(*v)
 }
 
-// duration writes seconds for a human: 3d 4h, 2h 5m, 4m 10s, 12s.
-func duration(secs float64) string {
+// Duration writes seconds for a human: 3d 4h, 2h 5m, 4m 10s, 12s.
+func Duration(secs float64) string {
 	d := time.Duration(secs * float64(time.Second)).Round(time.Second)
 	days, hours, mins, s := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second
 	switch {

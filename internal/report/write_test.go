@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +296,13 @@ func TestXLSX(t *testing.T) {
 	var b bytes.Buffer
 	if err := Write(&b, steward.Report{Since: t0, Until: at(h)}, steward.ReportXLSX, ""); err != nil || b.Len() == 0 {
 		t.Errorf("empty report: %v", err)
+	}
+	// So is one whose services have unequal buckets (not one Build
+	// makes): the missing ones are empty cells.
+	ragged := rep
+	ragged.Services = append(slices.Clone(rep.Services), steward.ServiceReport{Name: "new", Buckets: []steward.Availability{}})
+	b.Reset()
+	if err := Write(&b, ragged, steward.ReportXLSX, ""); err != nil || b.Len() == 0 {
+		t.Errorf("ragged report: %v", err)
 	}
 }

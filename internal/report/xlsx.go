@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/stewardhq/steward"
 	"github.com/xuri/excelize/v2"
@@ -177,11 +178,20 @@ func (b *book) availability(rep steward.Report) {
 	if len(rep.Services) == 0 {
 		return
 	}
-	rows := len(rep.Services[0].Buckets)
+	// Build gives every service the same buckets; a service with fewer
+	// (a report from elsewhere) gets empty cells.
+	rows := 0
+	for _, sr := range rep.Services {
+		rows = max(rows, len(sr.Buckets))
+	}
 	for i := range rows {
-		vals := []any{rep.Services[0].Buckets[i].Start}
+		vals := []any{rep.Since.Add(time.Duration(float64(i) * rep.Step * float64(time.Second)))}
 		for _, sr := range rep.Services {
-			vals = append(vals, sr.Buckets[i].Percent)
+			var pct *float64
+			if i < len(sr.Buckets) {
+				vals[0], pct = sr.Buckets[i].Start, sr.Buckets[i].Percent
+			}
+			vals = append(vals, pct)
 		}
 		b.row(s, i+2, vals...)
 	}
@@ -199,7 +209,7 @@ func (b *book) availability(rep steward.Report) {
 	}
 	at, _ := excelize.CoordinatesToCellName(len(rep.Services)+3, 2)
 	b.chart(s, at, &excelize.Chart{Type: excelize.Line, Series: series, ShowBlanksAs: "gap",
-		Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Availability % per " + duration(rep.Step)}}},
+		Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Availability % per " + Duration(rep.Step)}}},
 		Format: excelize.GraphicOptions{ScaleX: 2, ScaleY: 1.5}})
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/backup"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/proc"
 )
@@ -44,9 +45,11 @@ type Services interface {
 }
 
 // actions performs the actions of jobs: commands through proc.Run, http
-// requests, and service actions through the supervisor.
+// requests, service actions through the supervisor, backups, and reports
+// through report.
 type actions struct {
 	services Services
+	report   func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
 	http     *http.Client
 	tag      string
 }
@@ -60,6 +63,15 @@ func (a *actions) act(ctx context.Context, j *config.Job, r steward.Run) Outcome
 		return a.request(ctx, j.HTTP)
 	case j.Service != nil:
 		return a.service(ctx, j.Service)
+	case j.Backup != nil:
+		out, err := backup.Run(ctx, j, r.Started, r.ID)
+		return Outcome{Output: out, Err: err}
+	case j.Report != nil:
+		if a.report == nil {
+			return Outcome{Err: errors.New("reports are not available")}
+		}
+		out, err := a.report(ctx, j, r)
+		return Outcome{Output: out, Err: err}
 	}
 	return Outcome{Err: fmt.Errorf("job %s has no action", j.Name)}
 }

@@ -43,6 +43,14 @@ type Store interface {
 	Runs(ctx context.Context, f store.RunFilter) ([]steward.Run, error)
 	JobMark(ctx context.Context, name string) (time.Time, bool, error)
 	SetJobMark(ctx context.Context, name string, t time.Time) error
+	// The steps of workflow runs: AddWorkflowRun stores a run with what
+	// it was started with (params) and its steps, queued.
+	AddWorkflowRun(ctx context.Context, r *steward.Run, params []byte, steps []string) error
+	RunParams(ctx context.Context, id int64) ([]byte, error)
+	UpdateStep(ctx context.Context, id int64, st *steward.StepRun) error
+	SetStepOutput(ctx context.Context, id int64, step string, out []byte, truncated bool) error
+	Steps(ctx context.Context, id int64) ([]steward.StepRun, error)
+	StepOutputs(ctx context.Context, id int64) ([]store.StepOutput, error)
 }
 
 // Alerter takes the conditions of jobs: the rule (RuleJobFailed or
@@ -61,11 +69,18 @@ type Options struct {
 	// Act performs the actions; nil performs them for real (commands,
 	// http requests, service actions).
 	Act Actor
+	// Report performs the report actions: report.RunJob over the daemon's
+	// store and notifiers. Nil fails them.
+	Report func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
 	// Tag prefixes the tags of the commands' process trees (proc.Command).
 	Tag    string
 	Logger *slog.Logger
 	// Jitter returns a random delay in [0, d); nil uses math/rand.
 	Jitter func(d time.Duration) time.Duration
+	// Bus is for the publish steps and subject triggers of workflows;
+	// Events for their event triggers. Both optional.
+	Bus    Bus
+	Events Events
 }
 
 // Engine runs the jobs of a configuration. It is safe for concurrent use.
@@ -84,6 +99,14 @@ type Engine struct {
 	order  []string         // the jobs' names in file order
 	chains map[int64]*chain // by the ID of each run of a chain in flight
 	closed bool
+	// flows are the workflows in force, flowOrder their names in file
+	// order; pending the workflow runs an earlier steward left in flight,
+	// resumed by the first Apply.
+	flows     map[string]*flow
+	flowOrder []string
+	pending   []steward.Run
+
+	compiled compiled
 }
 
 // job is the scheduler's state of one job.
@@ -104,7 +127,7 @@ type job struct {
 // scheduler.
 func New(o Options) *Engine {
 	e := &Engine{o: o, clock: o.Clock, log: o.Logger, act: o.Act, wake: make(chan struct{}, 1),
-		jobs: map[string]*job{}, chains: map[int64]*chain{}}
+		jobs: map[string]*job{}, chains: map[int64]*chain{}, flows: map[string]*flow{}}
 	if e.clock == nil {
 		e.clock = clock.System{}
 	}
@@ -112,15 +135,16 @@ func New(o Options) *Engine {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.act == nil {
-		a := &actions{services: o.Services, http: &http.Client{}, tag: o.Tag}
+		a := &actions{services: o.Services, report: o.Report, http: &http.Client{}, tag: o.Tag}
 		e.act = a.act
 	}
 	e.ctx, e.cancel = context.WithCancelCause(context.Background())
 	return e
 }
 
-// Recover marks the runs an earlier steward left queued or running as
-// lost: steward stopped while they ran.
+// Recover marks the job runs an earlier steward left queued or running
+// as lost: steward stopped while they ran. The workflow runs it left are
+// resumed by the first Apply.
 func (e *Engine) Recover(ctx context.Context) error {
 	open, err := e.o.Store.Runs(ctx, store.RunFilter{Open: true, Limit: 1 << 20})
 	if err != nil {
@@ -129,6 +153,12 @@ func (e *Engine) Recover(ctx context.Context) error {
 	now := e.clock.Now()
 	for i := range open {
 		r := &open[i]
+		if r.Kind == steward.RunKindWorkflow {
+			e.mu.Lock()
+			e.pending = append(e.pending, *r)
+			e.mu.Unlock()
+			continue
+		}
 		r.Status, r.Ended, r.Error = steward.RunLost, now, "steward stopped while it ran"
 		if err := e.o.Store.UpdateRun(ctx, r); err != nil {
 			return fmt.Errorf("recover runs: %w", err)
@@ -191,6 +221,7 @@ func (e *Engine) fire(ctx context.Context) time.Duration {
 			next = t
 		}
 	}
+	flowStarts := e.fireFlows(now, soonest)
 	for name, j := range e.jobs {
 		if !j.due.IsZero() && !j.due.After(now) {
 			fired = append(fired, due{name, j.next})
@@ -211,6 +242,9 @@ func (e *Engine) fire(ctx context.Context) time.Duration {
 		if _, err := e.start(ctx, f.name, steward.TriggerSchedule, []time.Time{f.scheduled}); err != nil {
 			e.log.Warn("start a scheduled run", "job", f.name, "err", err)
 		}
+	}
+	for _, name := range flowStarts {
+		e.fireTrigger(name, steward.TriggerSchedule, nil)
 	}
 	for _, name := range silent {
 		e.alert(RuleDeadMan, name, true, "no run succeeded within dead_man")
@@ -259,17 +293,38 @@ func (e *Engine) Close() {
 
 var errClosed = steward.Errorf(steward.EUNAVAILABLE, "the run engine is stopped")
 
-// Apply makes cfg's jobs the jobs in force. A job that is new to the
-// engine is planned from the last scheduled time in the store: the times
-// it missed while steward was down are caught up as its missed policy
-// says. A changed job is planned again from now; runs in flight finish.
+// Apply makes cfg's jobs and workflows the ones in force. A job that is
+// new to the engine is planned from the last scheduled time in the store:
+// the times it missed while steward was down are caught up as its missed
+// policy says. A changed job is planned again from now; runs in flight
+// finish. The first Apply resumes the workflow runs an earlier steward
+// left in flight (Recover).
 func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return errClosed
 	}
 	now := e.clock.Now()
+	errJobs := e.applyJobs(ctx, cfg, now)
+	watches, errFlows := e.applyFlows(cfg, now)
+	pending := e.pending
+	e.pending = nil
+	e.mu.Unlock()
+	seeds := e.resume(ctx, pending)
+	e.mu.Lock()
+	if !e.closed {
+		for _, w := range watches {
+			e.watch(w.ctx, w.cfg.Name, w.cfg, seeds[w.cfg.Name])
+		}
+	}
+	e.mu.Unlock()
+	e.poke()
+	return errors.Join(errJobs, errFlows)
+}
+
+// applyJobs makes cfg's jobs the jobs in force; e.mu is held.
+func (e *Engine) applyJobs(ctx context.Context, cfg *config.Config, now time.Time) error {
 	var catchUp []due
 	for name, j := range e.jobs {
 		if _, ok := cfg.Jobs[name]; !ok {
@@ -299,7 +354,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 			continue
 		}
 		j := &job{cfg: c, sched: sched, chains: map[*chain]bool{}, lastOK: now}
-		e.resume(ctx, j)
+		e.resumeJob(ctx, j)
 		missed, err := e.missed(ctx, j, now)
 		if err != nil {
 			errs = append(errs, err)
@@ -311,17 +366,16 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 		e.jobs[name] = j
 	}
 	e.order = cfg.JobOrder
-	e.poke()
 	if len(catchUp) > 0 {
 		e.wg.Go(func() { e.catchUp(catchUp) })
 	}
 	return errors.Join(errs...)
 }
 
-// resume takes up what the store says of j from an earlier steward: the
+// resumeJob takes up what the store says of j from an earlier steward: the
 // time of its last success, for its dead man, and whether its last run
 // failed, which keeps its failure alert open until a success.
-func (e *Engine) resume(ctx context.Context, j *job) {
+func (e *Engine) resumeJob(ctx context.Context, j *job) {
 	name := j.cfg.Name
 	if ok, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Status: steward.RunSucceeded, Limit: 1}); err == nil && len(ok) > 0 {
 		j.lastOK = ok[0].Ended

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -31,20 +33,32 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 			wj.Action = "http"
 		case c.Service != nil:
 			wj.Action = "service"
+		case c.Backup != nil:
+			wj.Action = "backup"
+		case c.Report != nil:
+			wj.Action = "report"
 		}
 		out = append(out, wj)
 	}
 	e.mu.Unlock()
 	for i := range out {
-		last, err := e.o.Store.Runs(ctx, store.RunFilter{Name: out[i].Name, Limit: 1})
-		if err != nil {
+		if err := e.lastRun(ctx, out[i].Name, &out[i].Last); err != nil {
 			return nil, err
-		}
-		if len(last) > 0 {
-			out[i].Last = &steward.RunRef{ID: last[0].ID, Status: last[0].Status}
 		}
 	}
 	return out, nil
+}
+
+// lastRun sets *ref to the last run of name, if it has one.
+func (e *Engine) lastRun(ctx context.Context, name string, ref **steward.RunRef) error {
+	last, err := e.o.Store.Runs(ctx, store.RunFilter{Name: name, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(last) > 0 {
+		*ref = &steward.RunRef{ID: last[0].ID, Status: last[0].Status}
+	}
+	return nil
 }
 
 // Trigger starts a manual run of job name, as its concurrency policy
@@ -53,24 +67,41 @@ func (e *Engine) Trigger(ctx context.Context, name string) (steward.Run, error) 
 	return e.start(ctx, name, steward.TriggerManual, nil)
 }
 
+// waitPoll is how often Wait looks again for the chain of a run it found
+// stored but not yet running. It is real time, not the engine's clock: the
+// gap is the engine's own, between two statements.
+const waitPoll = 5 * time.Millisecond
+
 // Wait waits until run id and the retries that follow it have ended, or
 // ctx ends, and returns the last of them. A run whose retries have all
 // ended already is returned as stored.
 func (e *Engine) Wait(ctx context.Context, id int64) (steward.Run, error) {
-	e.mu.Lock()
-	ch := e.chains[id]
-	e.mu.Unlock()
-	if ch == nil {
-		return e.o.Store.Run(ctx, id)
+	for {
+		e.mu.Lock()
+		ch := e.chains[id]
+		e.mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch.done:
+			case <-ctx.Done():
+				return steward.Run{}, ctx.Err()
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return ch.last, nil
+		}
+		r, err := e.o.Store.Run(ctx, id)
+		if err != nil || r.Status.Done() {
+			return r, err
+		}
+		// A run is stored before its chain is registered: one seen
+		// between the two is waited for until it is.
+		select {
+		case <-time.After(waitPoll):
+		case <-ctx.Done():
+			return steward.Run{}, ctx.Err()
+		}
 	}
-	select {
-	case <-ch.done:
-	case <-ctx.Done():
-		return steward.Run{}, ctx.Err()
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return ch.last, nil
 }
 
 // Cancel cancels run id, which is queued, running or waiting for a retry,
@@ -118,16 +149,36 @@ func (e *Engine) List(ctx context.Context, q steward.RunQuery) ([]steward.Run, e
 	return e.o.Store.Runs(ctx, store.RunFilter{Name: q.Name, Limit: q.Limit})
 }
 
-// Get returns run id.
+// Get returns run id, with its steps for a workflow run.
 func (e *Engine) Get(ctx context.Context, id int64) (steward.Run, error) {
-	return e.o.Store.Run(ctx, id)
+	r, err := e.o.Store.Run(ctx, id)
+	if err != nil || r.Kind != steward.RunKindWorkflow {
+		return r, err
+	}
+	r.Steps, err = e.o.Store.Steps(ctx, id)
+	return r, err
 }
 
-// Logs returns the captured output of run id.
+// Logs returns the captured output of run id: for a workflow run, that of
+// each step that wrote something, after a line naming it.
 func (e *Engine) Logs(ctx context.Context, id int64) (steward.RunLog, error) {
 	out, truncated, err := e.o.Store.RunOutput(ctx, id)
 	if err != nil {
 		return steward.RunLog{}, err
 	}
-	return steward.RunLog{ID: id, Output: string(out), Truncated: truncated}, nil
+	steps, err := e.o.Store.StepOutputs(ctx, id)
+	if err != nil {
+		return steward.RunLog{}, err
+	}
+	var b strings.Builder
+	b.Write(out)
+	for _, s := range steps {
+		fmt.Fprintf(&b, "==> step %s <==\n", s.Name)
+		b.Write(s.Output)
+		if len(s.Output) > 0 && s.Output[len(s.Output)-1] != '\n' {
+			b.WriteByte('\n')
+		}
+		truncated = truncated || s.Truncated
+	}
+	return steward.RunLog{ID: id, Output: b.String(), Truncated: truncated}, nil
 }

@@ -35,22 +35,30 @@ func (s *Store) AddRun(ctx context.Context, r *steward.Run, mark bool) error {
 		return fmt.Errorf("add run: %w", err)
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `INSERT INTO runs (kind, name, status, trigger, scheduled, created, started,
-	ended, exit_code, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.Kind, r.Name, string(r.Status), r.Trigger, nanoOrZero(r.Scheduled), nanoOrZero(r.Created),
-		nanoOrZero(r.Started), nanoOrZero(r.Ended), exitCode(r.ExitCode), r.Attempt, r.Error).Scan(&r.ID)
-	if err != nil {
+	if err := insertRun(ctx, tx, r, mark); err != nil {
 		return fmt.Errorf("add run: %w", err)
-	}
-	if mark {
-		if _, err := tx.ExecContext(ctx, markJob, r.Name, unixNano(r.Scheduled)); err != nil {
-			return fmt.Errorf("add run: %w", err)
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("add run: %w", err)
 	}
 	s.wrote()
+	return nil
+}
+
+// insertRun inserts r in tx and sets its ID; with mark, as AddRun does.
+func insertRun(ctx context.Context, tx *sql.Tx, r *steward.Run, mark bool) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO runs (kind, name, status, trigger, scheduled, created, started,
+	ended, exit_code, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Kind, r.Name, string(r.Status), r.Trigger, nanoOrZero(r.Scheduled), nanoOrZero(r.Created),
+		nanoOrZero(r.Started), nanoOrZero(r.Ended), exitCode(r.ExitCode), r.Attempt, r.Error).Scan(&r.ID)
+	if err != nil {
+		return err
+	}
+	if mark {
+		if _, err := tx.ExecContext(ctx, markJob, r.Name, unixNano(r.Scheduled)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -201,11 +209,15 @@ func (s *Store) SetJobMark(ctx context.Context, name string, t time.Time) error 
 	return nil
 }
 
-// PruneRuns deletes the runs that ended before before, except the newest
-// run of each job, and returns how many it deleted.
-func (s *Store) PruneRuns(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE ended > 0 AND ended < ?
-	AND id NOT IN (SELECT max(id) FROM runs GROUP BY name)`, unixNano(before))
+// PruneRuns deletes the runs that ended before before, and those past the
+// newest keep runs that ended of their job or workflow, but never the
+// newest run of one, and returns how many it deleted. The steps of a
+// workflow run go with it.
+func (s *Store) PruneRuns(ctx context.Context, before time.Time, keep int) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE ended > 0
+	AND (ended < ? OR id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY name ORDER BY id DESC) AS n
+		FROM runs WHERE ended > 0) WHERE n > ?))
+	AND id NOT IN (SELECT max(id) FROM runs GROUP BY name)`, unixNano(before), max(keep, 1))
 	if err != nil {
 		return 0, fmt.Errorf("prune runs: %w", err)
 	}

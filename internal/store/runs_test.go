@@ -89,7 +89,7 @@ func TestRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.PruneRuns(ctx, at.Add(time.Hour)); err != nil || n != 1 {
+	if n, err := s.PruneRuns(ctx, at.Add(time.Hour), 1000); err != nil || n != 1 {
 		t.Errorf("PruneRuns = %d, %v; want 1 (run a)", n, err)
 	}
 	list, _ := s.Runs(ctx, RunFilter{})

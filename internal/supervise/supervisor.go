@@ -109,14 +109,10 @@ func New(cfg *config.Config, opts Options) (*Supervisor, error) {
 func (s *Supervisor) add(cfg *config.Config, name string) error {
 	sc := cfg.Services[name]
 	svc := newService(s, sc, filepath.Dir(cfg.File))
-	lg, err := logcap.Open(logcap.Options{
-		Dir:     s.opts.LogDir,
-		Name:    name,
-		MaxSize: sc.Logs.MaxSize,
-		Keep:    sc.Logs.Keep,
-		Ring:    config.DefaultLogRing,
-		OnFile:  svc.logFileChanged,
-	})
+	opts := logRotation(sc.Logs)
+	opts.Dir, opts.Name, opts.Ring, opts.OnFile = s.opts.LogDir, name, config.DefaultLogRing, svc.logFileChanged
+	opts.OnError = func(err error) { s.opts.Logger.Warn("rotated logs", "service", name, "err", err) }
+	lg, err := logcap.Open(opts)
 	if err != nil {
 		return fmt.Errorf("open log of %s: %w", name, err)
 	}
@@ -128,6 +124,11 @@ func (s *Supervisor) add(cfg *config.Config, name string) error {
 		svc.loop(s.ctx)
 	}()
 	return nil
+}
+
+// logRotation returns the rotation options of a service's logs config.
+func logRotation(l config.Logs) logcap.Options {
+	return logcap.Options{MaxSize: l.MaxSize, Keep: l.Keep, Every: l.Every, MaxAge: l.MaxAge, MaxTotal: l.MaxTotal, Compress: l.Compress}
 }
 
 // Config returns the configuration the supervisor runs now.
@@ -357,8 +358,8 @@ func (s *Supervisor) Apply(ctx context.Context, cfg *config.Config) (config.Diff
 	for _, svc := range changed {
 		sc := cfg.Services[svc.name]
 		svc.setConfig(sc, filepath.Dir(cfg.File))
-		if err := svc.log.SetLimits(sc.Logs.MaxSize, sc.Logs.Keep); err != nil {
-			s.opts.Logger.Warn("log limits", "service", svc.name, "err", err)
+		if err := svc.log.SetRotation(logRotation(sc.Logs)); err != nil {
+			s.opts.Logger.Warn("log rotation", "service", svc.name, "err", err)
 		}
 	}
 	var added []*service

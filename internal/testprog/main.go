@@ -6,10 +6,10 @@
 // effect first, so that a test which waits for any output of testprog can
 // rely on them; the others then run in this order: -print, -stderr, -listen
 // (in the background, after -listen-after), -alloc, -http (in the background),
-// -ready-line and -sd-notify (in the background, after -ready-after),
-// -watchdog-for (in the background), -spawn, -orphan (the
-// pids of both go to -pidfile), -exit (after -after), -sleep. With neither
-// -exit nor -sleep, testprog runs until a signal ends it.
+// -micro, -ready-line and -sd-notify (in the background, after -ready-after),
+// -watchdog-for (in the background), -spawn, -orphan (the pids of both go to
+// -pidfile), -exit (after -after), -sleep. With neither -exit nor -sleep,
+// testprog runs until a signal ends it.
 package main
 
 import (
@@ -41,6 +41,7 @@ type options struct {
 	listen      string
 	listenAfter time.Duration
 	http        string
+	micro       string
 	readyLine   string
 	readyAfter  time.Duration
 	sdNotify    string
@@ -78,6 +79,7 @@ func parse(args []string) (*options, error) {
 	fs.StringVar(&o.listen, "listen", "", "accept and close TCP connections on `ADDR`")
 	fs.DurationVar(&o.listenAfter, "listen-after", 0, "open the -listen listener after `DUR`")
 	fs.StringVar(&o.http, "http", "", "serve 200 OK on /health at `ADDR`")
+	fs.StringVar(&o.micro, "micro", "", "register a NATS micro service `NAME` on $NATS_URL with an endpoint echo on NAME.echo, printing \"micro NAME up\"")
 	fs.StringVar(&o.readyLine, "ready-line", "", "print `TEXT` to stdout after -ready-after")
 	fs.DurationVar(&o.readyAfter, "ready-after", 0, "print -ready-line and send -sd-notify after `DUR`")
 	fs.StringVar(&o.sdNotify, "sd-notify", "", "send `STATE` (such as \"READY=1\\nSTATUS=up\", \\n for newlines) to $NOTIFY_SOCKET after -ready-after")
@@ -139,6 +141,11 @@ func run(o *options) error {
 	}
 	if o.http != "" {
 		go background(func() error { return serveHTTP(o.http) })
+	}
+	if o.micro != "" {
+		if err := serveMicro(out, o.micro); err != nil {
+			return err
+		}
 	}
 	if o.set["ready-line"] {
 		go func() {

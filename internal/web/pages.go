@@ -28,7 +28,10 @@ type view struct {
 	Refresh int
 	Data    any
 
-	CSRF      string
+	CSRF string
+	// Role is the session's role: the layout hides the buttons of actions
+	// it may not take (data-needs), the API refuses them anyway.
+	Role      string
 	Info      steward.Info
 	Firing    int // firing alerts; -1 when alerts are not enabled
 	LastEvent int64
@@ -38,7 +41,7 @@ type view struct {
 
 // layout fills the parts every page shows.
 func (h *Handler) layout(r *http.Request, s *session, v *view) error {
-	v.CSRF = s.csrf
+	v.CSRF, v.Role = s.csrf, s.role
 	v.Now = h.now()
 	v.Asset = h.assetURL
 	var last []steward.Event

@@ -29,7 +29,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the template sets: each page's file with the layout.
-var pageNames = []string{"overview", "services", "service", "alerts", "events", "bus", "config", "error"}
+var pageNames = []string{"overview", "services", "service", "alerts", "events", "bus", "config", "report", "error"}
 
 // parsePages parses the login page and each page with the layout.
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
@@ -109,6 +109,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"active":   func(s steward.State) bool { return s.Active() },
 		"settled":  func(s steward.State) bool { return s == steward.StateRunning },
 		"matchers": matchers,
+		"has":      func(list []string, s string) bool { return slices.Contains(list, s) },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one

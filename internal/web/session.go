@@ -30,6 +30,7 @@ type session struct {
 	id      string
 	csrf    string
 	token   string // the API token it logged in with, sent on its behalf
+	role    string // that token's role: what the pages offer (the API decides)
 	created time.Time
 	seen    time.Time
 }
@@ -47,11 +48,11 @@ func newSessions(idle, maxAge time.Duration, now func() time.Time) *sessions {
 	return &sessions{idle: idle, maxAge: maxAge, now: now, m: map[string]*session{}}
 }
 
-// create starts a session for token, evicting expired sessions and, past
+// create starts a session for token of role, evicting expired sessions and, past
 // maxSessions, the least recently seen one.
-func (ss *sessions) create(token string) *session {
+func (ss *sessions) create(token, role string) *session {
 	now := ss.now()
-	s := &session{id: randomString(), csrf: randomString(), token: token, created: now, seen: now}
+	s := &session{id: randomString(), csrf: randomString(), token: token, role: role, created: now, seen: now}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var oldest *session

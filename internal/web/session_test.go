@@ -76,11 +76,11 @@ func TestSessionDrivesAPI(t *testing.T) {
 	}
 	// The audit names the dashboard and its peer; a bearer token's, the TCP peer.
 	w = f.do(request{method: "POST", path: "/v1/alerts/2/ack", cookie: sid, header: map[string]string{csrfHeader: csrf, "Content-Type": "application/json"}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"web:192.0.2.1"`) {
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"token:bootstrap (admin, via web:192.0.2.1)"`) {
 		t.Errorf("ack from the dashboard: %d %s", w.Code, w.Body)
 	}
 	w = f.do(request{method: "POST", path: "/v1/alerts/3/ack", header: map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"tcp:192.0.2.1"`) {
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"acked_by":"token:bootstrap (admin, via tcp:192.0.2.1)"`) {
 		t.Errorf("ack with the bearer token: %d %s", w.Code, w.Body)
 	}
 	// A bearer token is passed on as it is, session or not.
@@ -122,15 +122,15 @@ func TestSessionExpiry(t *testing.T) {
 func TestSessionTable(t *testing.T) {
 	c := &testClock{t: time.Now()}
 	ss := newSessions(time.Hour, 2*time.Hour, c.now)
-	first := ss.create("t")
+	first := ss.create("t", "admin")
 	c.add(time.Second)
 	for range maxSessions - 1 {
-		ss.create("t")
+		ss.create("t", "admin")
 	}
 	if ss.len() != maxSessions {
 		t.Fatalf("len = %d", ss.len())
 	}
-	ss.create("t")
+	ss.create("t", "admin")
 	if ss.len() != maxSessions {
 		t.Errorf("len = %d, want it bounded at %d", ss.len(), maxSessions)
 	}
@@ -140,7 +140,7 @@ func TestSessionTable(t *testing.T) {
 		t.Error("the least recently seen session was not evicted")
 	}
 	c.add(2 * time.Hour)
-	ss.create("t")
+	ss.create("t", "admin")
 	if ss.len() != 1 {
 		t.Errorf("len = %d after expiry, want 1", ss.len())
 	}

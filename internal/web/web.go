@@ -30,8 +30,9 @@ type Options struct {
 	// API is the API's TCP handler, which authenticates every request but
 	// GET /healthz by its bearer token (api.Server.TCPHandler).
 	API http.Handler
-	// Tokens decides which tokens log in: the ones API accepts.
-	Tokens api.TokenChecker
+	// Tokens decides which tokens log in: the ones API accepts. A session
+	// acts with its token's principal and role.
+	Tokens api.Authenticator
 	// IdleTimeout ends a session not used for that long (default 12h);
 	// MaxAge ends any session that old (default 7 days).
 	IdleTimeout, MaxAge time.Duration
@@ -93,6 +94,7 @@ func New(o Options) *Handler {
 	m.Handle("GET /events", h.page(h.eventsPage))
 	m.Handle("GET /bus", h.page(h.busPage))
 	m.Handle("GET /config", h.page(h.configPage))
+	m.Handle("GET /report", h.page(h.reportPage))
 	m.Handle("/", h.page(h.notFound))
 	h.mux = m
 	return h
@@ -284,14 +286,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	if token == "" || !h.o.Tokens.CheckToken(token) {
+	p, err := h.o.Tokens.Authenticate(r.Context(), token)
+	if token == "" || err != nil {
 		h.limiter.failed(addr)
 		h.log.Warn("dashboard login failed", "addr", addr)
 		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid.")
 		return
 	}
-	s := h.sessions.create(token)
-	h.log.Info("dashboard login", "addr", addr)
+	s := h.sessions.create(token, p.Role)
+	h.log.Info("dashboard login", "addr", addr, "who", p.Who, "role", p.Role)
 	setCookie(w, r, loginCookie, "", -1)
 	setCookie(w, r, sessionCookie, s.id, 0)
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/api/apitest"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/logcap"
@@ -191,9 +192,11 @@ func newFixture(t *testing.T, monitoring bool) *fixture {
 		o.Alerts = f.alerts
 		o.Metrics = fakeMetrics{now: now}
 		o.Checks = fakeChecks{now: now}
+		o.Reports = fakeReports{}
 	}
 	srv := api.New(o)
-	f.h = New(Options{API: srv.TCPHandler(api.StaticToken(token)), Tokens: api.StaticToken(token), Now: f.clock.now,
+	authn := &auth.Tokens{Bootstrap: token}
+	f.h = New(Options{API: srv.TCPHandler(authn, nil), Tokens: authn, Now: f.clock.now,
 		IdleTimeout: time.Hour, MaxAge: 4 * time.Hour})
 	return f
 }
@@ -310,7 +313,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	inline := regexp.MustCompile(`<script>|<script [^>]*>[^<]|<style|\sstyle="|\son[a-z]+="`)
-	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/login"} {
+	for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/report", "/login"} {
 		body := f.do(request{path: p, cookie: sid}).Body.String()
 		if p == "/login" {
 			body = f.do(request{path: p}).Body.String()
@@ -325,7 +328,7 @@ func TestNoDataWithoutSession(t *testing.T) {
 	f := newFixture(t, true)
 	sid, _ := f.login()
 	for _, cookie := range []string{"", "not-a-session"} {
-		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/whatever"} {
+		for _, p := range []string{"/", "/services", "/services/web", "/alerts", "/events", "/config", "/config?view=1", "/report", "/whatever"} {
 			w := f.do(request{path: p, cookie: cookie})
 			if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=") {
 				t.Errorf("GET %s (cookie %q): %d to %q, want 303 to the login page", p, cookie, w.Code, w.Header().Get("Location"))
@@ -334,7 +337,7 @@ func TestNoDataWithoutSession(t *testing.T) {
 				t.Errorf("GET %s without a session shows data:\n%s", p, body)
 			}
 		}
-		for _, p := range []string{"/v1/services", "/v1/events", "/v1/config", "/v1/alerts", "/metrics"} {
+		for _, p := range []string{"/v1/services", "/v1/events", "/v1/config", "/v1/alerts", "/v1/report", "/metrics"} {
 			w := f.do(request{path: p, cookie: cookie})
 			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"unauthorized"`) {
 				t.Errorf("GET %s (cookie %q): %d %s, want a JSON 401", p, cookie, w.Code, w.Body)
@@ -589,5 +592,29 @@ func TestAssets(t *testing.T) {
 	}
 	if w := f.do(request{path: "/assets/nope.js"}); w.Code != http.StatusNotFound {
 		t.Errorf("unknown asset: %d", w.Code)
+	}
+}
+
+// TestPagesKnowTheRole: a page names the session's role on its body and
+// marks each action's button with the least role it needs, which the
+// stylesheet hides from the roles below it.
+func TestPagesKnowTheRole(t *testing.T) {
+	f := newFixture(t, true)
+	sid, _ := f.login()
+	body := f.do(request{path: "/services", cookie: sid}).Body.String()
+	for _, want := range []string{`<body data-role="admin"`, `data-needs="operator" data-action="/v1/services/web/stop"`, `data-needs="operator" data-action="/v1/services/-/restart"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/services has no %s", want)
+		}
+	}
+	if _, err := f.configs.Apply(context.Background(), []byte(strings.Replace(configText, "sleep", "sleepy", 1)), "tcp:x"); err != nil {
+		t.Fatal(err)
+	}
+	if body := f.do(request{path: "/config", cookie: sid}).Body.String(); !strings.Contains(body, `data-needs="admin" data-rollback="1"`) {
+		t.Errorf("/config: the rollback buttons do not need admin")
+	}
+	css := f.do(request{path: "/" + strings.TrimPrefix(f.h.assetURL("app.css"), "/")}).Body.String()
+	if !strings.Contains(css, `body[data-role="viewer"] [data-needs="operator"]`) {
+		t.Errorf("app.css does not hide operator buttons from viewers")
 	}
 }

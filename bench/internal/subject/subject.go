@@ -1,10 +1,11 @@
 // Package subject provides what the benchmarks measure: steward built
-// from this tree, and readings of a process's resident memory. Only the
+// from this tree, and readings of a process's resident memory and CPU time. Only the
 // programs under bench/ import it.
 package subject
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -55,4 +56,20 @@ func ReadMemory(pid int) (Memory, error) {
 		return Memory{}, fmt.Errorf("/proc/%d/status lacks VmRSS, RssAnon or RssFile", pid)
 	}
 	return m, sc.Err()
+}
+
+// CPUSeconds is the user+system CPU time of pid, from /proc (Linux).
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0, errors.New("short stat")
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100, nil
 }

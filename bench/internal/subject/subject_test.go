@@ -27,3 +27,15 @@ func TestBinaryGiven(t *testing.T) {
 		t.Errorf("Binary(given) = %q, %v", got, err)
 	}
 }
+
+func TestCPUSeconds(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	if s, err := CPUSeconds(os.Getpid()); err != nil || s < 0 {
+		t.Errorf("CPUSeconds = %v, %v", s, err)
+	}
+	if _, err := CPUSeconds(-1); err == nil {
+		t.Error("CPUSeconds(-1) = nil error")
+	}
+}

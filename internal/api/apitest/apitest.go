@@ -147,6 +147,32 @@ type Log struct {
 	subs  []chan logcap.Line
 	// OnSubscribe, when set, runs after each Subscribe, before it returns.
 	OnSubscribe func()
+
+	rotations  int
+	rotateFile string
+	rotateErr  error
+}
+
+// SetRotate sets what Rotate returns.
+func (l *Log) SetRotate(file string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotateFile, l.rotateErr = file, err
+}
+
+// Rotate counts a rotation and returns what SetRotate set.
+func (l *Log) Rotate() (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotations++
+	return l.rotateFile, l.rotateErr
+}
+
+// Rotations returns how many times Rotate was called.
+func (l *Log) Rotations() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rotations
 }
 
 // Add captures lines: it keeps them and sends them to every subscriber.

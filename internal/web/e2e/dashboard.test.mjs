@@ -70,9 +70,9 @@ async function shot(name) {
 const mark = () => page.evaluate(() => { window.__stewardMark = 1; });
 const marked = () => page.evaluate(() => window.__stewardMark === 1);
 
-async function login(next = '/') {
+async function login(next = '/', token = TOKEN) {
   await page.goto(URL + next);
-  await page.fill('#token', TOKEN);
+  await page.fill('#token', token);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
 }
 
@@ -263,7 +263,7 @@ test('config: history, diff and a rollback', async () => {
     +(await page.getAttribute('#cfg-versions tr.current', 'data-version')) === cur + 1);
   const history = await apiGet('/v1/config/versions');
   const v = history.find((x) => x.n === cur + 1);
-  assert.match(v.source, /^web:/); // the dashboard, not a bearer token
+  assert.match(v.source, /, via web:127\.0\.0\.1\)/); // the dashboard, not a bearer token
   assert.ok(await marked(), 'the page reloaded');
   fs.writeFileSync(CONFIG, text);
 });
@@ -345,6 +345,33 @@ test('logout ends the session', async () => {
   assert.equal(status, 401);
   await page.goto(URL + '/config');
   assert.equal(new globalThis.URL(page.url()).pathname, '/login');
+});
+
+test('a viewer sees no action buttons, an operator no admin ones', async () => {
+  const secret = (role) => steward('token', 'create', 'e2e-' + role, '--role', role).trim();
+  const visible = (sel) => page.locator(sel).evaluateAll((els) => els.filter((e) => e.offsetParent !== null).length);
+  await page.context().clearCookies();
+  await login('/services', secret('viewer'));
+  await page.waitForSelector('#live[data-state="live"]');
+  assert.equal((await page.locator('.role-pill').textContent()).trim(), 'viewer');
+  assert.ok(await page.locator('[data-action$="/stop"]').count() > 0, 'the stop buttons are in the page');
+  assert.equal(await visible('[data-needs]'), 0, 'a viewer sees an action button');
+  await shot('role-viewer-services');
+  // The API refuses what the page does not offer.
+  const status = await page.evaluate(async () => (await fetch('/v1/services/api/stop', { method: 'POST',
+    headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status);
+  assert.equal(status, 403);
+  assert.equal(ps().api.state, 'running');
+
+  await page.context().clearCookies();
+  await login('/services', secret('operator'));
+  await page.waitForSelector('#live[data-state="live"]');
+  assert.ok(await visible('[data-needs="operator"]') > 0, 'an operator sees no service actions');
+  await page.goto(URL + '/config');
+  assert.ok(await page.locator('[data-needs="admin"]').count() > 0, 'the rollback buttons are in the page');
+  assert.equal(await visible('[data-needs="admin"]'), 0, 'an operator sees a rollback button');
+  assert.ok(await visible('[data-action="/v1/reload"]') === 1, 'an operator sees no reload button');
+  await page.context().clearCookies();
 });
 
 test('no script errors or CSP violations', async () => {

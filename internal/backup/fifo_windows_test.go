@@ -1,0 +1,5 @@
+package backup
+
+import "errors"
+
+func mkfifo(string) error { return errors.ErrUnsupported }
