@@ -61,6 +61,9 @@ func newClient(g *globals) (*client.Client, error) {
 	if tok := os.Getenv("STEWARD_TOKEN"); tok != "" {
 		opts = append(opts, client.WithToken(tok))
 	}
+	if g.node != "" {
+		opts = append(opts, client.WithNode(g.node))
+	}
 	return client.New(addr, opts...), nil
 }
 

@@ -27,6 +27,7 @@ type globals struct {
 	configFile string // -c
 	socket     string // --socket
 	output     string // -o: "" (table) or "json"
+	node       string // --node: a fleet node to ask through the steward found
 }
 
 // usageError marks an error in how the command was called (exit 2).
@@ -88,6 +89,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVarP(&g.configFile, "config", "c", "", "config file (default: $STEWARD_CONFIG or the per-OS default)")
 	pf.StringVar(&g.socket, "socket", "", "API socket (default: $STEWARD_SOCKET, or the config's api.socket)")
 	pf.StringVarP(&g.output, "output", "o", "", `output format: "" for tables, "json"`)
+	pf.StringVar(&g.node, "node", "", "ask this node of the fleet, through the steward found")
 
 	root.AddCommand(
 		newRunCmd(g),
@@ -121,6 +123,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newReportCmd(g),
 		newTokenCmd(g),
 		newAuditCmd(g),
+		newNodesCmd(g),
+		newRegistryCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

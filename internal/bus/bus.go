@@ -232,7 +232,7 @@ func (s *Server) use(ctx context.Context, nc *nats.Conn) error {
 // configure makes the streams, the DLQ and the transforms of the
 // configuration in force.
 func (s *Server) configure(ctx context.Context) error {
-	if err := s.ensureEventsStream(ctx); err != nil {
+	if err := s.clusterRetry(ctx, s.ensureEventsStream); err != nil {
 		return err
 	}
 	cfg := s.options().Config

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -69,6 +70,30 @@ func (s *Server) eventsPlacement() *jetstream.Placement {
 		return nil
 	}
 	return &jetstream.Placement{Cluster: c.Name, Tags: []string{nodeTag(s.node)}}
+}
+
+// clusterRetry calls fn until it succeeds, in a cluster for up to
+// startTimeout: the servers take some seconds to elect a JetStream leader
+// once they route to each other, and the leader to learn a new server's
+// tags; until then a stream placed on this node cannot be made.
+func (s *Server) clusterRetry(ctx context.Context, fn func(context.Context) error) error {
+	if s.options().Config.Cluster == nil {
+		return fn(ctx)
+	}
+	deadline := time.Now().Add(startTimeout)
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := fn(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // fleetChanged reports whether the fleet settings of a and b differ: a
