@@ -84,6 +84,9 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if streaming(r) {
+		return steward.Errorf(steward.EINVALID, "a stream (logs -f, events -f) cannot be forwarded to another node yet")
+	}
 	node := r.PathValue("node")
 	if node == s.opts.Node {
 		req := r.Clone(r.Context())
@@ -100,7 +103,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, _ := s.principal(r.Context())
-	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Principal: p, Stream: streaming(r)}
+	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Principal: p}
 	return f.Forward(r.Context(), node, rq, w)
 }
 

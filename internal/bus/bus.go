@@ -52,8 +52,7 @@ type Options struct {
 	// service, whose URL is ServiceURL.
 	Services []string
 	Logger   *slog.Logger
-	// FleetSecret authenticates the routes and leaf connections of
-	// bus.cluster and bus.leaf (cluster.go).
+	// FleetSecret authenticates the routes of bus.cluster (cluster.go).
 	FleetSecret string
 }
 

@@ -2,8 +2,6 @@ package bus
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -21,13 +19,8 @@ import (
 )
 
 // FleetUser is the user name the servers of a fleet authenticate each
-// other's routes and leaf connections with; its password is the fleet
-// secret.
+// other's routes with; its password is the fleet secret.
 const FleetUser = "_fleet"
-
-// HubDomain is the JetStream domain of the servers that agents join as
-// leaf nodes: the agents reach the fleet's buckets in it.
-const HubDomain = "fleet"
 
 // InboxPrefix is the prefix of the reply subjects of steward's own
 // requests, which no service may subscribe to: the answers of other nodes
@@ -99,131 +92,44 @@ func (s *Server) clusterRetry(ctx context.Context, fn func(context.Context) erro
 // fleetChanged reports whether the fleet settings of a and b differ: a
 // change the running server cannot take.
 func fleetChanged(a, b config.Bus) bool {
-	return !reflect.DeepEqual(a.Cluster, b.Cluster) || !reflect.DeepEqual(a.Leaf, b.Leaf) || a.FleetSecretFile != b.FleetSecretFile
+	return !reflect.DeepEqual(a.Cluster, b.Cluster) || a.FleetSecretFile != b.FleetSecretFile
 }
 
 func nodeTag(node string) string { return "node:" + Token(node) }
 
-// fleetOptions sets the cluster and leaf-node options of o from opts.
+// fleetOptions sets the cluster options of o from opts.
 func fleetOptions(o *server.Options, opts Options) error {
-	b := opts.Config
-	if !b.Fleet() {
+	c := opts.Config.Cluster
+	if c == nil {
 		return nil
 	}
 	if opts.FleetSecret == "" {
-		return errors.New("bus.cluster and bus.leaf need the fleet secret")
+		return errors.New("bus.cluster needs the fleet secret")
 	}
-	creds := url.UserPassword(FleetUser, opts.FleetSecret)
-	if c := b.Cluster; c != nil {
-		host, port, err := hostPort(c.Listen, "bus.cluster.listen")
-		if err != nil {
-			return err
-		}
-		o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = c.Name, host, port
-		o.Cluster.Username, o.Cluster.Password = FleetUser, opts.FleetSecret
-		for _, r := range c.Routes {
-			u, err := url.Parse(r)
-			if err != nil {
-				return fmt.Errorf("bus.cluster.routes: %w", err)
-			}
-			u.User = creds
-			o.Routes = append(o.Routes, u)
-		}
-		if c.TLS.Set() {
-			if o.Cluster.TLSConfig, err = mutualTLS(c.TLS); err != nil {
-				return fmt.Errorf("bus.cluster.tls: %w", err)
-			}
-			o.Cluster.TLSTimeout = 2
-		}
-		o.Tags = append(o.Tags, nodeTag(opts.Node))
-		o.JetStreamDomain = HubDomain
-	}
-	l := b.Leaf
-	if l == nil {
-		return nil
-	}
-	var tlsConf *tls.Config
-	if l.TLS.Set() {
-		var err error
-		if tlsConf, err = mutualTLS(l.TLS); err != nil {
-			return fmt.Errorf("bus.leaf.tls: %w", err)
-		}
-	}
-	if l.Listen != "" {
-		host, port, err := hostPort(l.Listen, "bus.leaf.listen")
-		if err != nil {
-			return err
-		}
-		o.LeafNode.Host, o.LeafNode.Port = host, port
-		o.LeafNode.Username, o.LeafNode.Password = FleetUser, opts.FleetSecret
-		o.LeafNode.TLSConfig = tlsConf
-		if tlsConf != nil {
-			o.LeafNode.TLSTimeout = 2
-		}
-		o.JetStreamDomain = HubDomain
-		return nil
-	}
-	remote := &server.RemoteLeafOpts{TLSConfig: tlsConf, TLS: tlsConf != nil}
-	for _, r := range l.Remotes {
-		u, err := url.Parse(r)
-		if err != nil {
-			return fmt.Errorf("bus.leaf.remotes: %w", err)
-		}
-		u.User = creds
-		remote.URLs = append(remote.URLs, u)
-	}
-	o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
-	o.LeafNode.ReconnectInterval = reconnectInterval
-	// The agent's own JetStream (its events) is a domain of its own, so
-	// that the hub's stays the fleet's.
-	o.JetStreamDomain = "node-" + Token(opts.Node)
-	return nil
-}
-
-// reconnectInterval is how soon an agent dials its hub again after losing
-// it.
-const reconnectInterval = time.Second
-
-func hostPort(addr, what string) (string, int, error) {
-	host, p, err := net.SplitHostPort(addr)
+	host, p, err := net.SplitHostPort(c.Listen)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("bus.cluster.listen: %w", err)
 	}
 	port, err := strconv.Atoi(p)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("bus.cluster.listen: %w", err)
 	}
-	return host, port, nil
-}
-
-// mutualTLS is the TLS of connections between nodes: each presents its
-// certificate and verifies the other's against the CA.
-func mutualTLS(t config.FleetTLS) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-	if err != nil {
-		return nil, err
+	o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = c.Name, host, port
+	o.Cluster.Username, o.Cluster.Password = FleetUser, opts.FleetSecret
+	for _, r := range c.Routes {
+		u, err := url.Parse(r)
+		if err != nil {
+			return fmt.Errorf("bus.cluster.routes: %w", err)
+		}
+		u.User = url.UserPassword(FleetUser, opts.FleetSecret)
+		o.Routes = append(o.Routes, u)
 	}
-	pem, err := os.ReadFile(t.CA)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", t.CA)
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		RootCAs:      pool,
-		ClientCAs:    pool,
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	o.Tags = append(o.Tags, nodeTag(opts.Node))
+	return nil
 }
 
 // serviceDeny is what a service may not publish: steward's own subjects,
-// the JetStream calls that would change or delete steward's streams (the
-// events stream, and the fleet's buckets, also through the hub's domain)
-// and writes into the fleet's buckets.
+// and the JetStream calls that would change or delete steward's streams.
 func serviceDeny(eventsStream string) []string {
 	deny := []string{"steward.>",
 		// steward's consumer of the advisories: deleting, changing, pulling
@@ -236,7 +142,7 @@ func serviceDeny(eventsStream string) []string {
 	}
 	for _, st := range []string{eventsStream, DLQStream, AdvisoryStream} {
 		for _, op := range []string{"STREAM.DELETE.", "STREAM.PURGE.", "STREAM.UPDATE.", "STREAM.MSG.DELETE."} {
-			deny = append(deny, "$JS.API."+op+st, "$JS.*.API."+op+st)
+			deny = append(deny, "$JS.API."+op+st)
 		}
 	}
 	return deny

@@ -38,10 +38,9 @@ type Bus struct {
 	// Files and Sinks are the file bridges of bus.files and bus.sinks.
 	Files []BusFile `json:"files,omitempty"`
 	Sinks []BusSink `json:"sinks,omitempty"`
-	// Cluster and Leaf join other nodes' servers (fleet.go); nil when not
-	// set. FleetSecretFile holds the secret they authenticate with.
+	// Cluster joins other nodes' servers (fleet.go); nil when not set.
+	// FleetSecretFile holds the secret their routes authenticate with.
 	Cluster         *BusCluster `json:"cluster,omitempty"`
-	Leaf            *BusLeaf    `json:"leaf,omitempty"`
 	FleetSecretFile string      `json:"fleet_secret_file,omitempty"`
 }
 
@@ -85,7 +84,7 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 	var mappings []*yaml.Node // the transforms that are subject mappings
 	var files, sinks *yaml.Node
 	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
-		"url", "user", "password", "creds", "nkey", "ca", "cluster", "leaf", "fleet_secret_file") {
+		"url", "user", "password", "creds", "nkey", "ca", "cluster", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
 			ext[f.key.Value] = f
@@ -118,9 +117,6 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 		case "cluster":
 			ext[f.key.Value] = f
 			p.busCluster(f.val, b)
-		case "leaf":
-			ext[f.key.Value] = f
-			p.busLeaf(f.val, b)
 		case "fleet_secret_file":
 			if b.FleetSecretFile, _ = p.path(f.val, "bus.fleet_secret_file"); b.FleetSecretFile != "" {
 				secret = f.val

@@ -10,7 +10,8 @@ import (
 
 // BusCluster joins the embedded server to others with routes: the
 // bus.cluster section. Every node of a cluster has a unique server name,
-// its node name.
+// its node name. The routes carry no TLS yet, so the listener and the
+// routes must be on loopback.
 type BusCluster struct {
 	Name   string `json:"name"`
 	Listen string `json:"listen"`
@@ -18,38 +19,18 @@ type BusCluster struct {
 	// nats-route://HOST:PORT, without credentials: the fleet secret is
 	// their password.
 	Routes []string `json:"routes,omitempty"`
-	TLS    FleetTLS `json:"tls,omitzero"`
 }
 
-// BusLeaf joins the embedded server to a hub as a leaf node (Remotes), or
-// lets agents join it as leaf nodes (Listen): the bus.leaf section.
-type BusLeaf struct {
-	Listen  string   `json:"listen,omitempty"`
-	Remotes []string `json:"remotes,omitempty"`
-	TLS     FleetTLS `json:"tls,omitzero"`
-}
-
-// FleetTLS is the TLS of the connections between nodes: the node's
-// certificate and key, and the CA that signs the others'.
-type FleetTLS struct {
-	Cert string `json:"cert,omitempty"`
-	Key  string `json:"key,omitempty"`
-	CA   string `json:"ca,omitempty"`
-}
-
-// Set reports whether t is configured.
-func (t FleetTLS) Set() bool { return t.Cert != "" }
-
-// Fleet reports whether the bus joins other nodes' servers, by routes or
-// leaf connections, which the fleet secret authenticates.
-func (b *Bus) Fleet() bool { return b != nil && (b.Cluster != nil || b.Leaf != nil) }
+// Fleet reports whether the bus joins other nodes' servers by routes,
+// which the fleet secret authenticates.
+func (b *Bus) Fleet() bool { return b != nil && b.Cluster != nil }
 
 // busCluster reads bus.cluster.
 func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 	cl := &BusCluster{}
 	var listen *yaml.Node
 	urls := map[string]*yaml.Node{}
-	for _, f := range p.fields(n, "bus.cluster", "name", "listen", "routes", "tls") {
+	for _, f := range p.fields(n, "bus.cluster", "name", "listen", "routes") {
 		switch f.key.Value {
 		case "name":
 			if s, ok := p.str(f.val, "bus.cluster.name"); ok {
@@ -68,8 +49,6 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 					urls[u] = r
 				}
 			}
-		case "tls":
-			cl.TLS = p.fleetTLS(f.val, "bus.cluster.tls")
 		}
 	}
 	if cl.Name == "" {
@@ -78,65 +57,24 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 	if listen == nil {
 		p.errorf(n, "bus.cluster needs listen: the address the other servers route to")
 	}
-	if !cl.TLS.Set() {
-		if listen != nil && !loopback(cl.Listen) {
-			p.errorf(listen, "bus.cluster.listen %q is not a loopback address: it needs bus.cluster.tls", cl.Listen)
-		}
-		for _, u := range cl.Routes {
-			if pu, _ := url.Parse(u); !loopback(pu.Host) {
-				p.errorf(urls[u], "bus.cluster.routes: %s is not on loopback: it needs bus.cluster.tls", u)
-			}
+	if listen != nil && !loopback(cl.Listen) {
+		p.errorf(listen, "bus.cluster.listen %q is not a loopback address: routes carry no TLS yet, so a cluster stays on one host", cl.Listen)
+	}
+	for _, u := range cl.Routes {
+		if pu, _ := url.Parse(u); !loopback(pu.Host) {
+			p.errorf(urls[u], "bus.cluster.routes: %s is not on loopback: routes carry no TLS yet, so a cluster stays on one host", u)
 		}
 	}
 	b.Cluster = cl
 }
 
-// busLeaf reads bus.leaf.
-func (p *parser) busLeaf(n *yaml.Node, b *Bus) {
-	lf := &BusLeaf{}
-	var listen *yaml.Node
-	urls := map[string]*yaml.Node{}
-	for _, f := range p.fields(n, "bus.leaf", "listen", "remotes", "tls") {
-		switch f.key.Value {
-		case "listen":
-			lf.Listen, listen = p.listen(f.val, "bus.leaf.listen", "127.0.0.1:7422")
-		case "remotes":
-			for _, r := range p.strings(f.val, "bus.leaf.remotes") {
-				if u, ok := p.fleetURL(r, "bus.leaf.remotes", "nats-leaf"); ok {
-					lf.Remotes = append(lf.Remotes, u)
-					urls[u] = r
-				}
-			}
-		case "tls":
-			lf.TLS = p.fleetTLS(f.val, "bus.leaf.tls")
-		}
-	}
-	switch {
-	case listen == nil && len(lf.Remotes) == 0:
-		p.errorf(n, "bus.leaf needs listen (a hub) or remotes (an agent)")
-	case listen != nil && len(lf.Remotes) > 0:
-		p.errorf(n, "bus.leaf takes listen (a hub) or remotes (an agent), not both")
-	}
-	if !lf.TLS.Set() {
-		if listen != nil && !loopback(lf.Listen) {
-			p.errorf(listen, "bus.leaf.listen %q is not a loopback address: it needs bus.leaf.tls", lf.Listen)
-		}
-		for _, u := range lf.Remotes {
-			if pu, _ := url.Parse(u); !loopback(pu.Host) {
-				p.errorf(urls[u], "bus.leaf.remotes: %s is not on loopback: it needs bus.leaf.tls", u)
-			}
-		}
-	}
-	b.Leaf = lf
-}
-
-// fleetURL reads the URL of another server: scheme://HOST:PORT (tls://
-// too), without credentials, which come from the fleet secret.
+// fleetURL reads the URL of another server: scheme://HOST:PORT, without
+// credentials, which come from the fleet secret.
 func (p *parser) fleetURL(n *yaml.Node, what, scheme string) (string, bool) {
 	s := resolve(n).Value
 	u, err := url.Parse(s)
 	switch {
-	case err != nil || (u.Scheme != scheme && u.Scheme != "tls") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
+	case err != nil || u.Scheme != scheme || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
 		p.errorf(n, "%s: %q must be %s://HOST:PORT", what, s, scheme)
 		return "", false
 	case u.User != nil:
@@ -150,27 +88,6 @@ func (p *parser) fleetURL(n *yaml.Node, what, scheme string) (string, bool) {
 	return u.Scheme + "://" + u.Host, true
 }
 
-// fleetTLS reads the tls of bus.cluster or bus.leaf: cert and key, both or
-// neither, and the CA of the other nodes' certificates.
-func (p *parser) fleetTLS(n *yaml.Node, what string) FleetTLS {
-	var t FleetTLS
-	for _, f := range p.fields(n, what, "cert", "key", "ca") {
-		switch f.key.Value {
-		case "cert":
-			t.Cert, _ = p.path(f.val, what+".cert")
-		case "key":
-			t.Key, _ = p.path(f.val, what+".key")
-		case "ca":
-			t.CA, _ = p.path(f.val, what+".ca")
-		}
-	}
-	if t.Cert == "" || t.Key == "" || t.CA == "" {
-		p.errorf(n, "%s needs cert, key and ca", what)
-		return FleetTLS{}
-	}
-	return t
-}
-
 // checkFleet checks that a bus joining other nodes has the fleet secret,
 // and that its listeners differ from bus.listen.
 func (p *parser) checkFleet(c *Config, secret *yaml.Node) {
@@ -179,13 +96,13 @@ func (p *parser) checkFleet(c *Config, secret *yaml.Node) {
 		return
 	}
 	if b.Fleet() && b.FleetSecretFile == "" {
-		p.errorf(p.busAt, "bus.cluster and bus.leaf need bus.fleet_secret_file: the secret the nodes of the fleet share")
+		p.errorf(p.busAt, "bus.cluster needs bus.fleet_secret_file: the secret the nodes of the fleet share")
 	}
 	if !b.Fleet() && secret != nil {
-		p.errorf(secret, "bus.fleet_secret_file is for bus.cluster and bus.leaf, and neither is set")
+		p.errorf(secret, "bus.fleet_secret_file is for bus.cluster, which is not set")
 	}
 	seen := map[string]string{}
-	for _, l := range []struct{ what, addr string }{{"bus.listen", b.Listen}, {"bus.cluster.listen", clusterListen(b)}, {"bus.leaf.listen", leafListen(b)}} {
+	for _, l := range []struct{ what, addr string }{{"bus.listen", b.Listen}, {"bus.cluster.listen", clusterListen(b)}} {
 		if l.addr == "" {
 			continue
 		}
@@ -194,9 +111,6 @@ func (p *parser) checkFleet(c *Config, secret *yaml.Node) {
 		}
 		seen[l.addr] = l.what
 	}
-	if b.Cluster != nil && b.Leaf != nil && len(b.Leaf.Remotes) > 0 {
-		p.errorf(p.busAt, "bus.leaf.remotes is for an agent, and a node of bus.cluster is a hub: use bus.leaf.listen")
-	}
 }
 
 func clusterListen(b *Bus) string {
@@ -204,13 +118,6 @@ func clusterListen(b *Bus) string {
 		return ""
 	}
 	return b.Cluster.Listen
-}
-
-func leafListen(b *Bus) string {
-	if b.Leaf == nil {
-		return ""
-	}
-	return b.Leaf.Listen
 }
 
 // registry reads the registry section of a service: what the registry

@@ -55,16 +55,13 @@ func (h *fleetHost) start(ctx context.Context, srv *bus.Server, cfg *config.Conf
 }
 
 // fleetAddress is where this node's instances are reached by default: the
-// host of the first of bus.cluster.listen, bus.leaf.listen, bus.listen and
+// host of the first of bus.cluster.listen, bus.listen and
 // api.listen that names one, else the node's name.
 func fleetAddress(cfg *config.Config) string {
 	var addrs []string
 	if b := cfg.Bus; b != nil {
 		if b.Cluster != nil {
 			addrs = append(addrs, b.Cluster.Listen)
-		}
-		if b.Leaf != nil {
-			addrs = append(addrs, b.Leaf.Listen)
 		}
 		addrs = append(addrs, b.Listen)
 	}

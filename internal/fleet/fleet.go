@@ -143,11 +143,6 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 		return nil, fmt.Errorf("join the fleet: %w", err)
 	}
 	f.subs = append(f.subs, sub)
-	if sub, err = f.nc.Subscribe(cancelSubject(o.Node), f.api.cancelled); err != nil {
-		f.unsubscribe()
-		return nil, fmt.Errorf("join the fleet: %w", err)
-	}
-	f.subs = append(f.subs, sub)
 	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	f.wg.Add(1)
 	go f.run(ctx)
@@ -178,9 +173,6 @@ func (f *Fleet) Close() {
 
 // apiSubject is the subject node answers API requests on.
 func apiSubject(node string) string { return "steward." + token(node) + ".api" }
-
-// cancelSubject is the subject node hears that a requester went away on.
-func cancelSubject(node string) string { return "steward." + token(node) + ".api.cancel" }
 
 func presenceSubject(node string) string { return "steward." + token(node) + ".presence" }
 

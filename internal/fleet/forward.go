@@ -25,18 +25,12 @@ type Request struct {
 	// Principal is who asked, on this node: the target authorizes and
 	// audits the request as its, via this node.
 	Principal steward.Principal
-	// Stream marks a request whose answer streams (logs -f, events -f):
-	// it has no deadline, and ends when ctx does.
-	Stream bool
-	// Timeout bounds a request that does not stream; 0 means 30s.
+	// Timeout bounds the request; 0 means DefaultRequestTimeout.
 	Timeout time.Duration
 }
 
-// DefaultRequestTimeout bounds a fleet request that does not stream.
+// DefaultRequestTimeout bounds a fleet request.
 const DefaultRequestTimeout = 30 * time.Second
-
-// firstTimeout bounds the wait for the first message of a stream's answer.
-const firstTimeout = 10 * time.Second
 
 // Forward sends rq to node and writes its answer to w as it comes. Before
 // anything is written, a node that is not known, down or does not answer
@@ -66,14 +60,9 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 	}
 	m.Header.Set(hCaller, string(p))
 	m.Header.Set(hFrom, f.opts.Node)
-	id := newID()
-	m.Header.Set(hRequestID, id)
-	if !rq.Stream {
-		m.Header.Set(hTimeout, strconv.FormatInt(timeout.Milliseconds(), 10))
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
+	m.Header.Set(hTimeout, strconv.FormatInt(timeout.Milliseconds(), 10))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	for _, h := range forwardedHeaders {
 		if v := rq.Header.Get(h); v != "" {
 			m.Header.Set(h, v)
@@ -92,26 +81,16 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 	if err := f.nc.PublishMsg(m); err != nil {
 		return fmt.Errorf("request node %s: %w", node, err)
 	}
-	wait := timeout
-	if rq.Stream {
-		wait = firstTimeout
-	}
 	started := false
 	for {
-		in, err := f.next(ctx, sub, started, wait)
-		if err != nil {
-			if rq.Stream {
-				f.nc.Publish(cancelSubject(node), []byte(id))
-			}
-			switch {
-			case started:
-				return nil
-			case errors.Is(err, context.DeadlineExceeded):
-				return steward.Errorf(steward.EUNAVAILABLE, "node %q did not answer within %v", node, wait)
-			case ctx.Err() != nil:
-				return ctx.Err()
-			}
-			return fmt.Errorf("request node %s: %w", node, err)
+		in, err := sub.NextMsgWithContext(ctx)
+		switch {
+		case err != nil && started:
+			return nil // the answer ends early, once its start is written
+		case errors.Is(err, context.DeadlineExceeded):
+			return steward.Errorf(steward.EUNAVAILABLE, "node %q did not answer within %v", node, timeout)
+		case err != nil:
+			return err
 		}
 		if !started {
 			if in.Header.Get("Status") == "503" && len(in.Data) == 0 {
@@ -129,31 +108,10 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 			w.WriteHeader(status)
 			started = true
 		}
-		if len(in.Data) > 0 {
-			if _, err := w.Write(in.Data); err != nil {
-				if rq.Stream {
-					f.nc.Publish(cancelSubject(node), []byte(id))
-				}
-				return nil
-			}
-		}
-		if in.Header.Get(hDone) != "" {
+		if _, err := w.Write(in.Data); err != nil || in.Header.Get(hDone) != "" {
 			return nil
 		}
-		if rq.Stream {
-			http.NewResponseController(w).Flush()
-		}
 	}
-}
-
-// next returns the next message of an answer: the first within wait.
-func (f *Fleet) next(ctx context.Context, sub *nats.Subscription, started bool, wait time.Duration) (*nats.Msg, error) {
-	if !started {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait)
-		defer cancel()
-	}
-	return sub.NextMsgWithContext(ctx)
 }
 
 // local serves rq with this node's own handler.

@@ -19,16 +19,13 @@ import (
 // request's method, target (path and query), principal and a few HTTP
 // headers; its data is the body. The answer comes as one or more
 // messages on the request's reply subject: the first has the status, the
-// last has Steward-Done, and their data, in order, is the body. A stream
-// (logs -f, events -f) sends a message per flush until the requester says
-// it went away on steward.NODE.api.cancel.
+// last has Steward-Done, and their data, in order, is the body.
 const (
 	hMethod    = "Steward-Method"
 	hTarget    = "Steward-Target"
 	hCaller    = "Steward-Principal" // the caller's steward.Principal, JSON
 	hFrom      = "Steward-From"
-	hRequestID = "Steward-Request-Id"
-	hTimeout   = "Steward-Timeout" // in milliseconds; none for a stream
+	hTimeout   = "Steward-Timeout" // in milliseconds
 	hStatus    = "Steward-Status"
 	hDone      = "Steward-Done"
 )
@@ -51,14 +48,12 @@ type responder struct {
 	ctx context.Context
 	end context.CancelFunc
 
-	mu      sync.Mutex
-	cancels map[string]context.CancelFunc // streams under way, by request id
-	wg      sync.WaitGroup
+	wg  sync.WaitGroup
 }
 
 func newResponder(f *Fleet) *responder {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &responder{f: f, sem: make(chan struct{}, maxConcurrent), ctx: ctx, end: cancel, cancels: map[string]context.CancelFunc{}}
+	return &responder{f: f, sem: make(chan struct{}, maxConcurrent), ctx: ctx, end: cancel}
 }
 
 // close ends the requests under way and waits for them.
@@ -87,16 +82,6 @@ func (r *responder) serve(m *nats.Msg) {
 	}()
 }
 
-// cancelled ends the stream whose request id m holds.
-func (r *responder) cancelled(m *nats.Msg) {
-	r.mu.Lock()
-	cancel := r.cancels[string(m.Data)]
-	r.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-}
-
 func (r *responder) answer(m *nats.Msg) {
 	w := &chunkWriter{nc: r.f.nc, reply: m.Reply, header: http.Header{}}
 	defer w.finish()
@@ -105,16 +90,6 @@ func (r *responder) answer(m *nats.Msg) {
 	if ms, err := strconv.Atoi(m.Header.Get(hTimeout)); err == nil && ms > 0 {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
 		defer cancel()
-	}
-	if id := m.Header.Get(hRequestID); id != "" {
-		r.mu.Lock()
-		r.cancels[id] = cancel
-		r.mu.Unlock()
-		defer func() {
-			r.mu.Lock()
-			delete(r.cancels, id)
-			r.mu.Unlock()
-		}()
 	}
 	req, err := http.NewRequestWithContext(ctx, m.Header.Get(hMethod), "http://steward"+m.Header.Get(hTarget), bytes.NewReader(m.Data))
 	if err != nil || req.URL.Path == "" || req.URL.Path[0] != '/' {
@@ -140,8 +115,8 @@ func (r *responder) answer(m *nats.Msg) {
 }
 
 // chunkWriter is the http.ResponseWriter of a fleet request: it sends
-// what the handler writes as messages on the reply subject, a message per
-// flush or chunk bytes, the last one marked done.
+// what the handler writes as messages on the reply subject, chunk bytes
+// each, the last one marked done.
 type chunkWriter struct {
 	nc     *nats.Conn
 	reply  string
@@ -177,12 +152,6 @@ func (w *chunkWriter) Write(b []byte) (int, error) {
 	return n, w.err
 }
 
-// Flush sends what is written so far.
-func (w *chunkWriter) Flush() {
-	w.WriteHeader(http.StatusOK)
-	w.send(false)
-}
-
 func (w *chunkWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	w.send(true)
@@ -209,10 +178,5 @@ func (w *chunkWriter) send(done bool) {
 	w.sent = true
 	if err := w.nc.PublishMsg(m); err != nil {
 		w.err = fmt.Errorf("answer a fleet request: %w", err)
-		return
-	}
-	if !done {
-		// A stream's messages go out as they are written.
-		w.err = w.nc.Flush()
 	}
 }
