@@ -143,6 +143,10 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 		return nil, fmt.Errorf("join the fleet: %w", err)
 	}
 	f.subs = append(f.subs, sub)
+	if err := f.nc.Flush(); err != nil { // the server has the subscriptions
+		f.unsubscribe()
+		return nil, fmt.Errorf("join the fleet: %w", err)
+	}
 	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	f.wg.Add(1)
 	go f.run(ctx)
