@@ -21,13 +21,13 @@ import (
 // messages on the request's reply subject: the first has the status, the
 // last has Steward-Done, and their data, in order, is the body.
 const (
-	hMethod    = "Steward-Method"
-	hTarget    = "Steward-Target"
-	hCaller    = "Steward-Principal" // the caller's steward.Principal, JSON
-	hFrom      = "Steward-From"
-	hTimeout   = "Steward-Timeout" // in milliseconds
-	hStatus    = "Steward-Status"
-	hDone      = "Steward-Done"
+	hMethod  = "Steward-Method"
+	hTarget  = "Steward-Target"
+	hCaller  = "Steward-Principal" // the caller's steward.Principal, JSON
+	hFrom    = "Steward-From"
+	hTimeout = "Steward-Timeout" // in milliseconds
+	hStatus  = "Steward-Status"
+	hDone    = "Steward-Done"
 )
 
 // forwardedHeaders are the HTTP headers a fleet request carries both ways.
@@ -48,7 +48,7 @@ type responder struct {
 	ctx context.Context
 	end context.CancelFunc
 
-	wg  sync.WaitGroup
+	wg sync.WaitGroup
 }
 
 func newResponder(f *Fleet) *responder {
