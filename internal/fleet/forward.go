@@ -87,15 +87,14 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 		switch {
 		case err != nil && started:
 			return nil // the answer ends early, once its start is written
+		case errors.Is(err, nats.ErrNoResponders):
+			return steward.Errorf(steward.EUNAVAILABLE, "node %q does not answer on the bus", node)
 		case errors.Is(err, context.DeadlineExceeded):
 			return steward.Errorf(steward.EUNAVAILABLE, "node %q did not answer within %v", node, timeout)
 		case err != nil:
 			return err
 		}
 		if !started {
-			if in.Header.Get("Status") == "503" && len(in.Data) == 0 {
-				return steward.Errorf(steward.EUNAVAILABLE, "node %q does not answer on the bus", node)
-			}
 			status, err := strconv.Atoi(in.Header.Get(hStatus))
 			if err != nil || status < 100 || status > 999 {
 				return steward.Errorf(steward.EINTERNAL, "node %q answered without a status", node)
