@@ -53,3 +53,6 @@ func Streams(s *Server, accessor string) int {
 
 // SetLimiterClock sets the clock of l.
 func SetLimiterClock(l *RateLimiter, now func() time.Time) { l.now = now }
+
+// FleetTarget is fleetTarget: the API request a fleet route carries.
+func FleetTarget(r *http.Request) (string, error) { return fleetTarget(r) }

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 
 	"github.com/stewardhq/steward"
@@ -58,10 +60,11 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) error {
 // wildcard and the query. A request for the fleet routes themselves is
 // refused: a fleet request goes one hop.
 func fleetTarget(r *http.Request) (string, error) {
-	target := "/" + r.PathValue("path")
-	if strings.HasPrefix(target, "/v1/nodes/") || strings.HasPrefix(target, "/v1/fleet/") {
-		return "", steward.Errorf(steward.EINVALID, "a fleet request cannot carry another: %s", target)
+	p := "/" + r.PathValue("path")
+	if clean := path.Clean(p) + "/"; strings.HasPrefix(clean, "/v1/nodes/") || strings.HasPrefix(clean, "/v1/fleet/") {
+		return "", steward.Errorf(steward.EINVALID, "a fleet request cannot carry another: %s", p)
 	}
+	target := (&url.URL{Path: p}).EscapedPath() // the node unescapes it once, to p
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
