@@ -28,11 +28,12 @@ func (b *Bus) Fleet() bool { return b != nil && b.Cluster != nil }
 // busCluster reads bus.cluster.
 func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 	cl := &BusCluster{}
-	var listen *yaml.Node
+	var listen, name *yaml.Node
 	urls := map[string]*yaml.Node{}
 	for _, f := range p.fields(n, "bus.cluster", "name", "listen", "routes") {
 		switch f.key.Value {
 		case "name":
+			name = f.val
 			if s, ok := p.str(f.val, "bus.cluster.name"); ok {
 				if msg := checkStreamName(s); msg != "" || strings.HasPrefix(s, "STEWARD") {
 					p.errorf(f.val, "bus.cluster.name %q must be 1 to 64 letters, digits, '_' and '-'", s)
@@ -51,7 +52,7 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 			}
 		}
 	}
-	if cl.Name == "" {
+	if name == nil {
 		p.errorf(n, "bus.cluster needs a name")
 	}
 	if listen == nil {
