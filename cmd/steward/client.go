@@ -71,6 +71,9 @@ func newClient(g *globals) (*client.Client, error) {
 		}
 		opts = append(opts, client.WithTLSConfig(conf))
 	}
+	if g.node != "" {
+		opts = append(opts, client.WithNode(g.node))
+	}
 	return client.New(addr, opts...), nil
 }
 

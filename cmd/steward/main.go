@@ -28,6 +28,7 @@ type globals struct {
 	socket     string // --socket
 	output     string // -o: "" (table) or "json"
 	tlsPin     string // --tls-pin
+	node       string // --node: a fleet node to ask through the steward found
 }
 
 // usageError marks an error in how the command was called (exit 2).
@@ -90,6 +91,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.socket, "socket", "", "API socket (default: $STEWARD_SOCKET, or the config's api.socket)")
 	pf.StringVarP(&g.output, "output", "o", "", `output format: "" for tables, "json"`)
 	pf.StringVar(&g.tlsPin, "tls-pin", "", "trust an https API by the pin of its certificate or CA, as steward info shows it (default: $STEWARD_TLS_PIN)")
+	pf.StringVar(&g.node, "node", "", "ask this node of the fleet, through the steward found")
 
 	root.AddCommand(
 		newRunCmd(g),
@@ -125,6 +127,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newReportCmd(g),
 		newTokenCmd(g),
 		newAuditCmd(g),
+		newNodesCmd(g),
+		newRegistryCmd(g),
 	)
 	for _, c := range root.Commands() {
 		groupUsage(c)

@@ -17,11 +17,15 @@ import (
 )
 
 func newPsCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var fleet bool
+	cmd := &cobra.Command{
 		Use:   "ps",
-		Short: "List the services and their state",
+		Short: "List the services and their state; with --fleet, those of every node",
 		Args:  noArgs,
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, _ []string) error {
+			if fleet {
+				return fleetPs(ctx, cc)
+			}
 			list, err := cc.c.Services(ctx)
 			if err != nil {
 				return err
@@ -29,6 +33,8 @@ func newPsCmd(g *globals) *cobra.Command {
 			return printServices(cc.stdout, list, cc.json, time.Now())
 		}),
 	}
+	cmd.Flags().BoolVar(&fleet, "fleet", false, "ask every node of the fleet")
+	return cmd
 }
 
 // printServices writes list as a table, or as a JSON array; now is the
@@ -43,23 +49,27 @@ func printServices(w io.Writer, list []steward.ServiceStatus, asJSON bool, now t
 	tw := newTable(w)
 	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tPID\tRESTARTS\tHEALTH\tCPU\tMEM\tUPTIME/SINCE\tREASON")
 	for _, s := range list {
-		pid := "-"
-		if s.PID > 0 {
-			pid = strconv.Itoa(s.PID)
-		}
-		health := string(s.Health)
-		if s.Health == steward.HealthUnknown {
-			health = ""
-		}
-		cpu, mem := "-", "-"
-		if s.PID > 0 && s.RSSBytes > 0 {
-			cpu, mem = fmt.Sprintf("%.1f%%", s.CPUPercent), memText(s.RSSBytes)
-		}
-		row := []string{s.Name, cmp.Or(s.Kind, "-"), string(s.State), pid, strconv.Itoa(s.Restarts),
-			cmp.Or(health, "-"), cpu, mem, since(s, now), reasonText(s)}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		fmt.Fprintln(tw, strings.Join(serviceRow(s, now), "\t"))
 	}
 	return tw.Flush()
+}
+
+// serviceRow is the row of s in ps's table.
+func serviceRow(s steward.ServiceStatus, now time.Time) []string {
+	pid := "-"
+	if s.PID > 0 {
+		pid = strconv.Itoa(s.PID)
+	}
+	health := string(s.Health)
+	if s.Health == steward.HealthUnknown {
+		health = ""
+	}
+	cpu, mem := "-", "-"
+	if s.PID > 0 && s.RSSBytes > 0 {
+		cpu, mem = fmt.Sprintf("%.1f%%", s.CPUPercent), memText(s.RSSBytes)
+	}
+	return []string{s.Name, cmp.Or(s.Kind, "-"), string(s.State), pid, strconv.Itoa(s.Restarts),
+		cmp.Or(health, "-"), cpu, mem, since(s, now), reasonText(s)}
 }
 
 // memText formats a memory size compactly: 512K, 37.4M, 1.2G.

@@ -41,6 +41,8 @@ type Options struct {
 	Runs Runs
 	// Backups are the backup jobs' archives; optional too.
 	Backups Backups
+	// Fleet is the fleet; without it its endpoints answer 409.
+	Fleet Fleet
 
 	// Workbooks is optional: without it, /v1/workbooks answers 404.
 	Workbooks Workbooks
@@ -181,6 +183,14 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/bus/dlq/replay", auth.ActionPublish, s.busDLQReplayAll},
 		{"DELETE", "/v1/bus/dlq", auth.ActionPublish, s.busDLQPurge},
 		{"GET", "/v1/bus/services", auth.ActionRead, s.busServices},
+		{"GET", "/v1/nodes", auth.ActionRead, s.nodes},
+		{"GET", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
+		{"POST", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
+		{"PUT", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
+		{"DELETE", "/v1/nodes/{node}/proxy/{path...}", auth.ActionFleet, s.proxy},
+		{"GET", "/v1/fleet/{path...}", auth.ActionFleet, s.fanOut},
+		{"GET", "/v1/registry", auth.ActionRead, s.listRegistry},
+		{"GET", "/v1/registry/{name}", auth.ActionRead, s.getRegistry},
 		{"GET", "/metrics", auth.ActionRead, s.prometheus},
 		{"GET", "/v1/workbooks/{service}/sessions", auth.ActionRead, s.listWorkbookSessions},
 		{"POST", "/v1/workbooks/{service}/sessions", auth.ActionWorkbook, s.createWorkbookSession},

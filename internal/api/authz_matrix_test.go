@@ -45,6 +45,14 @@ var leastRole = map[string]string{
 	"GET /v1/jobs":                                   steward.RoleViewer,
 	"GET /v1/jobs/{name}/next":                       steward.RoleViewer,
 	"GET /v1/metrics/query":                          steward.RoleViewer,
+	"GET /v1/nodes":                                  steward.RoleViewer,
+	"GET /v1/nodes/{node}/proxy/{path...}":           steward.RoleViewer,
+	"POST /v1/nodes/{node}/proxy/{path...}":          steward.RoleViewer,
+	"PUT /v1/nodes/{node}/proxy/{path...}":           steward.RoleViewer,
+	"DELETE /v1/nodes/{node}/proxy/{path...}":        steward.RoleViewer,
+	"GET /v1/fleet/{path...}":                        steward.RoleViewer,
+	"GET /v1/registry":                               steward.RoleViewer,
+	"GET /v1/registry/{name}":                        steward.RoleViewer,
 	"GET /v1/notifications":                          steward.RoleViewer,
 	"GET /v1/notifications/{id}":                     steward.RoleViewer,
 	"GET /v1/openapi.json":                           steward.RoleViewer,
@@ -186,7 +194,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 // fillPath puts a value in each of path's wildcards.
 func fillPath(path string) string {
-	r := strings.NewReplacer("{name}", "web", "{id}", "1", "{n}", "1", "{service}", "books", "{accessor}", "nobody")
+	r := strings.NewReplacer("{name}", "web", "{id}", "1", "{n}", "1", "{service}", "books", "{accessor}", "nobody", "{node}", "b", "{path...}", "v1/info")
 	return r.Replace(path)
 }
 

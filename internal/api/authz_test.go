@@ -30,7 +30,9 @@ func TestEveryRouteNamesAnAction(t *testing.T) {
 		}
 		method, _, _ := strings.Cut(route, " ")
 		read := method == "GET" || method == "HEAD"
-		if !read && !auth.Mutates(action) && route != "POST /v1/config/validate" {
+		// A fleet route carries a request the target authorizes against
+		// its own route, whatever the method.
+		if !read && !auth.Mutates(action) && route != "POST /v1/config/validate" && action != auth.ActionFleet {
 			t.Errorf("%s changes something but names the action %q, which is not audited", route, action)
 		}
 		if read && auth.Mutates(action) {

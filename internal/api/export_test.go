@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stewardhq/steward"
@@ -18,7 +19,7 @@ func SetNow(s *Server, now func() time.Time) { s.now = now }
 func Routes(s *Server) []string {
 	var out []string
 	for _, r := range s.routes() {
-		out = append(out, r.method+" "+r.path)
+		out = append(out, r.method+" "+strings.ReplaceAll(r.path, "...}", "}"))
 	}
 	return out
 }
@@ -52,3 +53,6 @@ func Streams(s *Server, accessor string) int {
 
 // SetLimiterClock sets the clock of l.
 func SetLimiterClock(l *RateLimiter, now func() time.Time) { l.now = now }
+
+// FleetTarget is fleetTarget: the API request a fleet route carries.
+func FleetTarget(r *http.Request) (string, error) { return fleetTarget(r) }

@@ -108,6 +108,9 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 // schemaTypes maps every schema of the document's components to the wire
 // type it describes.
 var schemaTypes = map[string]reflect.Type{
+	"Node":                 typeOf[steward.Node](),
+	"FleetAnswer":          typeOf[steward.FleetAnswer](),
+	"Instance":             typeOf[steward.Instance](),
 	"Error":                typeOf[steward.ErrorResponse](),
 	"Problem":              typeOf[steward.Problem](),
 	"Health":               typeOf[steward.HealthResponse](),
@@ -204,6 +207,10 @@ var schemaTypes = map[string]reflect.Type{
 // wire type they carry; nil for one that is no wire type (the document
 // itself). An NDJSON body's type is that of one line.
 var bodyTypes = map[string]reflect.Type{
+	"GET /v1/nodes 200":                        typeOf[[]steward.Node](),
+	"GET /v1/fleet/{path} 200":                 typeOf[[]steward.FleetAnswer](),
+	"GET /v1/registry 200":                     typeOf[[]steward.Instance](),
+	"GET /v1/registry/{name} 200":              typeOf[[]steward.Instance](),
 	"GET /healthz 200":                         typeOf[steward.HealthResponse](),
 	"GET /v1/openapi.json 200":                 nil,
 	"GET /v1/info 200":                         typeOf[steward.Info](),
@@ -600,6 +607,9 @@ func jsonFields(typ reflect.Type) []reflect.StructField {
 
 // jsonType is the JSON type encoding/json writes a value of typ as.
 func jsonType(typ reflect.Type) string {
+	if typ == reflect.TypeFor[json.RawMessage]() {
+		return "" // any JSON value
+	}
 	if typ == reflect.TypeFor[time.Time]() {
 		return "string"
 	}

@@ -38,6 +38,11 @@ const (
 	ActionAudit      Action = "audit"       // verify the audit log, checkpoint it
 	ActionReadAudit  Action = "read-audit"  // read the audit log
 	ActionRestore    Action = "restore"     // restore a backup into a directory
+	// ActionFleet carries a request to other nodes (--node, --fleet): each
+	// target authorizes it for the original principal against its own
+	// route, so it needs no more than a viewer here and changes nothing
+	// itself.
+	ActionFleet Action = "fleet"
 )
 
 // actions maps every action to the least role that may take it.
@@ -61,10 +66,12 @@ var actions = map[Action]string{
 	ActionAudit:      steward.RoleAdmin,
 	ActionRestore:    steward.RoleAdmin,
 	ActionReadAudit:  steward.RoleAdmin,
+	ActionFleet:      steward.RoleViewer,
 }
 
-// reads are the actions that change nothing.
-var reads = []Action{ActionPublic, ActionRead, ActionListTokens, ActionReadAudit}
+// reads are the actions that change nothing. ActionFleet is one: the
+// target audits what the forwarded request does.
+var reads = []Action{ActionPublic, ActionRead, ActionListTokens, ActionReadAudit, ActionFleet}
 
 // roles orders the roles: each grants what those before it grant.
 var roles = []string{steward.RoleViewer, steward.RoleOperator, steward.RoleAdmin}

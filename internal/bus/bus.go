@@ -52,6 +52,8 @@ type Options struct {
 	// service, whose URL is ServiceURL.
 	Services []string
 	Logger   *slog.Logger
+	// FleetSecret authenticates the routes of bus.cluster (cluster.go).
+	FleetSecret string
 }
 
 // Server is a running embedded NATS server and steward's connection to it.
@@ -170,7 +172,10 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 			o.TLSConfig = opts.TLS
 		}
 	}
-	o.Users = opts.Credentials.users(opts.Services)
+	if err := fleetOptions(o, opts); err != nil {
+		return nil, err
+	}
+	o.Users = opts.Credentials.users(opts.Services, eventsStreamOf(opts.Node, opts.Config))
 	return o, nil
 }
 
@@ -195,6 +200,7 @@ func (s *Server) connect(ctx context.Context) error {
 		nats.UserInfo(StewardUser, s.creds.Password(StewardUser)),
 		nats.Name("steward "+s.node),
 		nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(InboxPrefix),
 		nats.ErrorHandler(s.errorHandler))
 	if err != nil {
 		return fmt.Errorf("connect in-process: %w", err)
@@ -225,7 +231,7 @@ func (s *Server) use(ctx context.Context, nc *nats.Conn) error {
 // configure makes the streams, the DLQ and the transforms of the
 // configuration in force.
 func (s *Server) configure(ctx context.Context) error {
-	if err := s.ensureEventsStream(ctx); err != nil {
+	if err := s.clusterRetry(ctx, s.ensureEventsStream); err != nil {
 		return err
 	}
 	cfg := s.options().Config
@@ -241,7 +247,7 @@ func (s *Server) configure(ctx context.Context) error {
 // or TLS, lower JetStream limits).
 func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) error {
 	old := s.options()
-	if cfg.Listen != old.Config.Listen || !reflect.DeepEqual(cfg.External, old.Config.External) {
+	if cfg.Listen != old.Config.Listen || !reflect.DeepEqual(cfg.External, old.Config.External) || fleetChanged(cfg, old.Config) {
 		return ErrRestart
 	}
 	next := old
@@ -352,42 +358,18 @@ func (c *Credentials) URL(addr, user string, secure bool) string {
 	return u.String()
 }
 
-// serviceDeny is what a service may not publish: steward's own subjects,
-// and the JetStream API calls that would change or delete its events
-// stream.
-var serviceDeny = []string{
-	"steward.>",
-	"$JS.API.STREAM.DELETE." + EventsStream,
-	"$JS.API.STREAM.PURGE." + EventsStream,
-	"$JS.API.STREAM.UPDATE." + EventsStream,
-	"$JS.API.STREAM.MSG.DELETE." + EventsStream,
-	"$JS.API.STREAM.DELETE." + DLQStream,
-	"$JS.API.STREAM.PURGE." + DLQStream,
-	"$JS.API.STREAM.UPDATE." + DLQStream,
-	"$JS.API.STREAM.MSG.DELETE." + DLQStream,
-	"$JS.API.STREAM.DELETE." + AdvisoryStream,
-	"$JS.API.STREAM.PURGE." + AdvisoryStream,
-	"$JS.API.STREAM.UPDATE." + AdvisoryStream,
-	"$JS.API.STREAM.MSG.DELETE." + AdvisoryStream,
-	// steward's consumer of the advisories: deleting, changing, pulling
-	// from or acking it.
-	"$JS.API.CONSUMER.*." + AdvisoryStream + "." + dlqConsumer,
-	"$JS.API.CONSUMER.CREATE." + AdvisoryStream + "." + dlqConsumer + ".>",
-	"$JS.API.CONSUMER.DURABLE.CREATE." + AdvisoryStream + "." + dlqConsumer,
-	"$JS.API.CONSUMER.MSG.NEXT." + AdvisoryStream + "." + dlqConsumer,
-	"$JS.ACK." + AdvisoryStream + "." + dlqConsumer + ".>",
-}
-
 // users are the server's users: steward, allowed everything, and each
-// service, which may not publish what serviceDeny lists.
-func (c *Credentials) users(services []string) []*server.User {
+// service, which may not publish what serviceDeny lists nor subscribe to
+// what serviceSubDeny lists.
+func (c *Credentials) users(services []string, eventsStream string) []*server.User {
 	out := []*server.User{{Username: StewardUser, Password: c.Password(StewardUser)}}
 	for _, name := range services {
 		out = append(out, &server.User{
 			Username: name,
 			Password: c.Password(name),
 			Permissions: &server.Permissions{
-				Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny},
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny(eventsStream)},
+				Subscribe: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceSubDeny},
 			},
 		})
 	}

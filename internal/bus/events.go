@@ -48,8 +48,9 @@ func eventsSubjects(node string) []string { return []string{"steward." + Token(n
 func (s *Server) ensureEventsStream(ctx context.Context) error {
 	cfg := s.options().Config
 	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        EventsStream,
+		Name:        s.eventsStream(),
 		Description: "steward's events, as stored in its database",
+		Placement:   s.eventsPlacement(),
 		Subjects:    eventsSubjects(s.node),
 		Storage:     jetstream.FileStorage,
 		MaxAge:      cfg.Events.MaxAge,
@@ -57,7 +58,7 @@ func (s *Server) ensureEventsStream(ctx context.Context) error {
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", EventsStream, err)
+		return fmt.Errorf("stream %s: %w", s.eventsStream(), err)
 	}
 	s.ensureUserStreams(ctx, cfg)
 	return nil
@@ -117,7 +118,7 @@ func (s *Server) ForwardEvents(ctx context.Context, src EventSource) {
 // tail returns the ID of the last event in the stream (0 when there is
 // none) and the stream's last sequence.
 func (s *Server) tail(ctx context.Context) (int64, uint64, error) {
-	st, err := s.js.Stream(ctx, EventsStream)
+	st, err := s.js.Stream(ctx, s.eventsStream())
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream %s: %w", EventsStream, err)
 	}

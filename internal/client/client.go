@@ -33,6 +33,7 @@ const maxLine = 4 << 20
 type Client struct {
 	address string // as given to New
 	base    string // URL the paths are appended to
+	prefix  string // put before every path: a fleet node's proxy (WithNode)
 	token   string
 	tlsConf *tls.Config
 	hc      *http.Client
@@ -100,7 +101,7 @@ type request struct {
 
 // send makes the call and returns the response when its status is 2xx.
 func (c *Client) send(ctx context.Context, rq request) (*http.Response, error) {
-	u := c.base + rq.path
+	u := c.base + c.prefix + rq.path
 	if len(rq.query) > 0 {
 		u += "?" + rq.query.Encode()
 	}

@@ -38,6 +38,10 @@ type Bus struct {
 	// Files and Sinks are the file bridges of bus.files and bus.sinks.
 	Files []BusFile `json:"files,omitempty"`
 	Sinks []BusSink `json:"sinks,omitempty"`
+	// Cluster joins other nodes' servers (fleet.go); nil when not set.
+	// FleetSecretFile holds the secret their routes authenticate with.
+	Cluster         *BusCluster `json:"cluster,omitempty"`
+	FleetSecretFile string      `json:"fleet_secret_file,omitempty"`
 }
 
 // BusStream is one user stream: JetStream keeps the messages on its
@@ -73,11 +77,14 @@ func defaultBus() *Bus {
 func (p *parser) bus(n *yaml.Node, c *Config) {
 	b := defaultBus()
 	c.Bus = b
+	p.busAt = n
+	var secret *yaml.Node
+	defer func() { p.later = append(p.later, func(c *Config) { p.checkFleet(c, secret) }) }()
 	ext := map[string]field{} // bus.url and its credentials, and what they exclude
 	var mappings []*yaml.Node // the transforms that are subject mappings
 	var files, sinks *yaml.Node
 	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
-		"url", "user", "password", "creds", "nkey", "ca") {
+		"url", "user", "password", "creds", "nkey", "ca", "cluster", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
 			ext[f.key.Value] = f
@@ -107,6 +114,13 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 			}
 		case "streams":
 			p.busStreams(f.val, b)
+		case "cluster":
+			ext[f.key.Value] = f
+			p.busCluster(f.val, b)
+		case "fleet_secret_file":
+			if b.FleetSecretFile, _ = p.path(f.val, "bus.fleet_secret_file"); b.FleetSecretFile != "" {
+				secret = f.val
+			}
 		case "transforms":
 			mappings = p.busTransforms(f.val, b)
 		case "files":

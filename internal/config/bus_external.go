@@ -46,7 +46,7 @@ func (p *parser) busExternal(b *Bus, ext map[string]field, mappings []*yaml.Node
 			x.URL = s
 		}
 	}
-	for _, k := range []string{"listen", "jetstream"} {
+	for _, k := range []string{"listen", "jetstream", "cluster"} {
 		if f, ok := ext[k]; ok {
 			p.errorf(f.key, "bus.%s is for the embedded server; with bus.url steward embeds none", k)
 		}

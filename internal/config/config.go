@@ -167,6 +167,9 @@ type Service struct {
 	// Health and Limits are for exec services; nil when not set.
 	Health *Health `json:"health,omitempty"`
 	Limits *Limits `json:"limits,omitempty"`
+	// Registry, when set, publishes the service in the fleet's registry
+	// while it runs.
+	Registry *ServiceRegistry `json:"registry,omitempty"`
 	// OnExit is what an exit that no one asked for does: one of
 	// OnExitRestart ("" means it too), OnExitIgnore, OnExitStopAll and
 	// OnExitExit; ExitCode, when set, is steward's exit status for

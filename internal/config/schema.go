@@ -145,7 +145,10 @@ func apiSchema() js {
 		"socket_group": sText("the group that may use the socket"),
 		"listen":       sText("host:port of the API over TCP"),
 		"token_file":   sPath("the file of API tokens"),
-		"tls":          sObject(js{"cert": sPath("PEM certificate"), "key": sPath("PEM key")}),
+		"tls": js{"anyOf": []js{
+			sObject(js{"cert": sPath("PEM certificate"), "key": sPath("PEM key")}),
+			{"const": "auto", "description": "a CA and certificate of steward's own, under data_dir/tls"},
+		}},
 		"rate_limit": sObject(js{
 			"per_second": js{"type": []string{"number", "null"}, "exclusiveMinimum": 0},
 			"burst":      sCount,
@@ -212,6 +215,11 @@ func serviceSchema(reg Registry) js {
 		}),
 		"on_exit":   sEnum(OnExitRestart, OnExitIgnore, OnExitStopAll, OnExitExit),
 		"exit_code": js{"type": []string{"integer", "null"}, "minimum": 0, "maximum": 255},
+		"registry": sObject(js{
+			"name": sText("the name it is registered under (default: the service's)"), "address": sText("the address clients use"),
+			"port": js{"type": []string{"integer", "null"}, "minimum": 1, "maximum": 65535},
+			"tags": sWords, "meta": sEnv,
+		}),
 	})
 	execSchema := sObject(exec)
 	execSchema["required"] = []string{"command"}
@@ -287,6 +295,11 @@ func busSchema() js {
 		"url":        sText("an external NATS server's URL"),
 		"user":       sText("its user"), "password": sText("its password"),
 		"creds": sPath("a NATS credentials file"), "nkey": sPath("an NKey seed file"), "ca": sPath("a PEM CA file"),
+		"cluster": sObject(js{
+			"name": sText("the cluster's name"), "listen": sText("host:port of the routes, on loopback"),
+			"routes": sWords,
+		}),
+		"fleet_secret_file": sPath("the file of the secret the fleet's nodes share"),
 	})
 }
 

@@ -105,7 +105,7 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 	}
 	fields = p.fields(n, what,
 		"kind", "command", "env", "env_file", "inherit_env", "working_dir", "user", "group",
-		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "slo", "tenant")
+		"depends_on", "disabled", "ready", "stop", "restart", "logs", "health", "limits", "on_exit", "exit_code", "slo", "tenant", "registry")
 	badCommand := false // the command is given but not valid
 	for _, f := range fields {
 		s.At[f.key.Value] = PosOf(f.val)
@@ -148,6 +148,8 @@ func (p *parser) service(name string, key, n *yaml.Node) *Service {
 			p.onExit(f.key, f.val, s)
 		case "slo":
 			s.SLO = p.slo(f.val)
+		case "registry":
+			s.Registry = p.registry(f.val, name)
 		}
 	}
 	if s.ExitCode != nil && s.OnExit != OnExitExit {

@@ -48,6 +48,7 @@ type parser struct {
 	// once the whole file is read; nil when not set.
 	apiListen, apiTLS, webListen *yaml.Node
 	busListen                    *yaml.Node
+	busAt                        *yaml.Node // the bus section
 }
 
 // stepKey names a step of a workflow.

@@ -37,6 +37,9 @@ type busHost struct {
 	events  *events.Recorder
 	log     *slog.Logger
 	creds   *bus.Credentials
+	// ready, when set, is called once a bus runs for cfg; what it returns
+	// is called when that bus stops (the fleet joins and leaves so).
+	ready func(ctx context.Context, srv *bus.Server, cfg *config.Config) func()
 
 	mu      sync.Mutex
 	cfg     *config.Config // the configuration the bus runs (or starts) for; nil before start
@@ -79,6 +82,15 @@ func (h *busHost) start(cfg *config.Config) {
 		Config: *cfg.Bus, Node: cfg.Node, StoreDir: filepath.Join(cfg.DataDir, "bus"),
 		TLS: tlsConf, Credentials: h.creds, Services: slices.Clone(cfg.Order), Logger: h.log,
 	}
+	if cfg.Bus.Fleet() {
+		secret, err := bus.ReadFleetSecret(cfg.Bus.FleetSecretFile)
+		if err != nil {
+			h.failed = fmt.Errorf("start bus: %w", err)
+			h.log.Error("bus not started", "err", err)
+			return
+		}
+		opts.FleetSecret = secret
+	}
 	go func() {
 		defer close(done)
 		if err := os.MkdirAll(opts.StoreDir, 0o700); err != nil {
@@ -102,6 +114,9 @@ func (h *busHost) start(cfg *config.Config) {
 		h.mu.Unlock()
 		defer h.bridges.stop()
 		h.log.Info("bus ready", "listen", cfg.Bus.Listen, "took", time.Since(began).Round(time.Millisecond))
+		if h.ready != nil {
+			defer h.ready(ctx, srv, cfg)()
+		}
 		srv.ForwardEvents(ctx, eventSource{h.events})
 	}()
 }

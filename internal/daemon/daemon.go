@@ -131,6 +131,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	}
 	d.notes.firing = d.mon.firing
 	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
+	fleet := &fleetHost{d: d, bus: d.bus}
+	d.bus.ready = fleet.start
 	d.exits = newExitJournal(d.store, opts.Logger)
 	d.exitC = make(chan *ExitStatus, 1)
 	d.auditWake = make(chan struct{}, 1)
@@ -173,6 +175,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Notifications: d.notes,
 		Bus:           d.bus,
 		Runs:          d.runs,
+		Fleet:         fleet,
 		Backups:       &backup.Catalog{Config: d.Current},
 		OSServices:    osServices{},
 		Workbooks:     d.mon.workbooks,

@@ -1,0 +1,43 @@
+package client
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/stewardhq/steward"
+)
+
+// WithNode sends every request to the fleet's node name, through the
+// steward the Client talks to: the paths go under
+// /v1/nodes/NAME/proxy.
+func WithNode(name string) Option {
+	return func(c *Client) { c.prefix = "/v1/nodes/" + url.PathEscape(name) + "/proxy" }
+}
+
+// Nodes lists the nodes of the fleet as the steward sees them.
+func (c *Client) Nodes(ctx context.Context) ([]steward.Node, error) {
+	var out []steward.Node
+	err := c.call(ctx, request{method: "GET", path: "/v1/nodes"}, &out)
+	return out, err
+}
+
+// Registry lists the instances of the fleet's registry: all, or those of
+// name when it is not "".
+func (c *Client) Registry(ctx context.Context, name string) ([]steward.Instance, error) {
+	path := "/v1/registry"
+	if name != "" {
+		path += "/" + url.PathEscape(name)
+	}
+	var out []steward.Instance
+	err := c.call(ctx, request{method: "GET", path: path}, &out)
+	return out, err
+}
+
+// FleetServices asks every node of the fleet for its services at once:
+// each answer with its node, those of the nodes that gave none with an
+// error.
+func (c *Client) FleetServices(ctx context.Context) ([]steward.FleetAnswer, error) {
+	var out []steward.FleetAnswer
+	err := c.call(ctx, request{method: "GET", path: "/v1/fleet/v1/services"}, &out)
+	return out, err
+}

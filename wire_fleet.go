@@ -1,0 +1,59 @@
+package steward
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Node states in the fleet.
+const (
+	NodeUp   = "up"
+	NodeDown = "down"
+)
+
+// Node is one node of the fleet as the node answering sees it: from the
+// heartbeats it received. A node is down once no heartbeat came within the
+// fleet's TTL, or it said it was leaving; it stays listed as down until the
+// answering node restarts.
+type Node struct {
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Version  string    `json:"version"`
+	Address  string    `json:"address,omitempty"` // its api.listen, when it has one
+	Services int       `json:"services"`
+	Started  time.Time `json:"started"`
+	LastSeen time.Time `json:"last_seen"`
+	Self     bool      `json:"self,omitempty"` // the answering node
+}
+
+// FleetAnswer is one node's answer to a request fanned out to the fleet
+// (GET /v1/fleet/{path}): the status and JSON body of its answer, or why
+// it gave none.
+type FleetAnswer struct {
+	Node   string          `json:"node"`
+	Status int             `json:"status,omitempty"`
+	Body   json.RawMessage `json:"body,omitempty"`
+	Error  *ErrorBody      `json:"error,omitempty"`
+}
+
+// Instance is one instance in the fleet's service registry.
+type Instance struct {
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	Node    string            `json:"node"`
+	Address string            `json:"address"`
+	Port    int               `json:"port"`
+	Healthy bool              `json:"healthy"`
+	Tags    []string          `json:"tags"`
+	Meta    map[string]string `json:"meta,omitempty"`
+	// Service is the steward service it stands for.
+	Service string    `json:"service"`
+	Since   time.Time `json:"since"` // when Healthy last changed
+}
+
+// FleetService is one service in steward ps --fleet: the service's status
+// on its node.
+type FleetService struct {
+	Node string `json:"node"`
+	ServiceStatus
+}
