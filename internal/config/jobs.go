@@ -57,12 +57,16 @@ type Job struct {
 	// DeadMan raises an alert when no run of the job succeeded for that
 	// long; 0 is off.
 	DeadMan time.Duration `json:"dead_man,omitempty"`
-	// Exactly one of Command, HTTP, Service, Backup and Report is set.
+	// Exactly one of Command, HTTP, Service, Backup, Report and Publish
+	// is set.
 	Command *JobCommand `json:"command,omitempty"`
 	HTTP    *JobHTTP    `json:"http,omitempty"`
 	Service *JobService `json:"service,omitempty"`
 	Backup  *JobBackup  `json:"backup,omitempty"`
 	Report  *JobReport  `json:"report,omitempty"`
+	// Publish publishes a message on the bus, as a workflow's step does;
+	// its templates see {{.job}} and {{.run.id}}.
+	Publish *StepPublish `json:"publish,omitempty"`
 }
 
 // Retries says how often a failed run is tried again, after Backoff,
@@ -117,14 +121,14 @@ func (p *parser) jobs(n *yaml.Node, c *Config) {
 }
 
 // jobActions are the keys that name a job's action.
-var jobActions = []string{"command", "http", "service", "backup", "report"}
+var jobActions = []string{"command", "http", "service", "backup", "report", "publish"}
 
 func (p *parser) job(name string, key, n *yaml.Node) *Job {
 	what := fmt.Sprintf("job %q", name)
 	j := &Job{Name: name, Concurrency: DefaultConcurrency, Missed: DefaultMissed,
 		Retries: Retries{Backoff: DefaultRetryBackoff}}
 	fields, ok := p.keys(n, what, "schedule", "timezone", "jitter", "concurrency", "missed", "deadline", "timeout",
-		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report", "tenant")
+		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report", "publish", "tenant")
 	if !ok {
 		return nil
 	}
@@ -164,7 +168,7 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 					j.Retries.Backoff = d
 				}
 			}
-		case "command", "http", "service", "backup", "report":
+		case "command", "http", "service", "backup", "report", "publish":
 			if action != nil {
 				p.errorf(f.key, "%s has two actions, %s (at %d:%d) and %s: give it one", what, action.Value, action.Line, action.Column, k)
 				continue
@@ -182,6 +186,8 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 				j.Backup = p.jobBackup(v)
 			case "report":
 				j.Report = p.jobReport(what, v)
+			case "publish":
+				j.Publish = p.publish(v, what)
 			}
 		case "env", "working_dir", "user", "group":
 			if cmdOnly == nil {

@@ -315,6 +315,7 @@ func sAction() js {
 		"service": sObject(js{"start": sText("a service"), "stop": sText("a service"), "restart": sText("a service")}),
 		"timeout": sDuration,
 		"retries": sObject(js{"max": sCount, "backoff": sDuration}),
+		"publish": sObject(js{"subject": sText("a bus subject"), "data": sText("the message")}),
 	}
 }
 
@@ -355,7 +356,6 @@ func workflowSchema() js {
 	step := sAction()
 	maps.Copy(step, js{
 		"needs": sWords, "if": sText("a condition"),
-		"publish": sObject(js{"subject": sText("a bus subject"), "data": sText("the message")}),
 		"outputs": sEnum(OutputsJSON, OutputsLines), "rerun": sEnum(RerunAlways, RerunNever),
 	})
 	return sObject(js{

@@ -50,6 +50,7 @@ type Services interface {
 type actions struct {
 	services Services
 	report   func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
+	publish  func(ctx context.Context, j *config.Job, r steward.Run) error
 	http     *http.Client
 	tag      string
 }
@@ -72,6 +73,8 @@ func (a *actions) act(ctx context.Context, j *config.Job, r steward.Run) Outcome
 		}
 		out, err := a.report(ctx, j, r)
 		return Outcome{Output: out, Err: err}
+	case j.Publish != nil:
+		return Outcome{Err: a.publish(ctx, j, r)}
 	}
 	return Outcome{Err: fmt.Errorf("job %s has no action", j.Name)}
 }

@@ -135,7 +135,7 @@ func New(o Options) *Engine {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.act == nil {
-		a := &actions{services: o.Services, report: o.Report, http: &http.Client{}, tag: o.Tag}
+		a := &actions{services: o.Services, report: o.Report, publish: e.publishJob, http: &http.Client{}, tag: o.Tag}
 		e.act = a.act
 	}
 	e.ctx, e.cancel = context.WithCancelCause(context.Background())

@@ -282,6 +282,32 @@ func (fr *flowRun) attempt(ctx context.Context, s *config.Step, st *steward.Step
 	}
 }
 
+// publishJob publishes the message of j's publish action for run r, its
+// templates filled with the job's name and the run's id.
+func (e *Engine) publishJob(ctx context.Context, j *config.Job, r steward.Run) error {
+	data := map[string]any{"job": j.Name, "run": map[string]any{"id": r.ID, "attempt": r.Attempt}}
+	subject, err := e.fill(j.Publish.Subject, data)
+	if err != nil {
+		return err
+	}
+	msg, err := e.fill(j.Publish.Data, data)
+	if err != nil {
+		return err
+	}
+	return e.publish(ctx, subject, msg)
+}
+
+// publish publishes data on subject of the bus.
+func (e *Engine) publish(ctx context.Context, subject, data string) error {
+	if e.o.Bus == nil {
+		return errors.New("publish: no bus")
+	}
+	if err := e.o.Bus.Publish(ctx, subject, []byte(data)); err != nil {
+		return fmt.Errorf("publish on %s: %w", subject, err)
+	}
+	return nil
+}
+
 // act performs step s with its templates filled from data.
 func (fr *flowRun) act(ctx context.Context, s *config.Step, st *steward.StepRun, data map[string]any) Outcome {
 	a, err := fr.e.render(fr.run.Name, s, data)
@@ -289,13 +315,7 @@ func (fr *flowRun) act(ctx context.Context, s *config.Step, st *steward.StepRun,
 		return Outcome{Err: err}
 	}
 	if s.Publish != nil {
-		if fr.e.o.Bus == nil {
-			return Outcome{Err: errors.New("publish: no bus")}
-		}
-		if err := fr.e.o.Bus.Publish(ctx, a.publish.Subject, []byte(a.publish.Data)); err != nil {
-			return Outcome{Err: fmt.Errorf("publish on %s: %w", a.publish.Subject, err)}
-		}
-		return Outcome{}
+		return Outcome{Err: fr.e.publish(ctx, a.publish.Subject, a.publish.Data)}
 	}
 	if a.job.Command != nil {
 		env := make(map[string]string, len(a.job.Command.Env)+2)

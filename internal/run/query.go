@@ -37,6 +37,8 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 			wj.Action = "backup"
 		case c.Report != nil:
 			wj.Action = "report"
+		case c.Publish != nil:
+			wj.Action = "publish"
 		}
 		out = append(out, wj)
 	}
