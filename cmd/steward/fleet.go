@@ -32,19 +32,13 @@ func newNodesCmd(g *globals) *cobra.Command {
 // printNodes writes list as a table, or as a JSON array; now is the time
 // LAST SEEN counts to.
 func printNodes(w io.Writer, list []steward.Node, asJSON bool, now time.Time) error {
-	if asJSON {
-		return printJSON(w, nonNil(list))
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tSTATE\tVERSION\tSERVICES\tLAST SEEN")
-	for _, n := range list {
+	return printList(w, list, asJSON, "NAME\tSTATE\tVERSION\tSERVICES\tLAST SEEN", func(n steward.Node) []string {
 		name := n.Name
 		if n.Self {
 			name += " (this)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s ago\n", name, n.State, n.Version, n.Services, duration(max(now.Sub(n.LastSeen), 0)))
-	}
-	return tw.Flush()
+		return []string{name, string(n.State), n.Version, strconv.Itoa(n.Services), duration(max(now.Sub(n.LastSeen), 0)) + " ago"}
+	})
 }
 
 func newRegistryCmd(g *globals) *cobra.Command {
@@ -68,16 +62,9 @@ func newRegistryCmd(g *globals) *cobra.Command {
 
 // printInstances writes list as a table, or as a JSON array.
 func printInstances(w io.Writer, list []steward.Instance, asJSON bool) error {
-	if asJSON {
-		return printJSON(w, nonNil(list))
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tNODE\tADDRESS\tPORT\tHEALTHY\tTAGS")
-	for _, in := range list {
-		row := []string{in.Name, in.Node, in.Address, strconv.Itoa(in.Port), strconv.FormatBool(in.Healthy), strings.Join(in.Tags, ",")}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
+	return printList(w, list, asJSON, "NAME\tNODE\tADDRESS\tPORT\tHEALTHY\tTAGS", func(in steward.Instance) []string {
+		return []string{in.Name, in.Node, in.Address, strconv.Itoa(in.Port), strconv.FormatBool(in.Healthy), strings.Join(in.Tags, ",")}
+	})
 }
 
 // fleetPs is ps --fleet: the services of every node, those of the nodes
@@ -126,12 +113,4 @@ func printFleetServices(w io.Writer, list []steward.FleetService, asJSON bool, n
 		fmt.Fprintln(tw, s.Node+"\t"+strings.Join(serviceRow(s.ServiceStatus, now), "\t"))
 	}
 	return tw.Flush()
-}
-
-// nonNil is list, or an empty one for JSON's [] rather than null.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
 }

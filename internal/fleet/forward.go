@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
@@ -146,10 +147,10 @@ func (f *Fleet) FanOut(ctx context.Context, target string, p steward.Principal, 
 	var wg sync.WaitGroup
 	for i, node := range up {
 		wg.Go(func() {
-			var rec recorder
+			rec := httptest.NewRecorder()
 			rq := Request{Method: http.MethodGet, Target: target, Header: http.Header{"Accept": {"application/json"}}, Principal: p, Timeout: timeout}
-			err := f.Forward(ctx, node, rq, &rec)
-			out[i] = rec.answer(node, err)
+			err := f.Forward(ctx, node, rq, rec)
+			out[i] = answer(node, rec, err)
 		})
 	}
 	wg.Wait()
@@ -162,34 +163,12 @@ func (f *Fleet) FanOut(ctx context.Context, target string, p steward.Principal, 
 	return out
 }
 
-// recorder keeps an answer in memory.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header {
-	if r.header == nil {
-		r.header = http.Header{}
+// answer is node's answer as rec holds it, or err (with no status).
+func answer(node string, rec *httptest.ResponseRecorder, err error) steward.FleetAnswer {
+	a := steward.FleetAnswer{Node: node}
+	if err == nil {
+		a.Status = rec.Code
 	}
-	return r.header
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(b)
-}
-
-// answer is node's answer as recorded, or err.
-func (r *recorder) answer(node string, err error) steward.FleetAnswer {
-	a := steward.FleetAnswer{Node: node, Status: r.status}
 	switch {
 	case err != nil:
 		code := steward.EINTERNAL
@@ -197,17 +176,17 @@ func (r *recorder) answer(node string, err error) steward.FleetAnswer {
 			code = e.Code
 		}
 		a.Error = &steward.ErrorBody{Code: code, Message: err.Error()}
-	case r.status >= 300:
+	case rec.Code >= 300:
 		var e steward.ErrorResponse
-		if json.Unmarshal(r.body.Bytes(), &e) == nil && e.Error.Code != "" {
+		if json.Unmarshal(rec.Body.Bytes(), &e) == nil && e.Error.Code != "" {
 			a.Error = &e.Error
 		} else {
-			a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered %d", node, r.status)}
+			a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered %d", node, rec.Code)}
 		}
-	case !json.Valid(r.body.Bytes()):
+	case !json.Valid(rec.Body.Bytes()):
 		a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered with something else than JSON", node)}
 	default:
-		a.Body = json.RawMessage(bytes.Clone(r.body.Bytes()))
+		a.Body = json.RawMessage(bytes.Clone(rec.Body.Bytes()))
 	}
 	return a
 }

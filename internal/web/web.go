@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -185,51 +186,23 @@ func (h *Handler) call(r *http.Request, s *session, method, path string, out any
 	}
 	req.RemoteAddr = r.RemoteAddr
 	req.Header.Set("Authorization", "Bearer "+s.token)
-	var rec recorder
-	h.o.API.ServeHTTP(&rec, req)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	if rec.status >= 400 {
+	rec := httptest.NewRecorder() // its Code is 200 until the handler says otherwise
+	h.o.API.ServeHTTP(rec, req)
+	if rec.Code >= 400 {
 		var body steward.ErrorResponse
-		if json.Unmarshal(rec.body.Bytes(), &body) != nil || body.Error.Message == "" {
-			body.Error.Message = fmt.Sprintf("%s %s: %s", method, path, http.StatusText(rec.status))
+		if json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Error.Message == "" {
+			body.Error.Message = fmt.Sprintf("%s %s: %s", method, path, http.StatusText(rec.Code))
 		}
-		return &apiError{status: rec.status, body: body.Error}
+		return &apiError{status: rec.Code, body: body.Error}
 	}
 	if p, ok := out.(*string); ok {
-		*p = rec.body.String()
+		*p = rec.Body.String()
 		return nil
 	}
-	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
 		return fmt.Errorf("decode %s %s: %w", method, path, err)
 	}
 	return nil
-}
-
-// recorder is an in-memory http.ResponseWriter.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (rec *recorder) Header() http.Header {
-	if rec.header == nil {
-		rec.header = http.Header{}
-	}
-	return rec.header
-}
-
-func (rec *recorder) WriteHeader(code int) {
-	if rec.status == 0 {
-		rec.status = code
-	}
-}
-
-func (rec *recorder) Write(b []byte) (int, error) {
-	rec.WriteHeader(http.StatusOK)
-	return rec.body.Write(b)
 }
 
 // clientAddr is the address part of r's remote address.
