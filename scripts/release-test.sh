@@ -51,7 +51,7 @@ grep -qx 'ExecStart=/usr/bin/steward run -c /etc/steward/steward.yaml --service-
   fail "packaged unit's ExecStart"
 if command -v man >/dev/null; then
   out=$(MANPAGER=cat man --warnings -l "$root/usr/share/man/man1/steward-ps.1.gz" 2>&1) &&
-    grep -q "steward-ps - " <<<"$out" && ! grep -q warning <<<"$out" || fail "man steward-ps: $out"
+    grep -qE "steward-ps +- " <<<"$out" && ! grep -q warning <<<"$out" || fail "man steward-ps: $out"
   grep -q "steward $version" <<<"$out" || fail "man steward-ps does not name version $version"
   echo "PASS man pages"
 fi
