@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,12 +16,14 @@ import (
 	"github.com/stewardhq/steward/internal/alert"
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/api/apitest"
+	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/check"
 	"github.com/stewardhq/steward/internal/client"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
 	"github.com/stewardhq/steward/internal/run"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/web"
 )
 
 // tenantConfig gives web, the check web-port, the job ok and the workflow
@@ -178,53 +181,103 @@ func (w *tenantWorld) tenantPath(path string) string {
 func TestTenantMatrix(t *testing.T) {
 	w := newTenantWorld(t)
 	admin := w.serve(t, steward.Principal{Who: "root", Role: steward.RoleAdmin, Via: "socket"})
-	acme := w.serve(t, steward.Principal{Who: "uid:1001:acme", Role: steward.RoleAdmin, Tenant: "acme", Via: "socket"})
-	globex := w.serve(t, steward.Principal{Who: "uid:1002:globex", Role: steward.RoleAdmin, Tenant: "globex", Via: "socket"})
 	routes := api.RouteActions(admin.server)
 	for _, r := range tenantOpen {
 		if _, ok := routes[r]; !ok {
 			t.Errorf("tenantOpen has %s, which is not a route", r)
 		}
 	}
+	acme, globex := w.callers(t, "acme"), w.callers(t, "globex")
 	for route := range routes {
 		method, path, _ := strings.Cut(route, " ")
 		if strings.Contains(route, "/stream") || route == "GET /v1/bus/subscribe" {
 			continue
 		}
 		filled := w.tenantPath(path)
-		q := ""
 		if route == "GET /v1/events" || strings.HasSuffix(route, "/logs") {
-			q = "?follow=0"
+			filled += "?follow=0"
 		}
-		status := func(f *fixture) int {
+		status := func(c caller) int {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			code, err := request(ctx, f.raw, newRequest(method, "http://steward"+filled+q))
+			code, err := c.do(ctx, method, filled)
 			if err != nil {
-				t.Fatalf("%s: %v", route, err)
+				t.Fatalf("%s over %s: %v", route, c.transport, err)
 			}
 			return code
 		}
-		if !slices.Contains(tenantOpen, route) {
-			if got := status(acme); got != http.StatusForbidden {
-				t.Errorf("%s as a tenant's admin: %d, want 403 (not open to tenants)", route, got)
+		for i := range acme {
+			a, g := acme[i], globex[i]
+			if !slices.Contains(tenantOpen, route) {
+				if got := status(a); got != http.StatusForbidden {
+					t.Errorf("%s as a tenant's admin over %s: %d, want 403 (not open to tenants)", route, a.transport, got)
+				}
+				continue
 			}
-			continue
-		}
-		// A change may not be made twice (an ack is a 409 then): acme
-		// goes first, and a change needs only not be refused.
-		got, want := status(acme), status(admin)
-		switch {
-		case method == http.MethodGet && got != want:
-			t.Errorf("%s %s as acme: %d, want %d as an admin of no tenant gets", method, filled, got, want)
-		case got == http.StatusUnauthorized || got == http.StatusForbidden || (got == http.StatusNotFound && want != http.StatusNotFound):
-			t.Errorf("%s %s as acme: %d, its own object refused (an admin of no tenant gets %d)", method, filled, got, want)
-		}
-		if strings.Contains(path, "{") && want != http.StatusNotFound {
-			if got := status(globex); got != http.StatusNotFound {
-				t.Errorf("%s %s (acme's) as globex: %d, want 404", method, filled, got)
+			// A change may not be made twice (an ack is a 409 then): acme
+			// goes first, and a change needs only not be refused.
+			got, want := status(a), status(socketOf(admin))
+			switch {
+			case method == http.MethodGet && got != want:
+				t.Errorf("%s %s as acme over %s: %d, want %d as an admin of no tenant gets", method, filled, a.transport, got, want)
+			case got == http.StatusUnauthorized || got == http.StatusForbidden || (got == http.StatusNotFound && want != http.StatusNotFound):
+				t.Errorf("%s %s as acme over %s: %d, its own object refused (an admin of no tenant gets %d)", method, filled, a.transport, got, want)
+			}
+			if strings.Contains(path, "{") && want != http.StatusNotFound {
+				if got := status(g); got != http.StatusNotFound {
+					t.Errorf("%s %s (acme's) as globex over %s: %d, want 404", method, filled, g.transport, got)
+				}
 			}
 		}
+	}
+}
+
+// socketOf calls f's local endpoint.
+func socketOf(f *fixture) caller {
+	return caller{"socket", "", func(ctx context.Context, method, path string) (int, error) {
+		return request(ctx, f.raw, newRequest(method, "http://steward"+path))
+	}}
+}
+
+// callers are an admin of tenant over the socket, over TCP with a token
+// and through the dashboard with that token's session.
+func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
+	t.Helper()
+	p := steward.Principal{Who: "uid:1001:" + tenant, Role: steward.RoleAdmin, Tenant: tenant, Via: "socket"}
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "tokens.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tokens := &auth.Tokens{Store: st}
+	f := newFixture(t, func(o *api.Options) {
+		o.Local = asPrincipal(p)
+		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
+		o.Alerts, o.Runs, o.Checks, o.Tokens = w.alerts, w.runs, w.checks, tokens
+	})
+	tok, err := tokens.Create(context.Background(), steward.TokenRequest{Name: tenant + "-admin", Role: steward.RoleAdmin, Tenant: tenant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp := httptest.NewServer(f.server.TCPHandler(tokens, nil))
+	t.Cleanup(tcp.Close)
+	dash := httptest.NewServer(web.New(web.Options{API: f.server.TCPHandler(tokens, nil), Tokens: tokens}))
+	t.Cleanup(dash.Close)
+	sid, csrf := dashboardLogin(t, dash.URL, tok.Secret)
+	return []caller{
+		socketOf(f),
+		{"tcp", steward.RoleAdmin, func(ctx context.Context, method, path string) (int, error) {
+			req := newRequest(method, tcp.URL+path)
+			req.Header.Set("Authorization", "Bearer "+tok.Secret)
+			return request(ctx, http.DefaultClient, req)
+		}},
+		{"dashboard", steward.RoleAdmin, func(ctx context.Context, method, path string) (int, error) {
+			req := newRequest(method, dash.URL+path)
+			req.AddCookie(&http.Cookie{Name: "steward_session", Value: sid})
+			req.Header.Set("X-CSRF-Token", csrf)
+			req.Header.Set("Origin", dash.URL)
+			return request(ctx, http.DefaultClient, req)
+		}},
 	}
 }
 
