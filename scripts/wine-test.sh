@@ -163,6 +163,7 @@ cat >"$smoke/steward.yaml" <<'EOF'
 data_dir: data
 api:
   socket: \\.\pipe\steward-wine-smoke
+bus: {}
 services:
   tree:
     command: ["./testprog.exe", "-spawn", "2", "-pidfile", "tree.pids"]
@@ -206,6 +207,9 @@ check "ps: tree running" wait_for 10 state_is tree running
 check "ps: stubborn running" wait_for 10 state_is stubborn running
 json=$(st ps -o json)
 check "ps -o json lists both services" grep -q '"name": "stubborn"' <<<"$json"
+# The embedded NATS server with JetStream on its file store.
+check "bus: the events stream is up" wait_for 30 eval 'st bus streams | grep -q STEWARD_EVENTS'
+check "bus pub: a message stored" st bus pub wine.smoke hello
 
 wait_for 10 test -s "$smoke/tree.pids" || fail "tree wrote its children's pids"
 kids=$(pids "$smoke/tree.pids")
