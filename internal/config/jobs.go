@@ -57,8 +57,8 @@ type Job struct {
 	// DeadMan raises an alert when no run of the job succeeded for that
 	// long; 0 is off.
 	DeadMan time.Duration `json:"dead_man,omitempty"`
-	// Exactly one of Command, HTTP, Service, Backup, Report and Publish
-	// is set.
+	// Exactly one of Command, HTTP, Service, Backup, Report, Publish and
+	// Workbook is set.
 	Command *JobCommand `json:"command,omitempty"`
 	HTTP    *JobHTTP    `json:"http,omitempty"`
 	Service *JobService `json:"service,omitempty"`
@@ -67,6 +67,8 @@ type Job struct {
 	// Publish publishes a message on the bus, as a workflow's step does;
 	// its templates see {{.job}} and {{.run.id}}.
 	Publish *StepPublish `json:"publish,omitempty"`
+	// Workbook fills and saves a workbook (jobworkbook.go).
+	Workbook *JobWorkbook `json:"workbook,omitempty"`
 }
 
 // Retries says how often a failed run is tried again, after Backoff,
@@ -121,14 +123,14 @@ func (p *parser) jobs(n *yaml.Node, c *Config) {
 }
 
 // jobActions are the keys that name a job's action.
-var jobActions = []string{"command", "http", "service", "backup", "report", "publish"}
+var jobActions = []string{"command", "http", "service", "backup", "report", "publish", "workbook"}
 
 func (p *parser) job(name string, key, n *yaml.Node) *Job {
 	what := fmt.Sprintf("job %q", name)
 	j := &Job{Name: name, Concurrency: DefaultConcurrency, Missed: DefaultMissed,
 		Retries: Retries{Backoff: DefaultRetryBackoff}}
 	fields, ok := p.keys(n, what, "schedule", "timezone", "jitter", "concurrency", "missed", "deadline", "timeout",
-		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report", "publish", "tenant")
+		"retries", "dead_man", "command", "env", "working_dir", "user", "group", "http", "service", "backup", "report", "publish", "workbook", "tenant")
 	if !ok {
 		return nil
 	}
@@ -168,7 +170,7 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 					j.Retries.Backoff = d
 				}
 			}
-		case "command", "http", "service", "backup", "report", "publish":
+		case "command", "http", "service", "backup", "report", "publish", "workbook":
 			if action != nil {
 				p.errorf(f.key, "%s has two actions, %s (at %d:%d) and %s: give it one", what, action.Value, action.Line, action.Column, k)
 				continue
@@ -188,6 +190,8 @@ func (p *parser) job(name string, key, n *yaml.Node) *Job {
 				j.Report = p.jobReport(what, v)
 			case "publish":
 				j.Publish = p.publish(v, what)
+			case "workbook":
+				j.Workbook = p.jobWorkbook(what, v)
 			}
 		case "env", "working_dir", "user", "group":
 			if cmdOnly == nil {

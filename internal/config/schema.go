@@ -319,6 +319,15 @@ func sAction() js {
 	}
 }
 
+// sJobWorkbook is a job's workbook action.
+func sJobWorkbook() js {
+	return sObject(js{
+		"service": sText("a service of kind workbook"), "template": sText("a template file under its dir"),
+		"writes":  sList(sObject(js{"sheet": sText("the sheet"), "cell": sText("the top left cell: A1"), "command": sCommand})),
+		"save_as": sText("the file saved, under its dir"),
+	})
+}
+
 func jobSchema() js {
 	props := sAction()
 	maps.Copy(props, js{
@@ -340,6 +349,7 @@ func jobSchema() js {
 			"since": sText("a span: 7d"), "services": sWords, "format": sEnum(steward.ReportHTML, steward.ReportXLSX, steward.ReportCSV, steward.ReportJSON),
 			"out": sPath("the report file"), "notify": sWords,
 		}),
+		"workbook": sJobWorkbook(),
 	})
 	return sObject(props)
 }

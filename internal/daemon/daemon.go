@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
-	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, d.events, runBus{d.bus}, reports{d}.job, run, opts.Logger)
+	d.runs, err = newRuns(ctx, d.store, d.mon.alerts, d.sup, d.events, runBus{d.bus}, reports{d}.job, d.mon.workbooks, run, opts.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/run"
 )
@@ -31,14 +32,17 @@ type runs struct {
 }
 
 // newRuns builds the run engine over the store, reporting to the alert
-// engine, acting on the supervisor's services, publishing on b and
-// performing reports with report, with tag the prefix of its commands'
-// tags, and marks the runs an earlier steward left
+// engine, acting on the supervisor's services, publishing on b,
+// performing reports with report and workbook actions with wb, with tag
+// the prefix of its commands' tags, and marks the runs an earlier steward left
 // unfinished as lost.
 func newRuns(ctx context.Context, st runStore, alerts run.Alerter, sup run.Services, events run.Events, b run.Bus,
-	report func(context.Context, *config.Job, steward.Run) ([]byte, error), tag string, log *slog.Logger) (*runs, error) {
-	r := &runs{Engine: run.New(run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Report: report,
-		Tag: tag, Logger: log}),
+	report func(context.Context, *config.Job, steward.Run) ([]byte, error), wb api.Workbooks, tag string, log *slog.Logger) (*runs, error) {
+	o := run.Options{Store: st, Alerts: alerts, Services: sup, Events: events, Bus: b, Report: report, Tag: tag, Logger: log}
+	if wb != nil { // not a nil api.Workbooks in a non-nil run.Workbooks
+		o.Workbooks = wb
+	}
+	r := &runs{Engine: run.New(o),
 		store: st, log: log}
 	if err := r.Recover(ctx); err != nil {
 		r.Close()

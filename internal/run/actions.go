@@ -51,6 +51,7 @@ type actions struct {
 	services Services
 	report   func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
 	publish  func(ctx context.Context, j *config.Job, r steward.Run) error
+	workbook func(ctx context.Context, j *config.Job, r steward.Run) Outcome
 	http     *http.Client
 	tag      string
 }
@@ -75,6 +76,8 @@ func (a *actions) act(ctx context.Context, j *config.Job, r steward.Run) Outcome
 		return Outcome{Output: out, Err: err}
 	case j.Publish != nil:
 		return Outcome{Err: a.publish(ctx, j, r)}
+	case j.Workbook != nil:
+		return a.workbook(ctx, j, r)
 	}
 	return Outcome{Err: fmt.Errorf("job %s has no action", j.Name)}
 }

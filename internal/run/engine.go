@@ -72,6 +72,8 @@ type Options struct {
 	// Report performs the report actions: report.RunJob over the daemon's
 	// store and notifiers. Nil fails them.
 	Report func(ctx context.Context, j *config.Job, r steward.Run) ([]byte, error)
+	// Workbooks are for the workbook actions; nil fails them.
+	Workbooks Workbooks
 	// Tag prefixes the tags of the commands' process trees (proc.Command).
 	Tag    string
 	Logger *slog.Logger
@@ -135,7 +137,7 @@ func New(o Options) *Engine {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.act == nil {
-		a := &actions{services: o.Services, report: o.Report, publish: e.publishJob, http: &http.Client{}, tag: o.Tag}
+		a := &actions{services: o.Services, report: o.Report, publish: e.publishJob, workbook: e.workbook, http: &http.Client{}, tag: o.Tag}
 		e.act = a.act
 	}
 	e.ctx, e.cancel = context.WithCancelCause(context.Background())

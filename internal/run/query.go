@@ -39,6 +39,8 @@ func (e *Engine) Jobs(ctx context.Context) ([]steward.Job, error) {
 			wj.Action = "report"
 		case c.Publish != nil:
 			wj.Action = "publish"
+		case c.Workbook != nil:
+			wj.Action = "workbook"
 		}
 		out = append(out, wj)
 	}
