@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +51,7 @@ services:
   respawn: {command: [app], restart: {backoff: 0s, max_backoff: 0s}}
   backoff: {command: [app], restart: {backoff: 1s, max_backoff: 1s}}
   manual: {command: [app]}
-  checked: {command: [app], health: {tcp: "` + l.Addr().String() + `", interval: 5s, retries: 1, on_unhealthy: restart}}
+  checked: {command: [app], health: {tcp: "` + l.Addr().String() + `", interval: 5s, retries: 2, on_unhealthy: restart}}
 `
 	f := startFakes(t, yaml+"  removed: {command: [app]}\n")
 	begin := f.clock.Now().UTC()
@@ -85,7 +87,21 @@ services:
 	f.waitState("manual", steward.StateRunning)
 
 	l.Close()
-	f.clock.Advance(f.clock.waitTimer(t, 5*time.Second, 5*time.Second))
+	for range 2 { // retries: 2
+		f.clock.Advance(f.clock.waitTimer(t, 5*time.Second, 5*time.Second))
+	}
+	testwait.For(t, 10*time.Second, "checked restarting for its failed check", func() bool {
+		return slices.ContainsFunc(f.events.reasons("checked", steward.EventState), func(r string) bool {
+			return strings.HasSuffix(r, steward.ReasonRestarting)
+		})
+	})
+	// Its port answers again from its next process's second check on (a
+	// first may come before), so that "checked" restarts once only.
+	again, err := net.Listen("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close() // also keeps it from the garbage collector, which would close it
 	f.proc("checked", 2)
 	f.waitState("checked", steward.StateRunning)
 
