@@ -201,7 +201,15 @@ func (b *fileBridge) move(name, dir, reason string) {
 		return
 	}
 	if reason != "" {
-		if err := b.root.WriteFile(target+".reason", []byte(reason+"\n"), 0o640); err != nil {
+		// Through a temporary name, so that a reader never sees it half
+		// written.
+		tmp := target + ".reason.tmp"
+		err := b.root.WriteFile(tmp, []byte(reason+"\n"), 0o640)
+		if err == nil {
+			err = b.root.Rename(tmp, target+".reason")
+		}
+		if err != nil {
+			b.root.Remove(tmp)
 			b.s.log.Error("bus: file bridge reason", "dir", b.cfg.Dir, "file", target, "err", err)
 		}
 	}
