@@ -21,11 +21,7 @@ func newBackupsCmd(g *globals) *cobra.Command {
 		Short: "List the backups of the backup jobs, newest first: all, or one job's",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			job := ""
-			if len(args) == 1 {
-				job = args[0]
-			}
-			list, err := cc.c.Backups(ctx, job)
+			list, err := cc.c.Backups(ctx, optionalArg(args))
 			if err != nil {
 				return err
 			}

@@ -20,10 +20,7 @@ func newBusDLQCmd(g *globals) *cobra.Command {
 		Short: "List the bus's dead letters, oldest first: all, or one stream's",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			q := steward.BusDLQQuery{Limit: limit}
-			if len(args) == 1 {
-				q.Stream = args[0]
-			}
+			q := steward.BusDLQQuery{Limit: limit, Stream: optionalArg(args)}
 			list, err := cc.c.BusDeadLetters(ctx, q)
 			if err != nil {
 				return err
@@ -105,11 +102,7 @@ func newBusDLQCmd(g *globals) *cobra.Command {
 		Short: "Remove the dead letters: all, or one stream's",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			var st string
-			if len(args) == 1 {
-				st = args[0]
-			}
-			n, err := cc.c.BusPurgeDeadLetters(ctx, st)
+			n, err := cc.c.BusPurgeDeadLetters(ctx, optionalArg(args))
 			if err != nil {
 				return err
 			}

@@ -77,6 +77,15 @@ func newClient(g *globals) (*client.Client, error) {
 	return client.New(addr, opts...), nil
 }
 
+// optionalArg is the argument of a command that takes at most one (cobra
+// checks that), or "" without it.
+func optionalArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
 // jsonOutput reports whether -o asks for JSON; anything but "" and "json"
 // (and "raw" when raw is allowed) is a usage error.
 func jsonOutput(g *globals, raw bool) (bool, error) {

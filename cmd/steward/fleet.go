@@ -47,11 +47,7 @@ func newRegistryCmd(g *globals) *cobra.Command {
 		Short: "List the fleet's registry: the instances of the services with a registry: section",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			var name string
-			if len(args) == 1 {
-				name = args[0]
-			}
-			list, err := cc.c.Registry(ctx, name)
+			list, err := cc.c.Registry(ctx, optionalArg(args))
 			if err != nil {
 				return err
 			}

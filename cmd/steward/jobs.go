@@ -76,10 +76,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 		Short: "List runs, newest first: all, or those of one job or workflow",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			q := steward.RunQuery{Limit: limit}
-			if len(args) == 1 {
-				q.Name = args[0]
-			}
+			q := steward.RunQuery{Limit: limit, Name: optionalArg(args)}
 			list, err := cc.c.Runs(ctx, q)
 			if err != nil {
 				return err
