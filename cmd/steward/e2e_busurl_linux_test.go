@@ -24,6 +24,13 @@ import (
 // and returns its client address. Without the binary the test skips.
 func natsServer(t *testing.T, password string) string {
 	t.Helper()
+	return natsServerWith(t, fmt.Sprintf("authorization {users: [{user: steward, password: %q}]}", password))
+}
+
+// natsServerWith starts a standalone nats-server with JetStream and the
+// configuration extra (its authorization), and returns its client address.
+func natsServerWith(t *testing.T, extra string) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if _, err := os.Stat("/usr/sbin/nats-server"); err != nil {
@@ -37,8 +44,8 @@ func natsServer(t *testing.T, password string) string {
 	conf := fmt.Sprintf(`host: %s
 port: %s
 jetstream {store_dir: %q, max_memory_store: 64MB, max_file_store: 256MB}
-authorization {users: [{user: steward, password: %q}]}
-`, host, port, dir, password)
+%s
+`, host, port, dir, extra)
 	path := filepath.Join(dir, "nats.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -110,14 +117,15 @@ services:
 		for _, s := range streams {
 			names = append(names, s.Name)
 		}
-		if got := strings.Join(names, " "); !strings.Contains(got, "STEWARD_EVENTS") || !strings.Contains(got, "orders") {
-			return fmt.Errorf("streams %s, want STEWARD_EVENTS and orders", got)
+		// The deployment is shared: steward's streams carry the node's name.
+		if got := strings.Join(names, " "); !strings.Contains(got, "STEWARD_EVENTS_edge") || !strings.Contains(got, "orders") {
+			return fmt.Errorf("streams %s, want STEWARD_EVENTS_edge and orders", got)
 		}
 		return nil
 	})
 	code, out, stderr := e.steward("bus", "sub", "steward.edge.event.state.plugin", "--since", "1h", "--count", "1", "-o", "json")
 	var m steward.BusMessage
-	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m.Stream != "STEWARD_EVENTS" || m.Type != "event" {
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m.Stream != "STEWARD_EVENTS_edge" || m.Type != "event" {
 		t.Errorf("an event from the standalone server: exit %d: %s%s", code, out, stderr)
 	}
 

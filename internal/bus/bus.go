@@ -175,7 +175,7 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 	if err := fleetOptions(o, opts); err != nil {
 		return nil, err
 	}
-	o.Users = opts.Credentials.users(opts.Services, eventsStreamOf(opts.Node, opts.Config))
+	o.Users = opts.Credentials.users(opts.Services, func(base string) string { return streamOf(base, opts.Node, opts.Config) })
 	return o, nil
 }
 
@@ -361,14 +361,14 @@ func (c *Credentials) URL(addr, user string, secure bool) string {
 // users are the server's users: steward, allowed everything, and each
 // service, which may not publish what serviceDeny lists nor subscribe to
 // what serviceSubDeny lists.
-func (c *Credentials) users(services []string, eventsStream string) []*server.User {
+func (c *Credentials) users(services []string, streams func(base string) string) []*server.User {
 	out := []*server.User{{Username: StewardUser, Password: c.Password(StewardUser)}}
 	for _, name := range services {
 		out = append(out, &server.User{
 			Username: name,
 			Password: c.Password(name),
 			Permissions: &server.Permissions{
-				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny(eventsStream)},
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny(streams)},
 				Subscribe: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceSubDeny},
 			},
 		})

@@ -45,15 +45,21 @@ func ReadFleetSecret(file string) (string, error) {
 }
 
 // eventsStream is the name of this node's events stream.
-func (s *Server) eventsStream() string { return eventsStreamOf(s.node, s.options().Config) }
+func (s *Server) eventsStream() string { return streamOf(EventsStream, s.node, s.options().Config) }
 
-// eventsStreamOf is the name of node's events stream: EventsStream, or
-// EventsStream_NODE in a cluster, whose servers share one JetStream.
-func eventsStreamOf(node string, b config.Bus) string {
-	if b.Cluster == nil {
-		return EventsStream
+// dlqStream and advisoryStream are the names of this node's DLQ streams.
+func (s *Server) dlqStream() string      { return streamOf(DLQStream, s.node, s.options().Config) }
+func (s *Server) advisoryStream() string { return streamOf(AdvisoryStream, s.node, s.options().Config) }
+
+// streamOf is the name of node's stream base: base itself on a server of
+// its own, or base_NODE where nodes share one JetStream (the servers of
+// bus.cluster, or the deployment of bus.url), so that each node has its
+// own.
+func streamOf(base, node string, b config.Bus) string {
+	if b.Cluster == nil && b.External == nil {
+		return base
 	}
-	return EventsStream + "_" + Token(node)
+	return base + "_" + Token(node)
 }
 
 // eventsPlacement keeps a clustered node's events stream on its own server.
@@ -129,18 +135,20 @@ func fleetOptions(o *server.Options, opts Options) error {
 }
 
 // serviceDeny is what a service may not publish: steward's own subjects,
-// and the JetStream calls that would change or delete steward's streams.
-func serviceDeny(eventsStream string) []string {
+// and the JetStream calls that would change or delete steward's streams
+// (streams names them by their base name).
+func serviceDeny(streams func(base string) string) []string {
+	advisories := streams(AdvisoryStream)
 	deny := []string{"steward.>",
 		// steward's consumer of the advisories: deleting, changing, pulling
 		// from or acking it.
-		"$JS.API.CONSUMER.*." + AdvisoryStream + "." + dlqConsumer,
-		"$JS.API.CONSUMER.CREATE." + AdvisoryStream + "." + dlqConsumer + ".>",
-		"$JS.API.CONSUMER.DURABLE.CREATE." + AdvisoryStream + "." + dlqConsumer,
-		"$JS.API.CONSUMER.MSG.NEXT." + AdvisoryStream + "." + dlqConsumer,
-		"$JS.ACK." + AdvisoryStream + "." + dlqConsumer + ".>",
+		"$JS.API.CONSUMER.*." + advisories + "." + dlqConsumer,
+		"$JS.API.CONSUMER.CREATE." + advisories + "." + dlqConsumer + ".>",
+		"$JS.API.CONSUMER.DURABLE.CREATE." + advisories + "." + dlqConsumer,
+		"$JS.API.CONSUMER.MSG.NEXT." + advisories + "." + dlqConsumer,
+		"$JS.ACK." + advisories + "." + dlqConsumer + ".>",
 	}
-	for _, st := range []string{eventsStream, DLQStream, AdvisoryStream} {
+	for _, st := range []string{streams(EventsStream), streams(DLQStream), advisories} {
 		for _, op := range []string{"STREAM.DELETE.", "STREAM.PURGE.", "STREAM.UPDATE.", "STREAM.MSG.DELETE."} {
 			deny = append(deny, "$JS.API."+op+st)
 		}

@@ -17,7 +17,8 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 )
 
-// The streams of the dead letters.
+// The streams of the dead letters: their names, with _NODE after them
+// where nodes share one JetStream (streamOf).
 const (
 	// DLQStream keeps the dead letters, on steward.NODE.dlq.STREAM.
 	DLQStream = "STEWARD_DLQ"
@@ -133,40 +134,40 @@ func (s *Server) ensureDeadLetters(ctx context.Context, cfg config.Bus) error {
 	s.mu.Unlock()
 	old.close()
 	if len(subjects) == 0 {
-		if err := s.js.DeleteStream(ctx, AdvisoryStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("stream %s: %w", AdvisoryStream, err)
+		if err := s.js.DeleteStream(ctx, s.advisoryStream()); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("stream %s: %w", s.advisoryStream(), err)
 		}
 		return nil
 	}
 	if _, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        DLQStream,
+		Name:        s.dlqStream(),
 		Description: "the messages the consumers of steward's streams with dead_letter gave up on",
 		Subjects:    []string{s.dlqSubject("")},
 		Storage:     jetstream.FileStorage,
 		MaxBytes:    -1,
 		Duplicates:  dlqDuplicates,
 	}); err != nil {
-		return fmt.Errorf("stream %s: %w", DLQStream, err)
+		return fmt.Errorf("stream %s: %w", s.dlqStream(), err)
 	}
 	adv, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        AdvisoryStream,
-		Description: "JetStream's advisories of dead letters, until steward stored them in " + DLQStream,
+		Name:        s.advisoryStream(),
+		Description: "JetStream's advisories of dead letters, until steward stored them in " + s.dlqStream(),
 		Subjects:    subjects,
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.WorkQueuePolicy,
 	})
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", AdvisoryStream, err)
+		return fmt.Errorf("stream %s: %w", s.advisoryStream(), err)
 	}
 	cons, err := adv.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       dlqConsumer,
-		Description:   "steward, storing each dead letter in " + DLQStream,
+		Description:   "steward, storing each dead letter in " + s.dlqStream(),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       30 * time.Second,
 		MaxAckPending: 64,
 	})
 	if err != nil {
-		return fmt.Errorf("consumer %s of %s: %w", dlqConsumer, AdvisoryStream, err)
+		return fmt.Errorf("consumer %s of %s: %w", dlqConsumer, s.advisoryStream(), err)
 	}
 	d := &deadLetters{}
 	d.created, err = s.nc.Subscribe(advisoryCreated+".*.*", func(m *nats.Msg) {
@@ -183,7 +184,7 @@ func (s *Server) ensureDeadLetters(ctx context.Context, cfg config.Bus) error {
 	}))
 	if err != nil {
 		d.created.Unsubscribe()
-		return fmt.Errorf("consume %s: %w", AdvisoryStream, err)
+		return fmt.Errorf("consume %s: %w", s.advisoryStream(), err)
 	}
 	s.mu.Lock()
 	closed := s.closed
@@ -288,7 +289,7 @@ func (s *Server) deadLetter(msg jetstream.Msg) {
 	} {
 		out.Header.Set(kv[0], kv[1])
 	}
-	if _, err := s.js.PublishMsg(ctx, out, jetstream.WithExpectStream(DLQStream)); err != nil {
+	if _, err := s.js.PublishMsg(ctx, out, jetstream.WithExpectStream(s.dlqStream())); err != nil {
 		s.log.Warn("bus: store a dead letter", "stream", a.Stream, "seq", a.StreamSeq, "err", err)
 		msg.NakWithDelay(time.Second)
 		return
@@ -306,7 +307,7 @@ func (s *Server) DeadLetters(ctx context.Context, stream string, after uint64, l
 	if limit <= 0 || limit > maxDeadLetters {
 		limit = maxDeadLetters
 	}
-	st, err := s.js.Stream(ctx, DLQStream)
+	st, err := s.js.Stream(ctx, s.dlqStream())
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, nil
 	} else if err != nil {
@@ -328,7 +329,7 @@ func (s *Server) DeadLetters(ctx context.Context, stream string, after uint64, l
 
 // DeadLetter returns the entry id of the DLQ.
 func (s *Server) DeadLetter(ctx context.Context, id uint64) (DeadLetter, error) {
-	st, err := s.js.Stream(ctx, DLQStream)
+	st, err := s.js.Stream(ctx, s.dlqStream())
 	if err == nil {
 		var raw *jetstream.RawStreamMsg
 		if raw, err = st.GetMsg(ctx, id); err == nil {
@@ -389,7 +390,7 @@ func (s *Server) ReplayDeadLetter(ctx context.Context, id uint64) (Published, er
 	if d.Missing || d.Subject == "" {
 		return Published{}, steward.Errorf(steward.ECONFLICT, "dead letter %d has no message: it was gone from %s before it was read", id, d.Stream)
 	}
-	st, err := s.js.Stream(ctx, DLQStream)
+	st, err := s.js.Stream(ctx, s.dlqStream())
 	if err != nil {
 		return Published{}, fmt.Errorf("replay dead letter %d: %w", id, err)
 	}
@@ -408,7 +409,7 @@ func (s *Server) ReplayDeadLetter(ctx context.Context, id uint64) (Published, er
 		return Published{}, fmt.Errorf("replay dead letter %d on %s into %s: %w", id, d.Subject, d.Stream, err)
 	}
 	if err := st.DeleteMsg(ctx, id); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return Published{}, fmt.Errorf("replayed dead letter %d, but could not remove it from %s: %w", id, DLQStream, err)
+		return Published{}, fmt.Errorf("replayed dead letter %d, but could not remove it from %s: %w", id, s.dlqStream(), err)
 	}
 	return Published{ID: msgID, Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
 }
@@ -439,7 +440,7 @@ func (s *Server) ReplayDeadLetters(ctx context.Context, stream string) (int, err
 // PurgeDeadLetters removes the entries of the DLQ of stream's messages, or
 // all for "", and returns how many went.
 func (s *Server) PurgeDeadLetters(ctx context.Context, stream string) (uint64, error) {
-	st, err := s.js.Stream(ctx, DLQStream)
+	st, err := s.js.Stream(ctx, s.dlqStream())
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return 0, nil
 	} else if err != nil {

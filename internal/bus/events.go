@@ -16,7 +16,8 @@ import (
 	"github.com/stewardhq/steward/internal/config"
 )
 
-// EventsStream is the stream of steward's events.
+// EventsStream is the stream of steward's events, with _NODE after it
+// where nodes share one JetStream (streamOf).
 const EventsStream = "STEWARD_EVENTS"
 
 // eventsPending is how many event publishes may await their ack.
@@ -120,7 +121,7 @@ func (s *Server) ForwardEvents(ctx context.Context, src EventSource) {
 func (s *Server) tail(ctx context.Context) (int64, uint64, error) {
 	st, err := s.js.Stream(ctx, s.eventsStream())
 	if err != nil {
-		return 0, 0, fmt.Errorf("stream %s: %w", EventsStream, err)
+		return 0, 0, fmt.Errorf("stream %s: %w", s.eventsStream(), err)
 	}
 	raw, err := st.GetLastMsgForSubject(ctx, eventsSubjects(s.node)[0])
 	if errors.Is(err, jetstream.ErrMsgNotFound) {

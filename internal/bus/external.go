@@ -18,6 +18,7 @@ import (
 func (s *Server) join(ctx context.Context, x config.BusExternal) error {
 	opts := []nats.Option{
 		nats.Name("steward " + s.node),
+		nats.CustomInboxPrefix(InboxPrefix),
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.ErrorHandler(s.errorHandler),
@@ -86,24 +87,28 @@ func redactURLs(s string) string {
 }
 
 // ExternalEnv is the environment a service gets with bus.url: NATS_URL
-// and steward's own credentials, which the nats CLI reads (NATS_CREDS,
-// NATS_NKEY and NATS_CA name files; a user and password go into the
-// URLs).
+// and the credentials of bus.service_credentials, else steward's own,
+// which the nats CLI reads (NATS_CREDS, NATS_NKEY and NATS_CA name files;
+// a user and password go into the URLs).
 func ExternalEnv(x config.BusExternal) []string {
+	c := config.BusCredentials{User: x.User, Password: x.Password, Creds: x.Creds, NKey: x.NKey}
+	if x.Services != nil {
+		c = *x.Services
+	}
 	urls := x.URL
-	if x.User != "" {
+	if c.User != "" {
 		parts := strings.Split(x.URL, ",")
 		for i, p := range parts {
 			u, err := url.Parse(strings.TrimSpace(p))
 			if err == nil && u.User == nil {
-				u.User = url.UserPassword(x.User, x.Password)
+				u.User = url.UserPassword(c.User, c.Password)
 				parts[i] = u.String()
 			}
 		}
 		urls = strings.Join(parts, ",")
 	}
 	env := []string{"NATS_URL=" + urls}
-	for _, kv := range [][2]string{{"NATS_CREDS", x.Creds}, {"NATS_NKEY", x.NKey}, {"NATS_CA", x.CA}} {
+	for _, kv := range [][2]string{{"NATS_CREDS", c.Creds}, {"NATS_NKEY", c.NKey}, {"NATS_CA", x.CA}} {
 		if kv[1] != "" {
 			env = append(env, kv[0]+"="+kv[1])
 		}

@@ -65,6 +65,15 @@ func TestExternalEnv(t *testing.T) {
 	if got := ExternalEnv(config.BusExternal{URL: "nats://a", Creds: "/x.creds", NKey: "/seed"}); !slices.Equal(got, []string{"NATS_URL=nats://a", "NATS_CREDS=/x.creds", "NATS_NKEY=/seed"}) {
 		t.Errorf("ExternalEnv with creds = %q", got)
 	}
+	// bus.service_credentials: the services connect as their own user.
+	own := config.BusExternal{URL: "nats://a", User: "steward", Password: "s", Services: &config.BusCredentials{Creds: "/app.creds"}}
+	if got := ExternalEnv(own); !slices.Equal(got, []string{"NATS_URL=nats://a", "NATS_CREDS=/app.creds"}) {
+		t.Errorf("ExternalEnv with service credentials = %q", got)
+	}
+	own.Services = &config.BusCredentials{User: "app", Password: "x"}
+	if got := ExternalEnv(own); !slices.Equal(got, []string{"NATS_URL=nats://app:x@a"}) {
+		t.Errorf("ExternalEnv with a service user = %q", got)
+	}
 	if got := redactURLs("nats://u:secret@a:1,nats://b:2"); strings.Contains(got, "secret") || !strings.Contains(got, "nats://b:2") {
 		t.Errorf("redactURLs = %q", got)
 	}

@@ -84,7 +84,7 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 	var mappings []*yaml.Node // the transforms that are subject mappings
 	var files, sinks *yaml.Node
 	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
-		"url", "user", "password", "creds", "nkey", "ca", "cluster", "fleet_secret_file") {
+		"url", "user", "password", "creds", "nkey", "ca", "service_credentials", "cluster", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
 			ext[f.key.Value] = f

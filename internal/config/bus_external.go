@@ -22,6 +22,18 @@ type BusExternal struct {
 	// CA is a PEM file of the certificate authorities the deployment's
 	// TLS certificate is checked against; "" means the system's.
 	CA string `json:"ca,omitempty"`
+	// Services is bus.service_credentials: what the supervised services
+	// connect with instead of steward's own credentials.
+	Services *BusCredentials `json:"service_credentials,omitempty"`
+}
+
+// BusCredentials are a NATS user's credentials on a deployment of bus.url:
+// a user and password, a credentials file or an nkey seed file.
+type BusCredentials struct {
+	User     string `json:"user,omitempty"`
+	Password string `json:"-"`
+	Creds    string `json:"creds,omitempty"`
+	NKey     string `json:"nkey,omitempty"`
 }
 
 // busExternal reads bus.url and its credentials from ext, the fields of
@@ -31,7 +43,7 @@ type BusExternal struct {
 func (p *parser) busExternal(b *Bus, ext map[string]field, mappings []*yaml.Node) {
 	u, ok := ext["url"]
 	if !ok {
-		for _, k := range []string{"user", "password", "creds", "nkey", "ca"} {
+		for _, k := range []string{"user", "password", "creds", "nkey", "ca", "service_credentials"} {
 			if f, ok := ext[k]; ok {
 				p.errorf(f.key, "bus.%s is a credential for bus.url, which is not set", k)
 			}
@@ -65,13 +77,39 @@ func (p *parser) busExternal(b *Bus, ext map[string]field, mappings []*yaml.Node
 			*dst, _ = p.path(f.val, "bus."+k)
 		}
 	}
-	switch {
-	case (x.User == "") != (x.Password == ""):
-		p.errorf(u.key, "bus.user and bus.password go together")
-	case x.User != "" && (x.Creds != "" || x.NKey != ""), x.Creds != "" && x.NKey != "":
-		p.errorf(u.key, "bus: give one of user and password, creds or nkey")
+	p.checkCredentials(u.key, "bus", BusCredentials{x.User, x.Password, x.Creds, x.NKey})
+	if f, ok := ext["service_credentials"]; ok {
+		c := &BusCredentials{}
+		for _, g := range p.fields(f.val, "bus.service_credentials", "user", "password", "creds", "nkey") {
+			switch g.key.Value {
+			case "user":
+				c.User, _ = p.str(g.val, "bus.service_credentials.user")
+			case "password":
+				c.Password, _ = p.str(g.val, "bus.service_credentials.password")
+			case "creds":
+				c.Creds, _ = p.path(g.val, "bus.service_credentials.creds")
+			case "nkey":
+				c.NKey, _ = p.path(g.val, "bus.service_credentials.nkey")
+			}
+		}
+		if *c == (BusCredentials{}) {
+			p.errorf(f.key, "bus.service_credentials: give user and password, creds or nkey")
+		}
+		p.checkCredentials(f.key, "bus.service_credentials", *c)
+		x.Services = c
 	}
 	b.External = x
+}
+
+// checkCredentials reports credentials of what (at n) that are not one
+// kind: a user and password, a credentials file or an nkey.
+func (p *parser) checkCredentials(n *yaml.Node, what string, c BusCredentials) {
+	switch {
+	case (c.User == "") != (c.Password == ""):
+		p.errorf(n, "%s: user and password go together", what)
+	case c.User != "" && (c.Creds != "" || c.NKey != ""), c.Creds != "" && c.NKey != "":
+		p.errorf(n, "%s: give one of user and password, creds or nkey", what)
+	}
 }
 
 // checkNATSURLs returns what is wrong with a comma-separated list of NATS

@@ -79,9 +79,11 @@ func TestParseBusURL(t *testing.T) {
   user: steward
   password: secret
   ca: ca.pem
+  service_credentials: {creds: app.creds}
   transforms: [{from: "a.*", to: "b.{{wildcard(1)}}", template: "{{.}}"}]
 `)
-	want := &BusExternal{URL: "nats://a:4222, tls://b:4222", User: "steward", Password: "secret", CA: filepath.Join(testDir, "ca.pem")}
+	want := &BusExternal{URL: "nats://a:4222, tls://b:4222", User: "steward", Password: "secret", CA: filepath.Join(testDir, "ca.pem"),
+		Services: &BusCredentials{Creds: filepath.Join(testDir, "app.creds")}}
 	if !reflect.DeepEqual(c.Bus.External, want) {
 		t.Errorf("external = %+v, want %+v", c.Bus.External, want)
 	}
@@ -104,7 +106,12 @@ func TestParseBusURL(t *testing.T) {
 			"steward.yaml:1:24: bus.listen is for the embedded server; with bus.url steward embeds none",
 			"steward.yaml:1:48: bus.jetstream is for the embedded server; with bus.url steward embeds none",
 			"steward.yaml:1:76: bus.transforms: with bus.url, subject mappings are the deployment's (its account's mappings:); only a transform with a template runs in steward"}},
-		{"bus: {url: 'nats://a', user: u}\n", []string{"steward.yaml:1:7: bus.user and bus.password go together"}},
+		{"bus: {url: 'nats://a', user: u}\n", []string{"steward.yaml:1:7: bus: user and password go together"}},
+		{"bus: {url: 'nats://a', service_credentials: {}}\n", []string{"steward.yaml:1:24: bus.service_credentials: give user and password, creds or nkey"}},
+		{"bus: {url: 'nats://a', service_credentials: {password: p}}\n", []string{"steward.yaml:1:24: bus.service_credentials: user and password go together"}},
+		{"bus: {url: 'nats://a', service_credentials: {user: u, password: p, creds: c}}\n", []string{"steward.yaml:1:24: bus.service_credentials: give one of user and password, creds or nkey"}},
+		{"bus: {url: 'nats://a', service_credentials: {token: t}}\n", []string{"steward.yaml:1:24: bus.service_credentials: give user and password, creds or nkey", "steward.yaml:1:46: unknown key \"token\""}},
+		{"bus: {service_credentials: {user: u, password: p}}\n", []string{"steward.yaml:1:7: bus.service_credentials is a credential for bus.url, which is not set"}},
 		{"bus: {url: 'nats://a', creds: a, nkey: b}\n", []string{"steward.yaml:1:7: bus: give one of user and password, creds or nkey"}},
 	} {
 		if got := parseErrors(t, tt.src); !slices.Equal(got, tt.want) {

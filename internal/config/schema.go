@@ -295,6 +295,10 @@ func busSchema() js {
 		"url":        sText("an external NATS server's URL"),
 		"user":       sText("its user"), "password": sText("its password"),
 		"creds": sPath("a NATS credentials file"), "nkey": sPath("an NKey seed file"), "ca": sPath("a PEM CA file"),
+		"service_credentials": sObject(js{
+			"user": sText("the services' user"), "password": sText("its password"),
+			"creds": sPath("a NATS credentials file"), "nkey": sPath("an NKey seed file"),
+		}),
 		"cluster": sObject(js{
 			"name": sText("the cluster's name"), "listen": sText("host:port of the routes, on loopback"),
 			"routes": sWords,
