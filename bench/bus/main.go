@@ -35,6 +35,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/stewardhq/steward/bench/internal/subject"
+
 	"github.com/stewardhq/steward/internal/bus"
 	"github.com/stewardhq/steward/internal/config"
 )
@@ -57,7 +59,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
-	fmt.Printf("load average %s\n", loadAverage())
+	fmt.Printf("load average %s\n", subject.LoadAverage())
 	for _, p := range strings.Split(*phases, ",") {
 		switch p {
 		case "publish":
@@ -78,7 +80,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	fmt.Printf("load average %s\n", loadAverage())
+	fmt.Printf("load average %s\n", subject.LoadAverage())
 }
 
 // benchStream is the stream every publish run fills.
@@ -368,14 +370,4 @@ func rates(v []float64) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// loadAverage is /proc/loadavg's first three fields.
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

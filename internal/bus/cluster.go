@@ -71,12 +71,13 @@ func (s *Server) eventsPlacement() *jetstream.Placement {
 	return &jetstream.Placement{Cluster: c.Name, Tags: []string{nodeTag(s.node)}}
 }
 
-// clusterRetry calls fn until it succeeds, in a cluster for up to
-// startTimeout: the servers take some seconds to elect a JetStream leader
-// once they route to each other, and the leader to learn a new server's
-// tags; until then a stream placed on this node cannot be made.
+// clusterRetry calls fn until it succeeds, on a shared JetStream (the
+// servers of bus.cluster, or a deployment of bus.url) for up to
+// startTimeout: clustered servers take some seconds to elect a JetStream
+// leader once they route to each other, and the leader to learn a new
+// server's tags; until then a stream cannot be made.
 func (s *Server) clusterRetry(ctx context.Context, fn func(context.Context) error) error {
-	if s.options().Config.Cluster == nil {
+	if c := s.options().Config; c.Cluster == nil && c.External == nil {
 		return fn(ctx)
 	}
 	deadline := time.Now().Add(startTimeout)

@@ -111,3 +111,13 @@ func (s *Steward) Stop() {
 	s.Cmd.Process.Signal(syscall.SIGTERM)
 	s.Cmd.Wait()
 }
+
+// LoadAverage is /proc/loadavg's first three fields, or "?".
+func LoadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
