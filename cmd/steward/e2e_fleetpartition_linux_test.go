@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/testwait"
+)
+
+// link is a TCP proxy that carries a route between two nodes, so a test
+// can cut it (a partition) and mend it.
+type link struct {
+	t      *testing.T
+	addr   string // where it listens
+	target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+}
+
+func newLink(t *testing.T, target string) *link {
+	l := &link{t: t, addr: freeAddr(t), target: target}
+	l.mend()
+	t.Cleanup(l.cut)
+	return l
+}
+
+// mend listens again and carries the connections made to it.
+func (l *link) mend() {
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.ln = ln
+	l.mu.Unlock()
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", l.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			l.mu.Lock()
+			l.conns = append(l.conns, in, out)
+			l.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+}
+
+// cut stops listening and drops every connection carried: neither side
+// reaches the other until mend.
+func (l *link) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ln != nil {
+		l.ln.Close()
+		l.ln = nil
+	}
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
+}
+
+// TestFleetPartition: two clustered stewards whose routes are cut each
+// report the other down, and the registry drops the other side's
+// instance; once the route is mended both are up again and the instance
+// is listed once.
+func TestFleetPartition(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "fleet.secret")
+	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clusterA, clusterB := freeAddr(t), freeAddr(t)
+	toA, toB := newLink(t, clusterA), newLink(t, clusterB)
+	config := func(name, cluster, routes, services string) string {
+		return fmt.Sprintf(`node: %s
+bus:
+  listen: %s
+  cluster: {name: e2e, listen: %s, routes: [%s]}
+  fleet_secret_file: %s
+services:
+  a: {command: ["{{prog}}"]}
+%s`, name, freeAddr(t), cluster, routes, secret, services)
+	}
+	a := &fleetNode{name: "pa", env: newEnv(t, config("pa", clusterA, "nats-route://"+toB.addr, ""))}
+	b := &fleetNode{name: "pb", env: newEnv(t, config("pb", clusterB, "nats-route://"+toA.addr,
+		"  web:\n    command: [\"{{prog}}\"]\n    registry: {name: shop, port: 8080}\n"))}
+	a.run, b.run = a.env.run(), b.env.run()
+	waitNodes(t, a.env, "pa=up pb=up")
+	waitNodes(t, b.env, "pa=up pb=up")
+	shop := func(want int) {
+		t.Helper()
+		testwait.NoError(t, 30*time.Second, func() error {
+			var list []steward.Instance
+			if err := a.jsonOf(&list, "registry", "shop", "-o", "json"); err != nil {
+				return err
+			}
+			if len(list) != want {
+				return fmt.Errorf("registry shop on pa: %+v, want %d", list, want)
+			}
+			return nil
+		})
+	}
+	shop(1)
+
+	toA.cut()
+	toB.cut()
+	waitNodes(t, a.env, "pa=up pb=down")
+	waitNodes(t, b.env, "pa=down pb=up")
+	shop(0)
+	// Each side still answers for itself.
+	if code, _, stderr := b.steward("ps"); code != 0 {
+		t.Errorf("ps on pb during the partition: exit %d: %s", code, stderr)
+	}
+
+	toA.mend()
+	toB.mend()
+	waitNodes(t, a.env, "pa=up pb=up")
+	waitNodes(t, b.env, "pa=up pb=up")
+	shop(1)
+	var all []steward.FleetService
+	if err := a.jsonOf(&all, "ps", "--fleet", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fleetServiceNames(all); got != "pa/a pb/a pb/web" {
+		t.Errorf("ps --fleet after the partition: %s", got)
+	}
+}
