@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -102,6 +103,9 @@ func fleetChanged(a, b config.Bus) bool {
 	return !reflect.DeepEqual(a.Cluster, b.Cluster) || a.FleetSecretFile != b.FleetSecretFile
 }
 
+// routeTLSTimeout bounds a route's TLS handshake, in seconds.
+const routeTLSTimeout = 5
+
 func nodeTag(node string) string { return "node:" + Token(node) }
 
 // fleetOptions sets the cluster options of o from opts.
@@ -123,6 +127,18 @@ func fleetOptions(o *server.Options, opts Options) error {
 	}
 	o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = c.Name, host, port
 	o.Cluster.Username, o.Cluster.Password = FleetUser, opts.FleetSecret
+	if t := c.TLS; t != nil {
+		// Mutual TLS: each side verifies the other's certificate against
+		// the fleet's CA, and the route's host against the certificate.
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.CA, Verify: true, Timeout: routeTLSTimeout})
+		if err != nil {
+			return fmt.Errorf("bus.cluster.tls: %w", err)
+		}
+		// A route is a client too: as nats-server's own cluster tls
+		// section does, it checks the server's certificate against the CA.
+		tc.ClientAuth, tc.RootCAs = tls.RequireAndVerifyClientCert, tc.ClientCAs
+		o.Cluster.TLSConfig, o.Cluster.TLSTimeout = tc, routeTLSTimeout
+	}
 	for _, r := range c.Routes {
 		u, err := url.Parse(r)
 		if err != nil {

@@ -85,6 +85,7 @@ func TestFleetOptions(t *testing.T) {
 		{config.BusCluster{Listen: "nohost"}, "x", "bus.cluster.listen"},
 		{config.BusCluster{Listen: "127.0.0.1:port"}, "x", "bus.cluster.listen"},
 		{config.BusCluster{Listen: "127.0.0.1:1", Routes: []string{"::bad"}}, "x", "bus.cluster.routes"},
+		{config.BusCluster{Listen: "127.0.0.1:1", TLS: &config.ClusterTLS{Cert: "/none.pem", Key: "/none.key", CA: "/none-ca.pem"}}, "x", "bus.cluster.tls"},
 	} {
 		err := fleetOptions(&server.Options{}, Options{Config: config.Bus{Cluster: &c.cl}, FleetSecret: c.secret})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -19,6 +19,17 @@ type BusCluster struct {
 	// nats-route://HOST:PORT, without credentials: the fleet secret is
 	// their password.
 	Routes []string `json:"routes,omitempty"`
+	// TLS is bus.cluster.tls: the routes' mutual TLS. Without it the
+	// routes stay on loopback.
+	TLS *ClusterTLS `json:"tls,omitempty"`
+}
+
+// ClusterTLS is the routes' mutual TLS: this node's certificate and key,
+// and the CA every node's certificate must be signed by.
+type ClusterTLS struct {
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+	CA   string `json:"ca"`
 }
 
 // Fleet reports whether the bus joins other nodes' servers by routes,
@@ -30,7 +41,8 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 	cl := &BusCluster{}
 	var listen, name *yaml.Node
 	urls := map[string]*yaml.Node{}
-	for _, f := range p.fields(n, "bus.cluster", "name", "listen", "routes") {
+	var tlsAt *yaml.Node
+	for _, f := range p.fields(n, "bus.cluster", "name", "listen", "routes", "tls") {
 		switch f.key.Value {
 		case "name":
 			name = f.val
@@ -43,6 +55,8 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 			}
 		case "listen":
 			cl.Listen, listen = p.listen(f.val, "bus.cluster.listen", "127.0.0.1:6222")
+		case "tls":
+			tlsAt, cl.TLS = f.key, p.clusterTLS(f.key, f.val)
 		case "routes":
 			for _, r := range p.strings(f.val, "bus.cluster.routes") {
 				if u, ok := p.fleetURL(r, "bus.cluster.routes", "nats-route"); ok {
@@ -58,15 +72,29 @@ func (p *parser) busCluster(n *yaml.Node, b *Bus) {
 	if listen == nil {
 		p.errorf(n, "bus.cluster needs listen: the address the other servers route to")
 	}
-	if listen != nil && !loopback(cl.Listen) {
-		p.errorf(listen, "bus.cluster.listen %q is not a loopback address: routes carry no TLS yet, so a cluster stays on one host", cl.Listen)
+	if tlsAt == nil && listen != nil && !loopback(cl.Listen) {
+		p.errorf(listen, "bus.cluster.listen %q is not a loopback address: it needs bus.cluster.tls", cl.Listen)
 	}
 	for _, u := range cl.Routes {
-		if pu, _ := url.Parse(u); !loopback(pu.Host) {
-			p.errorf(urls[u], "bus.cluster.routes: %s is not on loopback: routes carry no TLS yet, so a cluster stays on one host", u)
+		if pu, _ := url.Parse(u); tlsAt == nil && !loopback(pu.Host) {
+			p.errorf(urls[u], "bus.cluster.routes: %s is not on loopback: it needs bus.cluster.tls", u)
 		}
 	}
 	b.Cluster = cl
+}
+
+// clusterTLS reads bus.cluster.tls (at key): cert, key and ca, all of them.
+func (p *parser) clusterTLS(key, n *yaml.Node) *ClusterTLS {
+	t := &ClusterTLS{}
+	for _, f := range p.fields(n, "bus.cluster.tls", "cert", "key", "ca") {
+		dst := map[string]*string{"cert": &t.Cert, "key": &t.Key, "ca": &t.CA}[f.key.Value]
+		*dst, _ = p.path(f.val, "bus.cluster.tls."+f.key.Value)
+	}
+	if t.Cert == "" || t.Key == "" || t.CA == "" {
+		p.errorf(key, "bus.cluster.tls needs cert, key and ca: this node's certificate and key, and the CA that signs every node's")
+		return nil
+	}
+	return t
 }
 
 // fleetURL reads the URL of another server: scheme://HOST:PORT, without

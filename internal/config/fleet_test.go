@@ -32,6 +32,12 @@ services:
 	if (*Bus)(nil).Fleet() || (&Bus{}).Fleet() {
 		t.Error("Fleet() without a cluster")
 	}
+	// With tls, the routes may leave loopback.
+	c = mustParse(t, "bus: {cluster: {name: c, listen: 0.0.0.0:6222, routes: [nats-route://10.0.0.2:6222], tls: {cert: n.pem, key: n.key, ca: ca.pem}}, fleet_secret_file: s}\n")
+	tls := &ClusterTLS{Cert: filepath.Join(testDir, "n.pem"), Key: filepath.Join(testDir, "n.key"), CA: filepath.Join(testDir, "ca.pem")}
+	if !reflect.DeepEqual(c.Bus.Cluster.TLS, tls) || c.Bus.Cluster.Listen != "0.0.0.0:6222" {
+		t.Errorf("cluster with tls = %+v", c.Bus.Cluster)
+	}
 }
 
 func TestParseFleetErrors(t *testing.T) {
@@ -46,8 +52,12 @@ func TestParseFleetErrors(t *testing.T) {
 		{"bus: {cluster: {name: c}, fleet_secret_file: s}\n", []string{
 			"steward.yaml:1:16: bus.cluster needs listen: the address the other servers route to"}},
 		{"bus: {cluster: {name: c, listen: 0.0.0.0:6222, routes: ['nats-route://10.0.0.2:6222']}, fleet_secret_file: s}\n", []string{
-			`steward.yaml:1:34: bus.cluster.listen "0.0.0.0:6222" is not a loopback address: routes carry no TLS yet, so a cluster stays on one host`,
-			"steward.yaml:1:57: bus.cluster.routes: nats-route://10.0.0.2:6222 is not on loopback: routes carry no TLS yet, so a cluster stays on one host"}},
+			`steward.yaml:1:34: bus.cluster.listen "0.0.0.0:6222" is not a loopback address: it needs bus.cluster.tls`,
+			"steward.yaml:1:57: bus.cluster.routes: nats-route://10.0.0.2:6222 is not on loopback: it needs bus.cluster.tls"}},
+		{"bus: {cluster: {name: c, listen: 127.0.0.1:6222, tls: {cert: c.pem, key: k.pem}}, fleet_secret_file: s}\n", []string{
+			"steward.yaml:1:50: bus.cluster.tls needs cert, key and ca: this node's certificate and key, and the CA that signs every node's"}},
+		{"bus: {cluster: {name: c, listen: 127.0.0.1:6222, tls: {cert: c.pem, key: k.pem, ca: ca.pem, verify: no}}, fleet_secret_file: s}\n", []string{
+			`steward.yaml:1:93: unknown key "verify"`}},
 		{"bus: {cluster: {name: c, listen: 127.0.0.1:6222, routes: ['tls://127.0.0.1:1', 'nats-route://u:p@127.0.0.1:1', 'nats-route://127.0.0.1:x', 'nats-route://127.0.0.1:1?a']}, fleet_secret_file: s}\n", []string{
 			`steward.yaml:1:59: bus.cluster.routes: "tls://127.0.0.1:1" must be nats-route://HOST:PORT`,
 			`steward.yaml:1:80: bus.cluster.routes: "nats-route://u:p@127.0.0.1:1" must not hold credentials: the nodes authenticate with bus.fleet_secret_file`,

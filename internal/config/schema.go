@@ -300,8 +300,9 @@ func busSchema() js {
 			"creds": sPath("a NATS credentials file"), "nkey": sPath("an NKey seed file"),
 		}),
 		"cluster": sObject(js{
-			"name": sText("the cluster's name"), "listen": sText("host:port of the routes, on loopback"),
+			"name": sText("the cluster's name"), "listen": sText("host:port of the routes (off loopback with tls)"),
 			"routes": sWords,
+			"tls":    sObject(js{"cert": sPath("this node's PEM certificate"), "key": sPath("its PEM key"), "ca": sPath("the PEM CA of every node's certificate")}),
 		}),
 		"fleet_secret_file": sPath("the file of the secret the fleet's nodes share"),
 	})
