@@ -10,8 +10,8 @@ import (
 
 // BusCluster joins the embedded server to others with routes: the
 // bus.cluster section. Every node of a cluster has a unique server name,
-// its node name. The routes carry no TLS yet, so the listener and the
-// routes must be on loopback.
+// its node name. Without TLS the listener and the routes must be on
+// loopback.
 type BusCluster struct {
 	Name   string `json:"name"`
 	Listen string `json:"listen"`
