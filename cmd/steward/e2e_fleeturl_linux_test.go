@@ -132,3 +132,60 @@ services:
 	<-b.run.done
 	waitNodes(t, a.env, "na=up nb=down")
 }
+
+// TestFleetMixed: a standalone nats-server routed into the embedded
+// cluster of two stewards (with the fleet secret, as a third server) lets
+// a third steward join the fleet by bus.url: all three list each other,
+// and --node reaches across both kinds of member.
+func TestFleetMixed(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "fleet.secret")
+	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	routeA, routeB, routeS := freeAddr(t), freeAddr(t), freeAddr(t)
+	addr := natsServerWith(t, fmt.Sprintf(`server_name: standalone
+authorization {users: [{user: mc, password: "pass of mc"}]}
+cluster {
+  name: e2e
+  listen: %s
+  authorization {user: _fleet, password: "a fleet secret of e2e tests"}
+  routes: ["nats-route://_fleet:a%%20fleet%%20secret%%20of%%20e2e%%20tests@%s", "nats-route://_fleet:a%%20fleet%%20secret%%20of%%20e2e%%20tests@%s"]
+}`, routeS, routeA, routeB))
+	embedded := func(name, cluster string, routes ...string) *fleetNode {
+		return &fleetNode{name: name, env: newEnv(t, fmt.Sprintf(`node: %s
+bus:
+  listen: %s
+  cluster: {name: e2e, listen: %s, routes: [%s]}
+  fleet_secret_file: %s
+services:
+  a: {command: ["{{prog}}"]}
+`, name, freeAddr(t), cluster, strings.Join(routes, ", "), secret))}
+	}
+	a := embedded("ma", routeA, "nats-route://"+routeB, "nats-route://"+routeS)
+	b := embedded("mb", routeB, "nats-route://"+routeA, "nats-route://"+routeS)
+	c := &fleetNode{name: "mc", env: newEnv(t, fmt.Sprintf(`node: mc
+bus:
+  url: nats://%s
+  user: mc
+  password: "pass of mc"
+services:
+  a: {command: ["{{prog}}"]}
+  c: {command: ["{{prog}}"]}
+`, addr))}
+	a.run, b.run, c.run = a.env.run(), b.env.run(), c.env.run()
+	waitNodes(t, a.env, "ma=up mb=up mc=up")
+	waitNodes(t, c.env, "ma=up mb=up mc=up")
+	var svcs []steward.ServiceStatus
+	if err := a.jsonOf(&svcs, "--node", "mc", "ps", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if names := serviceNames(svcs); names != "a c" {
+		t.Errorf("--node mc ps on ma: %s, want a c", names)
+	}
+	if err := c.jsonOf(&svcs, "--node", "mb", "ps", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if names := serviceNames(svcs); names != "a" {
+		t.Errorf("--node mb ps on mc: %s, want a", names)
+	}
+}
