@@ -100,16 +100,25 @@ func (s *Server) clusterRetry(ctx context.Context, fn func(context.Context) erro
 // fleetChanged reports whether the fleet settings of a and b differ: a
 // change the running server cannot take.
 func fleetChanged(a, b config.Bus) bool {
-	return !reflect.DeepEqual(a.Cluster, b.Cluster) || a.FleetSecretFile != b.FleetSecretFile
+	return !reflect.DeepEqual(a.Cluster, b.Cluster) || !reflect.DeepEqual(a.Leaf, b.Leaf) || a.FleetSecretFile != b.FleetSecretFile
 }
 
-// routeTLSTimeout bounds a route's TLS handshake, in seconds.
-const routeTLSTimeout = 5
+// fleetTLSTimeout bounds the TLS handshake of a route or a leaf
+// connection, in seconds.
+const fleetTLSTimeout = 5
 
 func nodeTag(node string) string { return "node:" + Token(node) }
 
-// fleetOptions sets the cluster options of o from opts.
+// fleetOptions sets the cluster and leaf node options of o from opts.
 func fleetOptions(o *server.Options, opts Options) error {
+	if err := clusterOptions(o, opts); err != nil {
+		return err
+	}
+	return leafOptions(o, opts)
+}
+
+// clusterOptions sets the cluster options of o from opts.
+func clusterOptions(o *server.Options, opts Options) error {
 	c := opts.Config.Cluster
 	if c == nil {
 		return nil
@@ -117,38 +126,65 @@ func fleetOptions(o *server.Options, opts Options) error {
 	if opts.FleetSecret == "" {
 		return errors.New("bus.cluster needs the fleet secret")
 	}
-	host, p, err := net.SplitHostPort(c.Listen)
+	host, port, err := hostPort(c.Listen, "bus.cluster.listen")
 	if err != nil {
-		return fmt.Errorf("bus.cluster.listen: %w", err)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil {
-		return fmt.Errorf("bus.cluster.listen: %w", err)
+		return err
 	}
 	o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = c.Name, host, port
 	o.Cluster.Username, o.Cluster.Password = FleetUser, opts.FleetSecret
-	if t := c.TLS; t != nil {
-		// Mutual TLS: each side verifies the other's certificate against
-		// the fleet's CA, and the route's host against the certificate.
-		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.CA, Verify: true, Timeout: routeTLSTimeout})
-		if err != nil {
-			return fmt.Errorf("bus.cluster.tls: %w", err)
+	if c.TLS != nil {
+		if o.Cluster.TLSConfig, err = fleetTLS(c.TLS, "bus.cluster.tls"); err != nil {
+			return err
 		}
-		// A route is a client too: as nats-server's own cluster tls
-		// section does, it checks the server's certificate against the CA.
-		tc.ClientAuth, tc.RootCAs = tls.RequireAndVerifyClientCert, tc.ClientCAs
-		o.Cluster.TLSConfig, o.Cluster.TLSTimeout = tc, routeTLSTimeout
+		o.Cluster.TLSTimeout = fleetTLSTimeout
 	}
-	for _, r := range c.Routes {
-		u, err := url.Parse(r)
-		if err != nil {
-			return fmt.Errorf("bus.cluster.routes: %w", err)
-		}
-		u.User = url.UserPassword(FleetUser, opts.FleetSecret)
-		o.Routes = append(o.Routes, u)
+	if o.Routes, err = fleetURLs(c.Routes, opts.FleetSecret, "bus.cluster.routes"); err != nil {
+		return err
 	}
 	o.Tags = append(o.Tags, nodeTag(opts.Node))
 	return nil
+}
+
+// hostPort splits addr, the address of what.
+func hostPort(addr, what string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", what, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return host, port, nil
+}
+
+// fleetURLs parses raw, the URLs of what, with the fleet's credentials in
+// them.
+func fleetURLs(raw []string, secret, what string) ([]*url.URL, error) {
+	var out []*url.URL
+	for _, r := range raw {
+		u, err := url.Parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		u.User = url.UserPassword(FleetUser, secret)
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// fleetTLS is the mutual TLS of the fleet's connections (what): each side
+// verifies the other's certificate against the fleet's CA, and the
+// dialling side the host it dialled against the certificate. A route or a
+// leaf connection is a client too, so, as nats-server's own cluster tls
+// section does, the CA is also its root.
+func fleetTLS(t *config.ClusterTLS, what string) (*tls.Config, error) {
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.CA, Verify: true, Timeout: fleetTLSTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	tc.ClientAuth, tc.RootCAs = tls.RequireAndVerifyClientCert, tc.ClientCAs
+	return tc, nil
 }
 
 // serviceDeny is what a service may not publish: steward's own subjects,

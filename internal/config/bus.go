@@ -38,9 +38,11 @@ type Bus struct {
 	// Files and Sinks are the file bridges of bus.files and bus.sinks.
 	Files []BusFile `json:"files,omitempty"`
 	Sinks []BusSink `json:"sinks,omitempty"`
-	// Cluster joins other nodes' servers (fleet.go); nil when not set.
-	// FleetSecretFile holds the secret their routes authenticate with.
+	// Cluster joins other nodes' servers (fleet.go), and Leaf hubs and
+	// agents (leaf.go); nil when not set. FleetSecretFile holds the secret
+	// their routes and leaf connections authenticate with.
 	Cluster         *BusCluster `json:"cluster,omitempty"`
+	Leaf            *BusLeaf    `json:"leafnodes,omitempty"`
 	FleetSecretFile string      `json:"fleet_secret_file,omitempty"`
 }
 
@@ -84,7 +86,7 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 	var mappings []*yaml.Node // the transforms that are subject mappings
 	var files, sinks *yaml.Node
 	for _, f := range p.fields(n, "bus", "listen", "jetstream", "events", "streams", "transforms", "files", "sinks",
-		"url", "user", "password", "creds", "nkey", "ca", "service_credentials", "cluster", "fleet_secret_file") {
+		"url", "user", "password", "creds", "nkey", "ca", "service_credentials", "cluster", "leafnodes", "fleet_secret_file") {
 		switch f.key.Value {
 		case "listen":
 			ext[f.key.Value] = f
@@ -117,6 +119,9 @@ func (p *parser) bus(n *yaml.Node, c *Config) {
 		case "cluster":
 			ext[f.key.Value] = f
 			p.busCluster(f.val, b)
+		case "leafnodes":
+			ext[f.key.Value] = f
+			p.busLeaf(f.val, b)
 		case "fleet_secret_file":
 			if b.FleetSecretFile, _ = p.path(f.val, "bus.fleet_secret_file"); b.FleetSecretFile != "" {
 				secret = f.val

@@ -58,7 +58,7 @@ func (p *parser) busExternal(b *Bus, ext map[string]field, mappings []*yaml.Node
 			x.URL = s
 		}
 	}
-	for _, k := range []string{"listen", "jetstream", "cluster"} {
+	for _, k := range []string{"listen", "jetstream", "cluster", "leafnodes"} {
 		if f, ok := ext[k]; ok {
 			p.errorf(f.key, "bus.%s is for the embedded server; with bus.url steward embeds none", k)
 		}

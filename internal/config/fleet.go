@@ -34,7 +34,7 @@ type ClusterTLS struct {
 
 // Fleet reports whether the bus joins other nodes' servers by routes,
 // which the fleet secret authenticates.
-func (b *Bus) Fleet() bool { return b != nil && b.Cluster != nil }
+func (b *Bus) Fleet() bool { return b != nil && (b.Cluster != nil || b.Leaf != nil) }
 
 // busCluster reads bus.cluster.
 func (p *parser) busCluster(n *yaml.Node, b *Bus) {
@@ -125,13 +125,13 @@ func (p *parser) checkFleet(c *Config, secret *yaml.Node) {
 		return
 	}
 	if b.Fleet() && b.FleetSecretFile == "" {
-		p.errorf(p.busAt, "bus.cluster needs bus.fleet_secret_file: the secret the nodes of the fleet share")
+		p.errorf(p.busAt, "bus.cluster and bus.leafnodes need bus.fleet_secret_file: the secret the nodes of the fleet share")
 	}
 	if !b.Fleet() && secret != nil {
-		p.errorf(secret, "bus.fleet_secret_file is for bus.cluster, which is not set")
+		p.errorf(secret, "bus.fleet_secret_file is for bus.cluster or bus.leafnodes, neither of which is set")
 	}
 	seen := map[string]string{}
-	for _, l := range []struct{ what, addr string }{{"bus.listen", b.Listen}, {"bus.cluster.listen", clusterListen(b)}} {
+	for _, l := range []struct{ what, addr string }{{"bus.listen", b.Listen}, {"bus.cluster.listen", clusterListen(b)}, {"bus.leafnodes.listen", leafListen(b)}} {
 		if l.addr == "" {
 			continue
 		}

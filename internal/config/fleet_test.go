@@ -32,6 +32,14 @@ services:
 	if (*Bus)(nil).Fleet() || (&Bus{}).Fleet() {
 		t.Error("Fleet() without a cluster")
 	}
+	c = mustParse(t, "bus: {leafnodes: {listen: 127.0.0.1:7422, remotes: [nats-leaf://127.0.0.1:7423]}, fleet_secret_file: s}\n")
+	if l := c.Bus.Leaf; l == nil || l.Listen != "127.0.0.1:7422" || !slices.Equal(l.Remotes, []string{"nats-leaf://127.0.0.1:7423"}) || !c.Bus.Fleet() {
+		t.Errorf("leafnodes = %+v", c.Bus.Leaf)
+	}
+	c = mustParse(t, "bus: {leafnodes: {remotes: [nats-leaf://10.0.0.1:7422], tls: {cert: n.pem, key: n.key, ca: ca.pem}}, fleet_secret_file: s}\n")
+	if l := c.Bus.Leaf; l == nil || l.TLS == nil || l.TLS.CA != filepath.Join(testDir, "ca.pem") {
+		t.Errorf("leafnodes with tls = %+v", c.Bus.Leaf)
+	}
 	// With tls, the routes may leave loopback.
 	c = mustParse(t, "bus: {cluster: {name: c, listen: 0.0.0.0:6222, routes: [nats-route://10.0.0.2:6222], tls: {cert: n.pem, key: n.key, ca: ca.pem}}, fleet_secret_file: s}\n")
 	tls := &ClusterTLS{Cert: filepath.Join(testDir, "n.pem"), Key: filepath.Join(testDir, "n.key"), CA: filepath.Join(testDir, "ca.pem")}
@@ -64,9 +72,19 @@ func TestParseFleetErrors(t *testing.T) {
 			`steward.yaml:1:112: bus.cluster.routes: "nats-route://127.0.0.1:x" must be nats-route://HOST:PORT`,
 			`steward.yaml:1:140: bus.cluster.routes: "nats-route://127.0.0.1:1?a" must be nats-route://HOST:PORT`}},
 		{"bus: {cluster: {name: c, listen: 127.0.0.1:6222}}\n", []string{
-			"steward.yaml:1:6: bus.cluster needs bus.fleet_secret_file: the secret the nodes of the fleet share"}},
+			"steward.yaml:1:6: bus.cluster and bus.leafnodes need bus.fleet_secret_file: the secret the nodes of the fleet share"}},
+		{"bus: {leafnodes: {}, fleet_secret_file: s}\n", []string{
+			"steward.yaml:1:18: bus.leafnodes needs listen (agents join this node) or remotes (this node joins hubs)"}},
+		{"bus: {leafnodes: {listen: 0.0.0.0:7422, remotes: ['nats-leaf://10.0.0.1:7422', 'nats-route://127.0.0.1:1']}, fleet_secret_file: s}\n", []string{
+			`steward.yaml:1:27: bus.leafnodes.listen "0.0.0.0:7422" is not a loopback address: it needs bus.leafnodes.tls`,
+			"steward.yaml:1:51: bus.leafnodes.remotes: nats-leaf://10.0.0.1:7422 is not on loopback: it needs bus.leafnodes.tls",
+			"steward.yaml:1:80: bus.leafnodes.remotes: \"nats-route://127.0.0.1:1\" must be nats-leaf://HOST:PORT"}},
+		{"bus: {listen: 127.0.0.1:7422, leafnodes: {listen: 127.0.0.1:7422}, fleet_secret_file: s}\n", []string{
+			`steward.yaml:1:6: bus.leafnodes.listen "127.0.0.1:7422" is the address of bus.listen`}},
+		{"bus: {url: 'nats://a:1', leafnodes: {remotes: ['nats-leaf://127.0.0.1:1']}, fleet_secret_file: s}\n", []string{
+			"steward.yaml:1:26: bus.leafnodes is for the embedded server; with bus.url steward embeds none"}},
 		{"bus: {fleet_secret_file: s}\n", []string{
-			"steward.yaml:1:26: bus.fleet_secret_file is for bus.cluster, which is not set"}},
+			"steward.yaml:1:26: bus.fleet_secret_file is for bus.cluster or bus.leafnodes, neither of which is set"}},
 		{"bus: {listen: 127.0.0.1:6222, cluster: {name: c, listen: 127.0.0.1:6222}, fleet_secret_file: s}\n", []string{
 			`steward.yaml:1:6: bus.cluster.listen "127.0.0.1:6222" is the address of bus.listen`}},
 		{"bus: {url: 'nats://a:4222', cluster: {name: c, listen: 127.0.0.1:6222}, fleet_secret_file: s}\n", []string{

@@ -304,6 +304,10 @@ func busSchema() js {
 			"routes": sWords,
 			"tls":    sObject(js{"cert": sPath("this node's PEM certificate"), "key": sPath("its PEM key"), "ca": sPath("the PEM CA of every node's certificate")}),
 		}),
+		"leafnodes": sObject(js{
+			"listen": sText("host:port agents join as leaf nodes (off loopback with tls)"), "remotes": sWords,
+			"tls": sObject(js{"cert": sPath("this node's PEM certificate"), "key": sPath("its PEM key"), "ca": sPath("the PEM CA of every node's certificate")}),
+		}),
 		"fleet_secret_file": sPath("the file of the secret the fleet's nodes share"),
 	})
 }
