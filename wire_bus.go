@@ -78,6 +78,10 @@ type BusStream struct {
 	MaxBytes int64         `json:"max_bytes"`
 	Storage  string        `json:"storage"`
 	Created  time.Time     `json:"created"`
+	// Replicas is how many servers keep it; Leader, in a cluster, the
+	// server (node) that leads it now.
+	Replicas int    `json:"replicas"`
+	Leader   string `json:"leader,omitempty"`
 }
 
 // BusSubscribeQuery is the query of GET /v1/bus/subscribe.

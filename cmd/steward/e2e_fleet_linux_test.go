@@ -22,7 +22,8 @@ type fleetNode struct {
 }
 
 // newFleet starts a steward for each of names, clustered on loopback with
-// one fleet secret; extra[name] is added to that node's services.
+// one fleet secret; extra[name] is added to that node's services, and
+// extra["bus"] to every node's bus section.
 func newFleet(t *testing.T, names []string, extra map[string]string) map[string]*fleetNode {
 	t.Helper()
 	secret := filepath.Join(t.TempDir(), "fleet.secret")
@@ -46,9 +47,9 @@ bus:
   listen: %s
   cluster: {name: e2e, listen: %s, routes: [%s]}
   fleet_secret_file: %s
-services:
+%sservices:
   a: {command: ["{{prog}}"]}
-%s`, n, freeAddr(t), cluster[n], strings.Join(routes, ", "), secret, extra[n])
+%s`, n, freeAddr(t), cluster[n], strings.Join(routes, ", "), secret, extra["bus"], extra[n])
 		nodes[n] = &fleetNode{name: n, env: newEnv(t, config)}
 	}
 	for _, n := range names {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,5 +141,57 @@ services:
 	}
 	if got := fleetServiceNames(all); got != "pa/a pb/a pb/web" {
 		t.Errorf("ps --fleet after the partition: %s", got)
+	}
+}
+
+// TestFleetReplicas: a stream of bus.streams with replicas: 3 on three
+// clustered stewards is kept by all three servers: once its leader is
+// killed, another node stores and replays its messages, those published
+// before included.
+func TestFleetReplicas(t *testing.T) {
+	fleet := newFleet(t, []string{"ra", "rb", "rc"}, map[string]string{
+		"bus": "  streams: {orders: {subjects: [\"orders.>\"], replicas: 3}}\n",
+	})
+	waitNodes(t, fleet["ra"].env, "ra=up rb=up rc=up")
+	var leader string
+	testwait.NoError(t, 60*time.Second, func() error {
+		var list []steward.BusStream
+		if err := fleet["ra"].jsonOf(&list, "bus", "streams", "-o", "json"); err != nil {
+			return err
+		}
+		for _, st := range list {
+			if st.Name == "orders" && st.Replicas == 3 && st.Leader != "" {
+				leader = st.Leader
+				return nil
+			}
+		}
+		return fmt.Errorf("streams %+v: no orders with 3 replicas and a leader", list)
+	})
+	if code, out, stderr := fleet["ra"].steward("bus", "pub", "orders.new", "order 1"); code != 0 || !strings.Contains(out, "stored in orders") {
+		t.Fatalf("bus pub before: exit %d: %s%s", code, out, stderr)
+	}
+	dead := fleet[leader]
+	if dead == nil {
+		t.Fatalf("the leader %q is not a node", leader)
+	}
+	dead.run.cmd.Process.Kill()
+	<-dead.run.done
+	var other *fleetNode
+	for _, n := range fleet {
+		if n != dead {
+			other = n
+			break
+		}
+	}
+	testwait.NoError(t, 60*time.Second, func() error {
+		code, out, stderr := other.steward("bus", "pub", "orders.new", "order 2")
+		if code != 0 || !strings.Contains(out, "stored in orders") {
+			return fmt.Errorf("bus pub on %s after %s died: exit %d: %s%s", other.name, leader, code, out, stderr)
+		}
+		return nil
+	})
+	code, out, stderr := other.steward("bus", "sub", "orders.>", "--since", "1h", "--count", "2")
+	if code != 0 || !strings.Contains(out, "order 1") || !strings.Contains(out, "order 2") {
+		t.Errorf("bus sub on %s: exit %d: %s%s", other.name, code, out, stderr)
 	}
 }

@@ -121,6 +121,7 @@ func (s *Server) busStreams(w http.ResponseWriter, r *http.Request) error {
 			Name: st.Name, Subjects: st.Subjects, Messages: st.Messages, Bytes: st.Bytes,
 			FirstSeq: st.FirstSeq, LastSeq: st.LastSeq, FirstTime: st.FirstTime, LastTime: st.LastTime,
 			Consumers: st.Consumers, MaxAge: st.MaxAge, MaxBytes: st.MaxBytes, Storage: st.Storage, Created: st.Created,
+			Replicas: st.Replicas, Leader: st.Leader,
 		}
 		if out[i].Subjects == nil {
 			out[i].Subjects = []string{}

@@ -79,6 +79,7 @@ func (s *Server) ensureUserStreams(ctx context.Context, cfg config.Bus) {
 			MaxAge:   st.MaxAge,
 			MaxBytes: cmp.Or(st.MaxBytes, -1),
 			Discard:  jetstream.DiscardOld,
+			Replicas: max(st.Replicas, 1),
 		})
 		if err != nil {
 			s.log.Error("bus: stream of bus.streams not made", "stream", name, "err", err)

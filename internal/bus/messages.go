@@ -161,6 +161,10 @@ type StreamInfo struct {
 	MaxBytes  int64
 	Storage   string
 	Created   time.Time
+	// Replicas is how many servers keep it; Leader, in a cluster, the one
+	// that leads it now ("" on a server of its own).
+	Replicas int
+	Leader   string
 }
 
 // Streams lists the streams, by name.
@@ -173,7 +177,11 @@ func (s *Server) Streams(ctx context.Context) ([]StreamInfo, error) {
 			Name: c.Name, Subjects: c.Subjects, Messages: st.Msgs, Bytes: st.Bytes,
 			FirstSeq: st.FirstSeq, LastSeq: st.LastSeq, FirstTime: st.FirstTime, LastTime: st.LastTime,
 			Consumers: st.Consumers, MaxAge: c.MaxAge, MaxBytes: c.MaxBytes, Storage: c.Storage.String(), Created: si.Created,
+			Replicas: max(c.Replicas, 1),
 		})
+		if si.Cluster != nil {
+			out[len(out)-1].Leader = si.Cluster.Leader
+		}
 	}
 	if err := l.Err(); err != nil {
 		return nil, fmt.Errorf("list streams: %w", err)

@@ -53,6 +53,8 @@ type BusStream struct {
 	Subjects []string      `json:"subjects"`
 	MaxAge   time.Duration `json:"max_age,omitempty"`
 	MaxBytes int64         `json:"max_bytes,omitempty"`
+	// Replicas is how many servers of a cluster keep it; 0 means 1.
+	Replicas int `json:"replicas,omitempty"`
 	// DeadLetter, when set, captures the messages its consumers gave up on.
 	DeadLetter *BusDeadLetter `json:"dead_letter,omitempty"`
 }
@@ -157,7 +159,7 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 		what := "bus.streams." + name
 		st := &BusStream{Name: name}
 		errs := len(p.errs)
-		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes", "dead_letter") {
+		for _, g := range p.fields(f.val, what, "subjects", "max_age", "max_bytes", "replicas", "dead_letter") {
 			switch g.key.Value {
 			case "subjects":
 				for _, sn := range p.strings(g.val, what+".subjects") {
@@ -186,6 +188,8 @@ func (p *parser) busStreams(n *yaml.Node, b *Bus) {
 						st.MaxBytes = size
 					}
 				}
+			case "replicas":
+				st.Replicas = p.replicas(g.val, what+".replicas")
 			case "dead_letter":
 				st.DeadLetter = p.deadLetter(g.val, what+".dead_letter")
 			}

@@ -218,3 +218,31 @@ func ValidRegistryName(s string) bool {
 	}
 	return true
 }
+
+// maxReplicas is JetStream's most replicas of a stream.
+const maxReplicas = 5
+
+// replicas reads a stream's replicas (what, at n): 1 to 5, and more than
+// 1 only where servers share a JetStream, in a cluster of at least as many
+// servers as bus.cluster names.
+func (p *parser) replicas(n *yaml.Node, what string) int {
+	r, ok := p.count(n, what)
+	if !ok {
+		return 0
+	}
+	if r < 1 || r > maxReplicas {
+		p.errorf(n, "%s must be 1 to %d", what, maxReplicas)
+		return 0
+	}
+	p.later = append(p.later, func(c *Config) {
+		b := c.Bus
+		switch {
+		case r == 1:
+		case b.Cluster == nil && b.External == nil:
+			p.errorf(n, "%s: %d replicas need servers that share a JetStream: bus.cluster or bus.url", what, r)
+		case b.Cluster != nil && r > len(b.Cluster.Routes)+1:
+			p.errorf(n, "%s: %d replicas, but bus.cluster names %d servers", what, r, len(b.Cluster.Routes)+1)
+		}
+	})
+	return r
+}

@@ -40,6 +40,10 @@ services:
 	if l := c.Bus.Leaf; l == nil || l.TLS == nil || l.TLS.CA != filepath.Join(testDir, "ca.pem") {
 		t.Errorf("leafnodes with tls = %+v", c.Bus.Leaf)
 	}
+	c = mustParse(t, "bus: {url: nats://a:4222, streams: {o: {subjects: [o.>], replicas: 3}, p: {subjects: [p.>], replicas: 1}}}\n")
+	if c.Bus.Streams["o"].Replicas != 3 || c.Bus.Streams["p"].Replicas != 1 {
+		t.Errorf("replicas = %+v %+v", c.Bus.Streams["o"], c.Bus.Streams["p"])
+	}
 	// With tls, the routes may leave loopback.
 	c = mustParse(t, "bus: {cluster: {name: c, listen: 0.0.0.0:6222, routes: [nats-route://10.0.0.2:6222], tls: {cert: n.pem, key: n.key, ca: ca.pem}}, fleet_secret_file: s}\n")
 	tls := &ClusterTLS{Cert: filepath.Join(testDir, "n.pem"), Key: filepath.Join(testDir, "n.key"), CA: filepath.Join(testDir, "ca.pem")}
@@ -83,6 +87,12 @@ func TestParseFleetErrors(t *testing.T) {
 			`steward.yaml:1:6: bus.leafnodes.listen "127.0.0.1:7422" is the address of bus.listen`}},
 		{"bus: {url: 'nats://a:1', leafnodes: {remotes: ['nats-leaf://127.0.0.1:1']}, fleet_secret_file: s}\n", []string{
 			"steward.yaml:1:26: bus.leafnodes is for the embedded server; with bus.url steward embeds none"}},
+		{"bus: {streams: {o: {subjects: [o.>], replicas: 3}}}\n", []string{
+			"steward.yaml:1:48: bus.streams.o.replicas: 3 replicas need servers that share a JetStream: bus.cluster or bus.url"}},
+		{"bus: {streams: {o: {subjects: [o.>], replicas: 6}}}\n", []string{
+			"steward.yaml:1:48: bus.streams.o.replicas must be 1 to 5"}},
+		{"bus: {cluster: {name: c, listen: 127.0.0.1:6222, routes: [nats-route://127.0.0.1:6223]}, fleet_secret_file: s, streams: {o: {subjects: [o.>], replicas: 3}}}\n", []string{
+			"steward.yaml:1:153: bus.streams.o.replicas: 3 replicas, but bus.cluster names 2 servers"}},
 		{"bus: {fleet_secret_file: s}\n", []string{
 			"steward.yaml:1:26: bus.fleet_secret_file is for bus.cluster or bus.leafnodes, neither of which is set"}},
 		{"bus: {listen: 127.0.0.1:6222, cluster: {name: c, listen: 127.0.0.1:6222}, fleet_secret_file: s}\n", []string{

@@ -286,7 +286,7 @@ func busSchema() js {
 		"jetstream": sObject(js{"max_memory": sSize, "max_store": sSize}),
 		"events":    sObject(js{"max_age": sDuration}),
 		"streams": sMap(sObject(js{
-			"subjects": sWords, "max_age": sDuration, "max_bytes": sSize,
+			"subjects": sWords, "max_age": sDuration, "max_bytes": sSize, "replicas": sCount,
 			"dead_letter": sObject(js{"max_deliver": sCount}),
 		})),
 		"transforms": sList(sObject(js{"from": sText("a subject"), "to": sText("a subject"), "template": sText("a template")})),
