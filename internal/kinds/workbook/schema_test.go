@@ -56,3 +56,19 @@ func TestDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCallers: the workbook services of a config, each with its callers.
+func TestCallers(t *testing.T) {
+	c, err := config.Parse("steward.yaml", []byte(`
+services:
+  excel: {kind: workbook, dir: d, callers: [app]}
+  plain: {kind: workbook, dir: e}
+  app: {command: [app]}
+`), registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Callers(c), map[string][]string{"excel": {"app"}, "plain": nil}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Callers = %v, want %v", got, want)
+	}
+}
