@@ -48,7 +48,8 @@ json.dump([list(r) for r in wb["Orders"].iter_rows(values_only=True)], sys.stdou
 // by the NATS server; `nats micro ls` and `steward bus services` show it.
 func TestWorkbookBusE2E(t *testing.T) {
 	natsBin := natsCLI(t)
-	e := newEnv(t, fmt.Sprintf(workbookBusConfig, freeAddr(t)))
+	addr := freeAddr(t)
+	e := newEnv(t, fmt.Sprintf(workbookBusConfig, addr))
 	e.run()
 	e.waitState("excel", steward.StateRunning)
 	url := func(service string) string {
@@ -173,6 +174,33 @@ func TestWorkbookBusE2E(t *testing.T) {
 		if !seen[r] {
 			t.Errorf("no %s event by bus among %+v", r, evs)
 		}
+	}
+
+	// A reload that moves the bus restarts it: the workbook service is
+	// announced on the new one, and app, restarted for its new NATS_URL,
+	// calls it again. Taken out of callers, app is refused.
+	e.write(fmt.Sprintf(workbookBusConfig, freeAddr(t)))
+	if code, out, stderr := e.steward("reload"); code != 0 {
+		t.Fatalf("reload: exit %d: %s%s", code, out, stderr)
+	}
+	os.Remove(filepath.Join(e.dir, "app.url"))
+	if code, _, stderr := e.steward("restart", "app"); code != 0 {
+		t.Fatalf("restart app: exit %d: %s", code, stderr)
+	}
+	req("list_sessions", "", &list)
+	if len(list) != 0 {
+		t.Errorf("list_sessions after the bus restarted: %+v", list)
+	}
+	e.write(strings.Replace(fmt.Sprintf(workbookBusConfig, addr), "callers: [app]", "callers: []", 1))
+	if code, out, stderr := e.steward("reload"); code != 0 {
+		t.Fatalf("reload: exit %d: %s%s", code, out, stderr)
+	}
+	os.Remove(filepath.Join(e.dir, "app.url"))
+	if code, _, stderr := e.steward("restart", "app"); code != 0 {
+		t.Fatalf("restart app: exit %d: %s", code, stderr)
+	}
+	if out, _ := nats("app", "req", "--timeout", "2s", subject+"list_sessions", ""); !strings.Contains(out, "Permissions Violation for Publish") {
+		t.Errorf("app requests once no caller:\n%s", out)
 	}
 
 	python := openpyxlPython(t)
