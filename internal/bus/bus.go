@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -371,7 +372,7 @@ func (c *Credentials) users(node string, services []string, workbooks map[string
 	for _, name := range services {
 		deny := serviceDeny(eventsStream)
 		if calls(name, workbooks) {
-			deny = append(callerDeny(node, name, workbooks), deny[1:]...) // deny[0] is steward.>
+			deny = append(callerDeny(node, name, workbooks), slices.DeleteFunc(deny, func(d string) bool { return d == "steward.>" })...)
 		}
 		out = append(out, &server.User{
 			Username: name,
