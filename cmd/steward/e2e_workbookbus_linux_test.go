@@ -20,6 +20,7 @@ import (
 // are no callers. Each service writes its NATS_URL to NAME.url.
 const workbookBusConfig = `node: e2e.node
 bus: {listen: %s}
+api: {listen: "127.0.0.1:%d"}
 tenants: [acme, rival]
 services:
   excel: {kind: workbook, dir: books, callers: [app], tenant: acme}
@@ -48,8 +49,8 @@ json.dump([list(r) for r in wb["Orders"].iter_rows(values_only=True)], sys.stdou
 // by the NATS server; `nats micro ls` and `steward bus services` show it.
 func TestWorkbookBusE2E(t *testing.T) {
 	natsBin := natsCLI(t)
-	addr := freeAddr(t)
-	e := newEnv(t, fmt.Sprintf(workbookBusConfig, addr))
+	addr, port := freeAddr(t), freePort(t)
+	e := newEnv(t, fmt.Sprintf(workbookBusConfig, addr, port))
 	e.run()
 	e.waitState("excel", steward.StateRunning)
 	url := func(service string) string {
@@ -108,6 +109,23 @@ func TestWorkbookBusE2E(t *testing.T) {
 	if len(list) != 1 || list[0].ID != ss.ID || list[0].File != "orders.xlsx" {
 		t.Errorf("list_sessions: %+v", list)
 	}
+	// The session is of excel's tenant: acme's principal sees it over
+	// HTTP, rival's does not.
+	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, tenant := range []string{"acme", "rival"} {
+		code, secret, stderr := e.steward("token", "create", tenant+"-ops", "--role", "operator", "--tenant", tenant)
+		if code != 0 {
+			t.Fatalf("token create --tenant %s: %d %s", tenant, code, stderr)
+		}
+		code, out, stderr := e.tcpSteward(api, strings.TrimSpace(secret), "workbook", "sessions", "excel", "-o", "json")
+		switch {
+		case tenant == "acme" && (code != 0 || !strings.Contains(out, ss.ID)):
+			t.Errorf("acme's sessions of excel: exit %d: %s%s", code, out, stderr)
+		case tenant == "rival" && (code == 0 || strings.Contains(out, ss.ID)):
+			t.Errorf("rival's sessions of excel: exit %d: %s%s", code, out, stderr)
+		}
+	}
+
 	var rng steward.WorkbookRange
 	req("read_range", `{`+session+`, "sheet": "Orders", "range": "A2:C2"}`, &rng)
 	if want := [][]any{{1.0, 9.5, true}}; !reflect.DeepEqual(rng.Data, want) {
@@ -179,7 +197,7 @@ func TestWorkbookBusE2E(t *testing.T) {
 	// A reload that moves the bus restarts it: the workbook service is
 	// announced on the new one, and app, restarted for its new NATS_URL,
 	// calls it again. Taken out of callers, app is refused.
-	e.write(fmt.Sprintf(workbookBusConfig, freeAddr(t)))
+	e.write(fmt.Sprintf(workbookBusConfig, freeAddr(t), port))
 	if code, out, stderr := e.steward("reload"); code != 0 {
 		t.Fatalf("reload: exit %d: %s%s", code, out, stderr)
 	}
@@ -191,7 +209,7 @@ func TestWorkbookBusE2E(t *testing.T) {
 	if len(list) != 0 {
 		t.Errorf("list_sessions after the bus restarted: %+v", list)
 	}
-	e.write(strings.Replace(fmt.Sprintf(workbookBusConfig, addr), "callers: [app]", "callers: []", 1))
+	e.write(strings.Replace(fmt.Sprintf(workbookBusConfig, addr, port), "callers: [app]", "callers: []", 1))
 	if code, out, stderr := e.steward("reload"); code != 0 {
 		t.Fatalf("reload: exit %d: %s%s", code, out, stderr)
 	}
