@@ -19,22 +19,20 @@ type busServer interface {
 
 var _ busServer = (*workbook.Kind)(nil)
 
-// busReady is what runs while a bus runs: the fleet, and the workbook
-// services' commands.
+// busReady is what runs while a bus runs: the fleet, and the commands of
+// the kinds that take them over the bus.
 func (d *Daemon) busReady(fleet *fleetHost) func(context.Context, *bus.Server, *config.Config) func() {
 	return func(ctx context.Context, srv *bus.Server, cfg *config.Config) func() {
 		leave := fleet.start(ctx, srv, cfg)
-		unserve := serveWorkbooks(d.mon.workbooks, srv, cfg)
-		return func() { unserve(); leave() }
+		var stops []func()
+		for _, b := range d.mon.busServers {
+			stops = append(stops, b.ServeBus(srv.Conn(), cfg.Node, api.ErrorStatus))
+		}
+		return func() {
+			for _, stop := range stops {
+				stop()
+			}
+			leave()
+		}
 	}
-}
-
-// serveWorkbooks announces the workbook services on srv, the bus just
-// started for cfg, until what it returns is called.
-func serveWorkbooks(wb api.Workbooks, srv *bus.Server, cfg *config.Config) func() {
-	b, ok := wb.(busServer)
-	if !ok {
-		return func() {}
-	}
-	return b.ServeBus(srv.Conn(), cfg.Node, api.ErrorStatus)
 }
