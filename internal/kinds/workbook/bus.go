@@ -15,22 +15,22 @@ import (
 // The commands of a workbook service over the bus, each the last token of
 // its subject (bus.WorkbookSubjects).
 const (
-	CmdCreate  = "create_workbook"
-	CmdProcess = "process_data"
-	CmdSave    = "save_workbook"
-	CmdClose   = "close_workbook"
-	CmdList    = "list_sessions"
-	CmdRead    = "read_range"
+	cmdCreate  = "create_workbook"
+	cmdProcess = "process_data"
+	cmdSave    = "save_workbook"
+	cmdClose   = "close_workbook"
+	cmdList    = "list_sessions"
+	cmdRead    = "read_range"
 )
 
-// Commands lists the commands in the order the micro service announces
+// commands lists the commands in the order the micro service announces
 // them.
-var Commands = []string{CmdCreate, CmdProcess, CmdSave, CmdClose, CmdList, CmdRead}
+var commands = []string{cmdCreate, cmdProcess, cmdSave, cmdClose, cmdList, cmdRead}
 
-// MicroName is the name of the NATS micro service of every workbook
+// microName is the name of the NATS micro service of every workbook
 // service, and its queue group: instances of one service on one subject
 // share its requests.
-const MicroName = "steward-workbook"
+const microName = "steward-workbook"
 
 // microVersion is the version of the commands' protocol.
 const microVersion = "1.0.0"
@@ -48,7 +48,7 @@ type busConn struct {
 
 // ServeBus announces each running workbook service, now and as it starts,
 // as a NATS micro service on nc, steward's connection to the bus of node:
-// MicroName with the metadata node and service, an endpoint per command on
+// microName with the metadata node and service, an endpoint per command on
 // steward.NODE.workbook.SERVICE.COMMAND. Requests and replies carry the
 // envelope; an error is a micro error reply with status's code. The
 // returned func stops every announcement, as the bus stops; a service's
@@ -82,13 +82,13 @@ func (k *Kind) announceLocked(s *service) {
 	}
 	s.unannounceLocked()
 	svc, err := micro.AddService(k.bus.nc, micro.Config{
-		Name: MicroName, Version: microVersion, QueueGroup: MicroName,
+		Name: microName, Version: microVersion, QueueGroup: microName,
 		Description: "the commands of steward's workbook service " + s.name,
 		Metadata:    map[string]string{"node": k.bus.node, "service": s.name},
 	})
 	if err == nil {
 		g := svc.AddGroup(bus.WorkbookSubjects(k.bus.node, s.name))
-		for _, cmd := range Commands {
+		for _, cmd := range commands {
 			if err = g.AddEndpoint(cmd, k.handler(k.bus, s.name, cmd)); err != nil {
 				break
 			}
@@ -123,7 +123,7 @@ func (k *Kind) handler(b *busConn, service, cmd string) micro.HandlerFunc {
 		} else if req.Type != "" && req.Type != bus.TypeCommand && req.Type != bus.TypeQuery {
 			err = steward.Errorf(steward.EINVALID, "%s: a message of type %s, want a command", cmd, req.Type)
 		} else {
-			out, err = k.command(steward.WithActor(context.Background(), Principal(req)), service, cmd, req.Data)
+			out, err = k.command(steward.WithActor(context.Background(), principal(req)), service, cmd, req.Data)
 		}
 		if req.CorrelationID == "" {
 			req.CorrelationID = req.ID
@@ -144,11 +144,11 @@ func (k *Kind) handler(b *busConn, service, cmd string) micro.HandlerFunc {
 	}
 }
 
-// Principal is who a command over the bus is recorded as acting for:
+// principal is who a command over the bus is recorded as acting for:
 // bus:SOURCE, the source the envelope names, or bus without one. The NATS
 // server lets only the workbook service's callers (and steward) publish
 // a command; the source is what the sender says it is.
-func Principal(m bus.Message) string {
+func principal(m bus.Message) string {
 	if m.Source == "" {
 		return "bus"
 	}
@@ -175,25 +175,25 @@ func (k *Kind) command(ctx context.Context, service, cmd string, body []byte) (a
 		return nil
 	}
 	switch cmd {
-	case CmdCreate:
+	case cmdCreate:
 		var req steward.WorkbookCreateRequest
 		if err := decode(&req); err != nil {
 			return nil, err
 		}
 		return k.Create(ctx, service, req)
-	case CmdProcess:
+	case cmdProcess:
 		var req steward.WorkbookWriteCommand
 		if err := withSession(&req, &req.Session); err != nil {
 			return nil, err
 		}
 		return k.Write(ctx, service, req.Session, req.WorkbookWriteRequest)
-	case CmdSave:
+	case cmdSave:
 		var req steward.WorkbookSaveCommand
 		if err := withSession(&req, &req.Session); err != nil {
 			return nil, err
 		}
 		return k.Save(ctx, service, req.Session, req.WorkbookSaveRequest)
-	case CmdClose:
+	case cmdClose:
 		var req steward.WorkbookSessionCommand
 		if err := withSession(&req, &req.Session); err != nil {
 			return nil, err
@@ -202,13 +202,13 @@ func (k *Kind) command(ctx context.Context, service, cmd string, body []byte) (a
 			return nil, err
 		}
 		return steward.WorkbookSessionCommand{Session: req.Session}, nil
-	case CmdList:
+	case cmdList:
 		var req struct{}
 		if err := decode(&req); err != nil {
 			return nil, err
 		}
 		return k.Sessions(service)
-	default: // CmdRead
+	default: // cmdRead
 		var req steward.WorkbookReadCommand
 		if err := withSession(&req, &req.Session); err != nil {
 			return nil, err

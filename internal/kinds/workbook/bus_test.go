@@ -105,7 +105,7 @@ func (s *served) ok(t *testing.T, cmd, data string, out any) {
 // does, its reply correlated to the request, its events naming the caller.
 func TestBusCommands(t *testing.T) {
 	s := serve(t)
-	r := s.send(t, CmdCreate, "", map[string]string{bus.HeaderType: bus.TypeCommand, bus.HeaderID: "req-1", bus.HeaderSource: "app"})
+	r := s.send(t, cmdCreate, "", map[string]string{bus.HeaderType: bus.TypeCommand, bus.HeaderID: "req-1", bus.HeaderSource: "app"})
 	var ss steward.WorkbookSession
 	if err := json.Unmarshal(r.body, &ss); err != nil || r.code != "" || !strings.HasPrefix(ss.ID, "wb.") {
 		t.Fatalf("create_workbook: %s (code %q), %v", r.body, r.code, err)
@@ -118,7 +118,7 @@ func TestBusCommands(t *testing.T) {
 	}
 	id := `"session": "` + ss.ID + `"`
 	var w steward.WorkbookWritten
-	s.ok(t, CmdProcess, `{`+id+`, "sheet": "Orders", "cell": "B2", "data": [["id", "amount"], [1, 9.5], [2, "=B3*2"]]}`, &w)
+	s.ok(t, cmdProcess, `{`+id+`, "sheet": "Orders", "cell": "B2", "data": [["id", "amount"], [1, 9.5], [2, "=B3*2"]]}`, &w)
 	if w.Rows != 3 || w.Range != "B2:C4" || w.Sheet != "Orders" {
 		t.Errorf("process_data: %+v", w)
 	}
@@ -126,12 +126,12 @@ func TestBusCommands(t *testing.T) {
 		t.Errorf("events %q lack data_processed by bus", s.events.reasons)
 	}
 	var rng steward.WorkbookRange
-	s.ok(t, CmdRead, `{`+id+`, "sheet": "Orders", "range": "B3:C4"}`, &rng)
+	s.ok(t, cmdRead, `{`+id+`, "sheet": "Orders", "range": "B3:C4"}`, &rng)
 	if got, want := rng.Data, [][]any{{1.0, 9.5}, {2.0, "=B3*2"}}; !equal(got, want) {
 		t.Errorf("read_range: %v, want %v", got, want)
 	}
 	var saved steward.WorkbookSaved
-	s.ok(t, CmdSave, `{`+id+`, "as": "out.xlsx"}`, &saved)
+	s.ok(t, cmdSave, `{`+id+`, "as": "out.xlsx"}`, &saved)
 	if saved.File != "out.xlsx" || saved.Bytes == 0 {
 		t.Errorf("save_workbook: %+v", saved)
 	}
@@ -139,16 +139,16 @@ func TestBusCommands(t *testing.T) {
 		t.Error(err)
 	}
 	var list []steward.WorkbookSession
-	s.ok(t, CmdList, "{}", &list)
+	s.ok(t, cmdList, "{}", &list)
 	if len(list) != 1 || list[0].ID != ss.ID || list[0].File != "out.xlsx" {
 		t.Errorf("list_sessions: %+v", list)
 	}
 	var closed steward.WorkbookSessionCommand
-	s.ok(t, CmdClose, `{`+id+`}`, &closed)
+	s.ok(t, cmdClose, `{`+id+`}`, &closed)
 	if closed.Session != ss.ID || !s.events.has(EventClosed+": session "+ss.ID+" closed, by bus") {
 		t.Errorf("close_workbook: %+v; events %q", closed, s.events.reasons)
 	}
-	s.ok(t, CmdList, "", &list)
+	s.ok(t, cmdList, "", &list)
 	if len(list) != 0 {
 		t.Errorf("list_sessions after close: %+v", list)
 	}
@@ -163,7 +163,7 @@ func equal(a, b [][]any) bool {
 func TestBusErrors(t *testing.T) {
 	s := serve(t)
 	var ss steward.WorkbookSession
-	s.ok(t, CmdCreate, `{}`, &ss)
+	s.ok(t, cmdCreate, `{}`, &ss)
 	id := `"session": "` + ss.ID + `"`
 	for _, tt := range []struct {
 		cmd, data string
@@ -171,22 +171,22 @@ func TestBusErrors(t *testing.T) {
 		code      string
 		message   string
 	}{
-		{CmdProcess, `{"session": "wb.00", "sheet": "S", "data": [[1]]}`, nil, "404", `no session "wb.00"`},
-		{CmdProcess, `{"sheet": "S", "data": [[1]]}`, nil, "400", "process_data needs session"},
-		{CmdProcess, `{` + id + `, "sheet": "S", "data": [[1, 2], [3]]}`, nil, "400", "rows must be the same length"},
-		{CmdProcess, `{` + id + `, "sheet": "S", "cell": "A0", "data": [[1]]}`, nil, "400", "A0"},
-		{CmdProcess, `{` + id + `, "sheet": "S", "data": [[{"a": 1}]]}`, nil, "400", "row 1, value 1"},
-		{CmdProcess, `{` + id + `, "sheet": "S", "data": [[1]], "extra": 1}`, nil, "400", `unknown field "extra"`},
-		{CmdProcess, `[1]`, nil, "400", "malformed JSON body"},
-		{CmdSave, `{` + id + `, "as": "../out.xlsx"}`, nil, "400", "out.xlsx"},
-		{CmdSave, `{` + id + `}`, nil, "400", "has no file yet"},
-		{CmdClose, `{"session": "other.1"}`, nil, "404", "no session"},
-		{CmdRead, `{` + id + `, "sheet": "S"}`, nil, "400", "read_range needs sheet and range"},
-		{CmdRead, `{` + id + `, "sheet": "Nope", "range": "A1:B2"}`, nil, "404", "Nope"},
-		{CmdList, `{"x": 1}`, nil, "400", "malformed JSON body"},
-		{CmdCreate, `{"template": "missing.xlsx"}`, nil, "404", "missing.xlsx"},
-		{CmdCreate, `{}`, map[string]string{bus.HeaderType: bus.TypeEvent}, "400", "a message of type event, want a command"},
-		{CmdCreate, `{}`, map[string]string{bus.HeaderID: "has space"}, "400", "Nats-Msg-Id"},
+		{cmdProcess, `{"session": "wb.00", "sheet": "S", "data": [[1]]}`, nil, "404", `no session "wb.00"`},
+		{cmdProcess, `{"sheet": "S", "data": [[1]]}`, nil, "400", "process_data needs session"},
+		{cmdProcess, `{` + id + `, "sheet": "S", "data": [[1, 2], [3]]}`, nil, "400", "rows must be the same length"},
+		{cmdProcess, `{` + id + `, "sheet": "S", "cell": "A0", "data": [[1]]}`, nil, "400", "A0"},
+		{cmdProcess, `{` + id + `, "sheet": "S", "data": [[{"a": 1}]]}`, nil, "400", "row 1, value 1"},
+		{cmdProcess, `{` + id + `, "sheet": "S", "data": [[1]], "extra": 1}`, nil, "400", `unknown field "extra"`},
+		{cmdProcess, `[1]`, nil, "400", "malformed JSON body"},
+		{cmdSave, `{` + id + `, "as": "../out.xlsx"}`, nil, "400", "out.xlsx"},
+		{cmdSave, `{` + id + `}`, nil, "400", "has no file yet"},
+		{cmdClose, `{"session": "other.1"}`, nil, "404", "no session"},
+		{cmdRead, `{` + id + `, "sheet": "S"}`, nil, "400", "read_range needs sheet and range"},
+		{cmdRead, `{` + id + `, "sheet": "Nope", "range": "A1:B2"}`, nil, "404", "Nope"},
+		{cmdList, `{"x": 1}`, nil, "400", "malformed JSON body"},
+		{cmdCreate, `{"template": "missing.xlsx"}`, nil, "404", "missing.xlsx"},
+		{cmdCreate, `{}`, map[string]string{bus.HeaderType: bus.TypeEvent}, "400", "a message of type event, want a command"},
+		{cmdCreate, `{}`, map[string]string{bus.HeaderID: "has space"}, "400", "Nats-Msg-Id"},
 	} {
 		r := s.send(t, tt.cmd, tt.data, tt.headers)
 		var body steward.ErrorResponse
@@ -215,7 +215,7 @@ func TestBusAnnounced(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sub.Unsubscribe()
-		if err := s.nc.PublishRequest("$SRV.INFO."+MicroName, inbox, nil); err != nil {
+		if err := s.nc.PublishRequest("$SRV.INFO."+microName, inbox, nil); err != nil {
 			t.Fatal(err)
 		}
 		var out []micro.Info
@@ -232,12 +232,12 @@ func TestBusAnnounced(t *testing.T) {
 		}
 	}
 	got := info()
-	if len(got) != 1 || got[0].Metadata["node"] != "web.01" || got[0].Metadata["service"] != "wb" || len(got[0].Endpoints) != len(Commands) {
+	if len(got) != 1 || got[0].Metadata["node"] != "web.01" || got[0].Metadata["service"] != "wb" || len(got[0].Endpoints) != len(commands) {
 		t.Fatalf("$SRV.INFO: %+v", got)
 	}
 	for i, e := range got[0].Endpoints {
-		if want := "steward.web_01.workbook.wb." + Commands[i]; e.Subject != want || e.QueueGroup != MicroName {
-			t.Errorf("endpoint %d: %s in %s, want %s in %s", i, e.Subject, e.QueueGroup, want, MicroName)
+		if want := "steward.web_01.workbook.wb." + commands[i]; e.Subject != want || e.QueueGroup != microName {
+			t.Errorf("endpoint %d: %s in %s, want %s in %s", i, e.Subject, e.QueueGroup, want, microName)
 		}
 	}
 

@@ -107,7 +107,7 @@ func FuzzBusCommand(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		cmd := Commands[int(b[0])%len(Commands)]
+		cmd := commands[int(b[0])%len(commands)]
 		out, err := k.command(context.Background(), "wb", cmd, b[1:])
 		if ss, ok := out.(steward.WorkbookSession); ok {
 			_ = k.Close(context.Background(), "wb", ss.ID) // the sessions do not add up

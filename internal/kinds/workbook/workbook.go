@@ -7,7 +7,9 @@
 // bounded in number and in cells, and a session unused for idle_timeout
 // closes. Each step is an event of type workbook. The API reaches the
 // running services through Kind, which cmd/steward's registry (builtin)
-// builds and the daemon hands to the api package.
+// builds and the daemon hands to the api package; while a bus runs, the
+// daemon hands Kind.ServeBus steward's connection, and each service takes
+// the same commands as a NATS micro service (bus.go).
 package workbook
 
 import (
