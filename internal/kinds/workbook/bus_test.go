@@ -185,6 +185,7 @@ func TestBusErrors(t *testing.T) {
 		{cmdRead, `{` + id + `, "sheet": "Nope", "range": "A1:B2"}`, nil, "404", "Nope"},
 		{cmdList, `{"x": 1}`, nil, "400", "malformed JSON body"},
 		{cmdCreate, `{"template": "missing.xlsx"}`, nil, "404", "missing.xlsx"},
+		{cmdCreate, `{"template": 1}`, nil, "400", "template has the wrong type"},
 		{cmdCreate, `{}`, map[string]string{bus.HeaderType: bus.TypeEvent}, "400", "a message of type event, want a command"},
 		{cmdCreate, `{}`, map[string]string{bus.HeaderID: "has space"}, "400", "Nats-Msg-Id"},
 	} {
