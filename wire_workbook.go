@@ -63,3 +63,31 @@ type WorkbookSaved struct {
 	File  string `json:"file"`
 	Bytes int64  `json:"bytes"`
 }
+
+// The bodies of the workbook commands over the bus that act on a session
+// (see docs/workbooks.md): the session, and the fields of the HTTP
+// request of the same step. create_workbook takes a WorkbookCreateRequest
+// and list_sessions no body.
+type (
+	// WorkbookSessionCommand is the body of close_workbook.
+	WorkbookSessionCommand struct {
+		Session string `json:"session"`
+	}
+	// WorkbookWriteCommand is the body of process_data.
+	WorkbookWriteCommand struct {
+		Session string `json:"session"`
+		WorkbookWriteRequest
+	}
+	// WorkbookSaveCommand is the body of save_workbook.
+	WorkbookSaveCommand struct {
+		Session string `json:"session"`
+		WorkbookSaveRequest
+	}
+	// WorkbookReadCommand is the body of read_range: the sheet and range
+	// that GET …/read takes as sheet= and range=.
+	WorkbookReadCommand struct {
+		Session string `json:"session"`
+		Sheet   string `json:"sheet"`
+		Range   string `json:"range"`
+	}
+)

@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,31 +12,9 @@ import (
 	"github.com/stewardhq/steward"
 )
 
-// decodeJSON decodes exactly one JSON value from data into v, refusing
-// unknown fields and trailing data.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return steward.Errorf(steward.EINVALID, "malformed JSON body: %v", jsonProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return steward.Errorf(steward.EINVALID, "malformed JSON body: more than one value")
-	}
-	return nil
-}
-
-// jsonProblem describes a decoding error without Go type names.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("%s has the wrong type (%s)", te.Field, te.Value)
-	}
-	if errors.Is(err, io.EOF) {
-		return "empty"
-	}
-	return err.Error()
-}
+// decodeJSON decodes a request body: steward.DecodeJSON, which the
+// workbook commands over the bus share.
+func decodeJSON(data []byte, v any) error { return steward.DecodeJSON(data, v) }
 
 // decodeAction decodes the body of an action on several services. It
 // returns nil for every service.

@@ -75,6 +75,10 @@ var statuses = map[string]int{
 	steward.ETOOMANY:      http.StatusTooManyRequests,
 }
 
+// ErrorStatus is errorResponse for the answers that are not HTTP: the
+// errors of the workbook commands over the bus.
+func ErrorStatus(err error) (int, steward.ErrorBody) { return errorResponse(err) }
+
 // errorResponse is the one place an error becomes an HTTP status and the
 // JSON error a client sees. An internal error's message is hidden.
 func errorResponse(err error) (int, steward.ErrorBody) {

@@ -20,6 +20,12 @@ type Workbooks interface {
 	Close(ctx context.Context, service, id string) error
 }
 
+// actor is r's context naming its principal, which the workbook events
+// end with.
+func (s *Server) actor(r *http.Request) context.Context {
+	return steward.WithActor(r.Context(), s.who(r.Context()))
+}
+
 var errNoWorkbooks = steward.Errorf(steward.ENOTFOUND, "no workbook service is configured on this steward")
 
 // workbooks returns the Workbooks, or an error when there are none.
@@ -53,7 +59,7 @@ func (s *Server) createWorkbookSession(w http.ResponseWriter, r *http.Request) e
 	if err := decodeOptional(r, &req); err != nil {
 		return err
 	}
-	ss, err := wb.Create(r.Context(), r.PathValue("service"), req)
+	ss, err := wb.Create(s.actor(r), r.PathValue("service"), req)
 	if err != nil {
 		return err
 	}
@@ -74,7 +80,7 @@ func (s *Server) writeWorkbook(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
-	out, err := wb.Write(r.Context(), r.PathValue("service"), r.PathValue("id"), req)
+	out, err := wb.Write(s.actor(r), r.PathValue("service"), r.PathValue("id"), req)
 	if err != nil {
 		return err
 	}
@@ -109,7 +115,7 @@ func (s *Server) saveWorkbook(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(r, &req); err != nil {
 		return err
 	}
-	out, err := wb.Save(context.WithoutCancel(r.Context()), r.PathValue("service"), r.PathValue("id"), req)
+	out, err := wb.Save(context.WithoutCancel(s.actor(r)), r.PathValue("service"), r.PathValue("id"), req)
 	if err != nil {
 		return err
 	}
@@ -122,7 +128,7 @@ func (s *Server) closeWorkbookSession(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := wb.Close(r.Context(), r.PathValue("service"), r.PathValue("id")); err != nil {
+	if err := wb.Close(s.actor(r), r.PathValue("service"), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

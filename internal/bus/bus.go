@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -51,7 +52,10 @@ type Options struct {
 	// Services are the users besides steward's own: every supervised
 	// service, whose URL is ServiceURL.
 	Services []string
-	Logger   *slog.Logger
+	// Workbooks are the workbook services of the node, each with the
+	// services that may publish its commands (callers:).
+	Workbooks map[string][]string
+	Logger    *slog.Logger
 	// FleetSecret authenticates the routes of bus.cluster (cluster.go).
 	FleetSecret string
 }
@@ -175,7 +179,7 @@ func (s *Server) serverOptions(opts Options) (*server.Options, error) {
 	if err := fleetOptions(o, opts); err != nil {
 		return nil, err
 	}
-	o.Users = opts.Credentials.users(opts.Services, func(base string) string { return streamOf(base, opts.Node, opts.Config) })
+	o.Users = opts.Credentials.users(opts.Node, opts.Services, opts.Workbooks, func(base string) string { return streamOf(base, opts.Node, opts.Config) })
 	return o, nil
 }
 
@@ -241,17 +245,18 @@ func (s *Server) configure(ctx context.Context) error {
 	return s.applyTransforms(cfg)
 }
 
-// Reload applies cfg and services to the running server: the users, raised
+// Reload applies cfg, services and workbooks (as in Options) to the
+// running server: the users and their permissions, raised
 // JetStream limits and the events stream's max age. It returns
 // ErrRestart when the change needs a new server (another listen address
 // or TLS, lower JetStream limits).
-func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string) error {
+func (s *Server) Reload(ctx context.Context, cfg config.Bus, services []string, workbooks map[string][]string) error {
 	old := s.options()
 	if cfg.Listen != old.Config.Listen || !reflect.DeepEqual(cfg.External, old.Config.External) || fleetChanged(cfg, old.Config) {
 		return ErrRestart
 	}
 	next := old
-	next.Config, next.Services = cfg, services
+	next.Config, next.Services, next.Workbooks = cfg, services, workbooks
 	if s.ns == nil { // an external deployment: only steward's part changes
 		s.mu.Lock()
 		s.opts = next
@@ -360,15 +365,20 @@ func (c *Credentials) URL(addr, user string, secure bool) string {
 
 // users are the server's users: steward, allowed everything, and each
 // service, which may not publish what serviceDeny lists nor subscribe to
-// what serviceSubDeny lists.
-func (c *Credentials) users(services []string, streams func(base string) string) []*server.User {
+// what serviceSubDeny lists; a caller of workbooks may publish their
+// commands (callerDeny). streams names steward's streams by their base.
+func (c *Credentials) users(node string, services []string, workbooks map[string][]string, streams func(base string) string) []*server.User {
 	out := []*server.User{{Username: StewardUser, Password: c.Password(StewardUser)}}
 	for _, name := range services {
+		deny := serviceDeny(streams)
+		if calls(name, workbooks) {
+			deny = append(callerDeny(node, name, workbooks), slices.DeleteFunc(deny, func(d string) bool { return d == "steward.>" })...)
+		}
 		out = append(out, &server.User{
 			Username: name,
 			Password: c.Password(name),
 			Permissions: &server.Permissions{
-				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: serviceDeny(streams)},
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: deny},
 				Subscribe: &server.SubjectPermission{Allow: []string{">"}, Deny: serviceSubDeny},
 			},
 		})

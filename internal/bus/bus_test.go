@@ -286,7 +286,7 @@ func TestUserStreams(t *testing.T) {
 	cfg := s.options().Config
 	cfg.Streams = map[string]*config.BusStream{"orders": {Name: "orders", Subjects: []string{"orders.>"}, MaxAge: time.Hour}}
 	cfg.StreamOrder = []string{"orders"}
-	if err := s.Reload(ctx, cfg, nil); err != nil {
+	if err := s.Reload(ctx, cfg, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.Publish(ctx, Message{Subject: "orders.new", Data: []byte("1"), ID: "order-1"})

@@ -210,6 +210,7 @@ func serviceDeny(streams func(base string) string) []string {
 }
 
 // serviceSubDeny is what a service may not subscribe to: the fleet's API
-// requests, which it could answer as the node, and the inboxes of their
-// answers.
-var serviceSubDeny = []string{"steward.*.api", InboxPrefix + ".>"}
+// requests, which it could answer as the node, the inboxes of their
+// answers, and the workbook services' commands, which it could read or
+// answer as steward.
+var serviceSubDeny = []string{"steward.*.api", InboxPrefix + ".>", "steward.*.workbook.>"}

@@ -63,7 +63,7 @@ func deadLetterOne(t *testing.T, s *Server, consumer string) {
 func TestDeadLetters(t *testing.T) {
 	s := start(t, "")
 	ctx := context.Background()
-	if err := s.Reload(ctx, withDeadLetters(s.options().Config), nil); err != nil {
+	if err := s.Reload(ctx, withDeadLetters(s.options().Config), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadLetterOne(t, s, "worker")
@@ -121,7 +121,7 @@ func TestDeadLetters(t *testing.T) {
 	}
 
 	// Dropping dead_letter drops the advisories' stream; the DLQ stays.
-	if err := s.Reload(ctx, start(t, "").options().Config, nil); err != nil {
+	if err := s.Reload(ctx, start(t, "").options().Config, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.js.Stream(ctx, AdvisoryStream); err != jetstream.ErrStreamNotFound {
@@ -137,7 +137,7 @@ func TestDeadLetters(t *testing.T) {
 func TestDeadLettersReplayAll(t *testing.T) {
 	s := start(t, "")
 	ctx := context.Background()
-	if err := s.Reload(ctx, withDeadLetters(s.options().Config), nil); err != nil {
+	if err := s.Reload(ctx, withDeadLetters(s.options().Config), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadLetterOne(t, s, "w")

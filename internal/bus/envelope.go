@@ -80,6 +80,9 @@ func (m Message) msg() *nats.Msg {
 	return out
 }
 
+// Headers returns m's envelope and headers as NATS headers.
+func (m Message) Headers() nats.Header { return m.msg().Header }
+
 // Parse reads the envelope of the NATS message msg. It refuses an
 // envelope whose fields are not valid: an unknown type, an id or
 // correlation id that is empty, too long or not printable ASCII, a

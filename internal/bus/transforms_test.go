@@ -23,7 +23,7 @@ func TestTransforms(t *testing.T) {
 		{From: "legacy.order.*", To: "orders.{{wildcard(1)}}"},
 		{From: "shop.in.*", To: "shop.out.{{wildcard(1)}}", Template: `{"id":{{json .id}},"total":{{.amount}}}`},
 	}
-	if err := s.Reload(ctx, cfg, nil); err != nil {
+	if err := s.Reload(ctx, cfg, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	out, err := s.Conn().SubscribeSync("shop.out.*")
@@ -57,7 +57,7 @@ func TestTransforms(t *testing.T) {
 
 	// Without the transforms, messages stay where they were published.
 	cfg.Transforms = nil
-	if err := s.Reload(ctx, cfg, []string{"svc"}); err != nil {
+	if err := s.Reload(ctx, cfg, []string{"svc"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	legacy, _ := s.Conn().SubscribeSync("legacy.>")

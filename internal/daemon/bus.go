@@ -17,6 +17,7 @@ import (
 	"github.com/stewardhq/steward/internal/bus"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/kinds/workbook"
 	"github.com/stewardhq/steward/internal/run"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -80,7 +81,7 @@ func (h *busHost) start(cfg *config.Config) {
 	h.cancel, h.done, h.failed = cancel, done, nil
 	opts := bus.Options{
 		Config: *cfg.Bus, Node: cfg.Node, StoreDir: filepath.Join(cfg.DataDir, "bus"),
-		TLS: tlsConf, Credentials: h.creds, Services: slices.Clone(cfg.Order), Logger: h.log,
+		TLS: tlsConf, Credentials: h.creds, Services: slices.Clone(cfg.Order), Workbooks: workbook.Callers(cfg), Logger: h.log,
 	}
 	if cfg.Bus.Fleet() {
 		secret, err := bus.ReadFleetSecret(cfg.Bus.FleetSecretFile)
@@ -163,7 +164,7 @@ func (h *busHost) apply(ctx context.Context, cfg *config.Config) {
 		h.mu.Unlock()
 		return
 	case srv != nil && cfg.Bus != nil && old.API.TLS == cfg.API.TLS:
-		err := srv.Reload(ctx, *cfg.Bus, slices.Clone(cfg.Order))
+		err := srv.Reload(ctx, *cfg.Bus, slices.Clone(cfg.Order), workbook.Callers(cfg))
 		if err == nil {
 			h.mu.Lock()
 			h.cfg = cfg

@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 	d.notes.firing = d.mon.firing
 	d.bus = newBusHost(cfg.DataDir, d.events, opts.Logger)
 	fleet := &fleetHost{d: d, bus: d.bus}
-	d.bus.ready = fleet.start
+	d.bus.ready = d.busReady(fleet)
 	d.exits = newExitJournal(d.store, opts.Logger)
 	d.exitC = make(chan *ExitStatus, 1)
 	d.auditWake = make(chan struct{}, 1)

@@ -42,6 +42,9 @@ type monitoring struct {
 	// workbooks is the runtime of a kind that serves workbook sessions
 	// to the API (an optional interface of kinds.Runtime), if any.
 	workbooks api.Workbooks
+	// busServers are the runtimes of the kinds that take commands over
+	// the bus while one runs (workbooks.go).
+	busServers []busServer
 
 	ctx    context.Context // ends with stop
 	cancel context.CancelFunc
@@ -86,6 +89,9 @@ func newMonitoring(ctx context.Context, cfg *config.Config, reg kinds.Registry, 
 		m.kinds[name] = rt.NewRunner
 		if wb, ok := rt.(api.Workbooks); ok {
 			m.workbooks = wb
+		}
+		if b, ok := rt.(busServer); ok {
+			m.busServers = append(m.busServers, b)
 		}
 		if c, ok := rt.(prometheus.Collector); ok {
 			collectors = append(collectors, c)

@@ -11,7 +11,7 @@ import (
 var _ api.Workbooks = (*workbook.Kind)(nil)
 
 // TestWorkbooksReachTheAPI: the runtime the workbook kind makes is the one
-// the daemon hands to the API as its Workbooks.
+// the daemon hands to the API as its Workbooks, and to the bus.
 func TestWorkbooksReachTheAPI(t *testing.T) {
 	rt, err := workbook.Definition().New(kinds.Host{})
 	if err != nil {
@@ -19,5 +19,8 @@ func TestWorkbooksReachTheAPI(t *testing.T) {
 	}
 	if _, ok := rt.(api.Workbooks); !ok {
 		t.Fatalf("the workbook runtime %T is no api.Workbooks", rt)
+	}
+	if _, ok := rt.(busServer); !ok {
+		t.Fatalf("the workbook runtime %T takes no commands over the bus", rt)
 	}
 }

@@ -1,10 +1,15 @@
 package workbook
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/stewardhq/steward"
 )
 
 // FuzzCellRef checks ParseCell: it never panics, and a reference it takes
@@ -68,6 +73,50 @@ func FuzzData(f *testing.F) {
 					t.Fatalf("check took %v, typed as %+v, %v", x, v, err)
 				}
 			}
+		}
+	})
+}
+
+// FuzzBusCommand checks the decoding of the bodies of the commands over
+// the bus: no panic, every refusal a coded 4xx error, and nothing written
+// outside the service's dir. The first byte picks the command.
+func FuzzBusCommand(f *testing.F) {
+	for _, s := range []string{
+		"\x00",                              // create_workbook, no body: blank
+		"\x00{\"template\": \"../t.xlsx\"}", // a template outside dir
+		"\x01{\"session\": \"wb.1\", \"sheet\": \"S\", \"data\": [[1, \"a\"]]}", // process_data, an unknown session
+		"\x01{\"sheet\": \"S\", \"data\": [[1], [1, 2]]}",                       // no session, ragged
+		"\x02{\"session\": \"\", \"as\": \"/etc/x.xlsx\"}",                      // save_workbook
+		"\x03{\"session\": 7}",     // close_workbook, a number for a session
+		"\x04", "\x04{}", "\x04[]", // list_sessions
+		"\x05{\"session\": \"x\", \"sheet\": \"S\", \"range\": \"A1:ZZZZ9\"}", // read_range
+		"\x05{\"session\": \"x\"} {}",                                         // two values
+		"\x01{\"session\": \"x\", \"data\": [[{}]], \"more\": true}",          // an object, an unknown field
+	} {
+		f.Add([]byte(s))
+	}
+	k := New(Options{})
+	root, err := os.OpenRoot(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer root.Close()
+	spec := Spec{Dir: root.Name(), MaxSessions: 1 << 20, IdleTimeout: time.Hour}
+	k.services["wb"] = &service{k: k, name: "wb", spec: spec, root: root, sessions: map[string]*session{}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		cmd := commands[int(b[0])%len(commands)]
+		out, err := k.command(context.Background(), "wb", cmd, b[1:])
+		if ss, ok := out.(steward.WorkbookSession); ok {
+			_ = k.Close(context.Background(), "wb", ss.ID) // the sessions do not add up
+		}
+		if err == nil {
+			return
+		}
+		if code := steward.ErrorCode(err); code == steward.EINTERNAL || code == "" {
+			t.Fatalf("%s %q: an uncoded error %v", cmd, b[1:], err)
 		}
 	})
 }

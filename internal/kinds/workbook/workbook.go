@@ -7,7 +7,9 @@
 // bounded in number and in cells, and a session unused for idle_timeout
 // closes. Each step is an event of type workbook. The API reaches the
 // running services through Kind, which cmd/steward's registry (builtin)
-// builds and the daemon hands to the api package.
+// builds and the daemon hands to the api package; while a bus runs, the
+// daemon hands Kind.ServeBus steward's connection, and each service takes
+// the same commands as a NATS micro service (bus.go).
 package workbook
 
 import (
@@ -22,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/config"
@@ -92,6 +96,7 @@ type Kind struct {
 	o        Options
 	mu       sync.Mutex
 	services map[string]*service // the running ones
+	bus      *busConn            // nil while no bus serves them (ServeBus)
 }
 
 var _ supervise.NewRunner = (*Kind)(nil).NewRunner
@@ -136,11 +141,13 @@ func (r *runner) Run(ctx context.Context, ready func()) error {
 	s := &service{k: r.k, name: r.name, spec: r.spec, root: root, sessions: map[string]*session{}}
 	r.k.mu.Lock()
 	r.k.services[r.name] = s
+	r.k.announceLocked(s)
 	r.k.mu.Unlock()
 	ready()
 	<-ctx.Done()
 	r.k.mu.Lock()
 	delete(r.k.services, r.name)
+	s.unannounceLocked()
 	r.k.mu.Unlock()
 	s.closeAll(context.WithoutCancel(ctx), r.name+" stopped")
 	return root.Close()
@@ -155,6 +162,7 @@ type service struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	micro    micro.Service // its commands on the bus; nil when not served (k.mu)
 	stopped  bool
 	stop     func() bool // the timer of the next expiry
 	next     time.Time   // when it fires
@@ -438,10 +446,14 @@ func (s *service) expire() {
 	}
 }
 
-// record records an event of type workbook about service.
+// record records an event of type workbook about service, followed by
+// who asked for it (steward.WithActor) when ctx names one.
 func (k *Kind) record(ctx context.Context, service, reason string) {
 	if k.o.Events == nil {
 		return
+	}
+	if who := steward.Actor(ctx); who != "" {
+		reason += ", by " + who
 	}
 	ev := steward.Event{Time: k.o.Clock.Now().UTC(), Type: steward.EventWorkbook, Service: service, Reason: reason}
 	if _, err := k.o.Events.Record(context.WithoutCancel(ctx), ev); err != nil {
