@@ -78,7 +78,8 @@ func decode(s *config.Section, fields []config.Field) any {
 
 // callers reads callers: the names of services of the workbook service's
 // tenant, checked once the whole file is read. The NATS server enforces
-// them through permissions that it cannot give in a fleet (bus.cluster):
+// them through permissions that it cannot give in a fleet (bus.cluster,
+// bus.leafnodes):
 // another node's workbook service could not be kept from a caller.
 func callers(s *config.Section, spec *Spec, n *yaml.Node) {
 	names := s.Strings(n, "callers")
@@ -89,7 +90,7 @@ func callers(s *config.Section, spec *Spec, n *yaml.Node) {
 	}
 	s.Later(func(c *config.Config) {
 		if len(names) > 0 && c.Bus.Fleet() {
-			s.Errorf(n, "callers: a workbook service takes commands from services over the bus of one node only, not with bus.cluster")
+			s.Errorf(n, "callers: a workbook service takes commands from services over the bus of one node only, not in a fleet (bus.cluster, bus.leafnodes)")
 			return
 		}
 		tenant := c.Services[s.Name].Tenant
