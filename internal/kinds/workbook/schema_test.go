@@ -49,6 +49,8 @@ func TestDecodeErrors(t *testing.T) {
 			`steward.yaml:2:41: callers: service "app" is of tenant acme, x of no tenant`},
 		{"bus: {cluster: {name: f, listen: 127.0.0.1:6222, routes: [nats-route://127.0.0.1:6223]}, fleet_secret_file: s}\nservices:\n  x: {kind: workbook, dir: d, callers: [app]}\n  app: {command: [app]}\n",
 			"steward.yaml:3:40: callers: a workbook service takes commands from services over the bus of one node only"},
+		{"bus: {leafnodes: {remotes: [nats-leaf://127.0.0.1:7422]}, fleet_secret_file: s}\nservices:\n  x: {kind: workbook, dir: d, callers: [app]}\n  app: {command: [app]}\n",
+			"steward.yaml:3:40: callers: a workbook service takes commands from services over the bus of one node only, not in a fleet (bus.cluster, bus.leafnodes)"},
 	} {
 		_, err := config.Parse("steward.yaml", []byte(tt.src), registry())
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
