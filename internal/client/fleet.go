@@ -21,7 +21,6 @@ func (c *Client) Nodes(ctx context.Context) ([]steward.Node, error) {
 	return out, err
 }
 
-
 // FleetServices asks every node of the fleet for its services at once:
 // each answer with its node, those of the nodes that gave none with an
 // error.
