@@ -59,7 +59,7 @@ func TestRegistryE2E(t *testing.T) {
 	}
 	waitRegistry(t, a.env, "shop", fmt.Sprintf("s1@nb:true %s@nb:true", s2.ID))
 	var tagged []steward.Instance
-	if err := a.jsonOf(&tagged, "registry", "--tag", "v1", "--node", "nb", "-o", "json"); err != nil || len(tagged) != 1 || tagged[0].ID != "s1" || tagged[0].Port != 9001 {
+	if err := a.jsonOf(&tagged, "registry", "--tag", "v1", "--node", "nb", "--healthy", "-o", "json"); err != nil || len(tagged) != 1 || tagged[0].ID != "s1" || tagged[0].Port != 9001 {
 		t.Errorf("registry --tag v1 --node nb: %+v %v", tagged, err)
 	}
 	// Registering s1 again replaces it: no duplicate.
@@ -116,6 +116,10 @@ func TestRegistryE2E(t *testing.T) {
 		t.Fatalf("register s3 on na: exit %d: %s", code, stderr)
 	}
 	waitRegistry(t, b.env, "shop", fmt.Sprintf("s3@na:true %s@nb:true", s2.ID))
+	var beat steward.Instance
+	if err := a.jsonOf(&beat, "registry", "heartbeat", "shop", "s3", "-m", "fine", "-o", "json"); err != nil || beat.Note != "fine" || !beat.Healthy || beat.Node != "na" {
+		t.Errorf("heartbeat s3 -o json: %+v %v", beat, err)
+	}
 	var picks []string
 	for range 4 {
 		code, out, stderr := a.steward("registry", "pick", "shop")
@@ -165,12 +169,13 @@ func TestRegistryE2E(t *testing.T) {
 	waitRegistry(t, a.env, "shop", "")
 }
 
-// TestRegistryNoBus: without a bus, registering, heartbeats, deregister
-// and pick are a 409 naming the missing bus: section.
+// TestRegistryNoBus: without a bus, the list, registering, heartbeats,
+// deregister and pick are a 409 naming the missing bus: section.
 func TestRegistryNoBus(t *testing.T) {
 	e := newEnv(t, "services:\n  a: {command: [\"{{prog}}\"]}\n")
 	e.run()
 	for _, args := range [][]string{
+		{},
 		{"register", "--name", "shop", "--port", "1"},
 		{"heartbeat", "shop", "s1"},
 		{"deregister", "shop", "s1"},
