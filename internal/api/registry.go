@@ -17,7 +17,7 @@ const (
 	maxRegName   = 128 // a name or an id
 	maxRegTags   = 64
 	maxRegMeta   = 64
-	maxRegText   = 512 // a tag, a meta key or value, an address, a note
+	maxRegText   = 512 // a tag, a meta key or value, an address
 	maxTTL       = 24 * time.Hour
 	minTTL       = time.Second
 	maxThreshold = 100
@@ -140,8 +140,8 @@ func decodeHeartbeat(r *http.Request) (passing bool, note string, err error) {
 	if hb.Status != "" && hb.Status != steward.CheckPassing && hb.Status != steward.CheckFailing {
 		return false, "", steward.Errorf(steward.EINVALID, "status %q: want %s or %s", hb.Status, steward.CheckPassing, steward.CheckFailing)
 	}
-	if !validText(hb.Note) {
-		return false, "", steward.Errorf(steward.EINVALID, "note: want at most %d printable characters", maxRegText)
+	if len(hb.Note) > fleet.MaxNote || !validText(hb.Note) {
+		return false, "", steward.Errorf(steward.EINVALID, "note: want at most %d bytes of printable characters", fleet.MaxNote)
 	}
 	return hb.Status != steward.CheckFailing, hb.Note, nil
 }

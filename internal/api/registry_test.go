@@ -177,7 +177,7 @@ func TestRegistryHeartbeatPick(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		`{"status":"warning"}`:                        `status "warning"`,
-		`{"note":"` + strings.Repeat("n", 513) + `"}`: "note",
+		`{"note":"` + strings.Repeat("n", 257) + `"}`: "note",
 		`{"x":1}`: "unknown field",
 	} {
 		if status, _, got := f.do(t, "PUT", "/v1/registry/shop/i1/heartbeat", strings.NewReader(body)); status != 400 || !strings.Contains(errMessage(got), want) {

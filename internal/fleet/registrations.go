@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,12 @@ const (
 	MinDeregisterAfter = time.Minute
 	// MaxRegistrations is how many registrations a node keeps.
 	MaxRegistrations = 1000
+	// MaxRegistrationBytes is how much of its heartbeat a node's
+	// registrations may take, each counted with a note of MaxNote bytes,
+	// so that the heartbeat stays well within the bus's largest message.
+	MaxRegistrationBytes = 768 << 10
+	// MaxNote is the longest note of a heartbeat.
+	MaxNote = 256
 )
 
 // Registration is an instance a service registers on this node through
@@ -47,6 +54,7 @@ type registered struct {
 	passes  int       // passing reports in a row
 	fails   int       // failing reports in a row
 	note    string
+	size    int // its part of the heartbeat, with a note of MaxNote bytes
 }
 
 // expire applies the TTL at now: an instance silent for longer is
@@ -90,6 +98,7 @@ func (r *registered) instance(node, address string) steward.Instance {
 type registrations struct {
 	mu    sync.Mutex
 	byID  map[string]*registered
+	bytes int            // the sum of their sizes
 	picks map[string]int // the next pick of each name
 }
 
@@ -102,9 +111,15 @@ func newRegistrations() *registrations {
 func (rs *registrations) prune(now time.Time) {
 	for id, r := range rs.byID {
 		if now.Sub(r.beat) > r.reg.DeregisterAfter {
-			delete(rs.byID, id)
+			rs.remove(id)
 		}
 	}
+}
+
+// remove removes the registration id; rs.mu is held.
+func (rs *registrations) remove(id string) {
+	rs.bytes -= rs.byID[id].size
+	delete(rs.byID, id)
 }
 
 // list returns the instances of the registrations at now.
@@ -160,8 +175,20 @@ func (f *Fleet) Register(g Registration) (steward.Instance, error) {
 	}
 	r := &registered{reg: g, beat: now, since: now}
 	r.report(now, true, "")
-	rs.byID[g.ID] = r
 	in := r.instance(f.opts.Node, f.opts.Address)
+	raw, _ := json.Marshal(in) // an Instance always marshals
+	r.size = len(raw) + MaxNote
+	if old != nil {
+		rs.remove(g.ID)
+	}
+	if rs.bytes+r.size > MaxRegistrationBytes {
+		if old != nil {
+			rs.byID[g.ID], rs.bytes = old, rs.bytes+old.size
+		}
+		rs.mu.Unlock()
+		return steward.Instance{}, steward.Errorf(steward.ECONFLICT, "this node's registrations would take more than %d KiB of its heartbeat: deregister some, or register fewer tags and meta", MaxRegistrationBytes>>10)
+	}
+	rs.byID[g.ID], rs.bytes = r, rs.bytes+r.size
 	rs.mu.Unlock()
 	f.changed()
 	return in, nil
@@ -211,7 +238,7 @@ func (f *Fleet) Deregister(name, id, tenant string) error {
 	rs.mu.Lock()
 	_, err := rs.find(f.opts.Now(), name, id, tenant)
 	if err == nil {
-		delete(rs.byID, id)
+		rs.remove(id)
 	}
 	rs.mu.Unlock()
 	if err == nil {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,55 @@ func TestPick(t *testing.T) {
 	clk.add(1500 * time.Millisecond) // b is down: its instances leave
 	if got := ids(a.Instances(Filter{Name: "shop"})); got != "s0:true" {
 		t.Errorf("with b down: %s", got)
+	}
+}
+
+// TestRegistrationBytes: a node's registrations take at most
+// MaxRegistrationBytes of its heartbeat; one more is refused and leaves
+// the others as they were, and replacing one by a smaller one is not.
+func TestRegistrationBytes(t *testing.T) {
+	url := natsURL(t)
+	b := startNode(t, url, "b", newClock(), time.Hour)
+	big := reg("shop", "", 80)
+	big.Meta = map[string]string{}
+	for i := range 64 {
+		big.Meta[fmt.Sprint("k", i)] = strings.Repeat("v", 1000)
+	}
+	n := 0
+	for ; ; n++ {
+		big.ID = fmt.Sprint("s", n)
+		if _, err := b.Register(big); err != nil {
+			if steward.ErrorCode(err) != steward.ECONFLICT || !strings.Contains(err.Error(), "KiB of its heartbeat") {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if n < 8 || n > 14 {
+		t.Errorf("%d registrations of 64 KiB fit in 768 KiB", n)
+	}
+	big.ID = "s0"
+	big.Meta = maps.Clone(big.Meta) // the node holds the map it was given
+	big.Meta["more"] = strings.Repeat("v", 100<<10)
+	if _, err := b.Register(big); steward.ErrorCode(err) != steward.ECONFLICT {
+		t.Errorf("s0 replaced by a bigger one: %v", err)
+	}
+	if l := b.Instances(Filter{}); len(l) != n || len(l[0].Meta) != 64 {
+		t.Errorf("after a refused replacement: %d instances, s0's meta %d", len(l), len(l[0].Meta))
+	}
+	if _, err := b.Register(reg("shop", "s0", 80)); err != nil {
+		t.Errorf("s0 replaced by a smaller one: %v", err)
+	}
+	if _, err := b.Register(reg("shop", "small", 80)); err != nil {
+		t.Errorf("a small one after s0 shrank: %v", err)
+	}
+	if err := b.Deregister("shop", "s1", ""); err != nil {
+		t.Fatal(err)
+	}
+	big.ID = "s1"
+	big.Meta = maps.Clone(big.Meta)
+	delete(big.Meta, "more")
+	if _, err := b.Register(big); err != nil {
+		t.Errorf("s1 again after its deregistration: %v", err)
 	}
 }
