@@ -46,9 +46,52 @@ type Instance struct {
 	Healthy bool              `json:"healthy"`
 	Tags    []string          `json:"tags"`
 	Meta    map[string]string `json:"meta,omitempty"`
-	// Service is the steward service it stands for.
+	// Service is the steward service it stands for; "" for an instance
+	// registered through the API.
 	Service string    `json:"service"`
 	Since   time.Time `json:"since"` // when Healthy last changed
+	// Tenant is the tenant of its service, or of the principal that
+	// registered it.
+	Tenant string `json:"tenant,omitempty"`
+	// TTL is an API registration's: a heartbeat must come within it.
+	TTL string `json:"ttl,omitempty"`
+	// Note is the note of the last heartbeat.
+	Note string `json:"note,omitempty"`
+}
+
+// Registration is the body of POST /v1/registry: an instance a service
+// registers on the node it asks, kept alive by heartbeats. Durations are
+// Go durations like "10s"; a zero field takes its default.
+type Registration struct {
+	Name    string            `json:"name"`
+	ID      string            `json:"id,omitempty"` // a generated one when ""
+	Address string            `json:"address,omitempty"`
+	Port    int               `json:"port"`
+	Tags    []string          `json:"tags,omitempty"`
+	Meta    map[string]string `json:"meta,omitempty"`
+	TTL     string            `json:"ttl,omitempty"`
+	// DeregisterAfter is how long after its last heartbeat the instance
+	// is removed (Consul's deregister_critical_service_after).
+	DeregisterAfter string `json:"deregister_after,omitempty"`
+	// SuccessBeforePassing and FailuresBeforeCritical are how many
+	// passing or failing reports in a row turn the instance healthy or
+	// unhealthy.
+	SuccessBeforePassing   int `json:"success_before_passing,omitempty"`
+	FailuresBeforeCritical int `json:"failures_before_critical,omitempty"`
+}
+
+// Heartbeat statuses.
+const (
+	CheckPassing = "passing"
+	CheckFailing = "failing"
+)
+
+// Heartbeat is the optional body of PUT
+// /v1/registry/{name}/{id}/heartbeat: the status the instance reports
+// (CheckPassing when ""), with a note.
+type Heartbeat struct {
+	Status string `json:"status,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 // FleetService is one service in steward ps --fleet: the service's status

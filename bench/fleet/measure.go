@@ -15,6 +15,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/bench/internal/subject"
+	"github.com/stewardhq/steward/internal/client"
 )
 
 // Options are what Measure runs.
@@ -119,7 +120,7 @@ func Measure(o Options, dir string) (r Result, err error) {
 			}
 		}
 		if !gone {
-			if list, err := first.Client.Registry(ctx, "bench"); err == nil && !slices.ContainsFunc(list, func(in steward.Instance) bool { return in.Node == last }) {
+			if list, err := first.Client.Registry(ctx, "bench", client.RegistryFilter{}); err == nil && !slices.ContainsFunc(list, func(in steward.Instance) bool { return in.Node == last }) {
 				gone, r.Deregister = true, time.Since(killed)
 			}
 		}
@@ -280,7 +281,7 @@ func upCount(ctx context.Context, node *subject.Steward, want int) error {
 
 // registered fails until node's registry lists want healthy instances.
 func registered(ctx context.Context, node *subject.Steward, want int) error {
-	list, err := node.Client.Registry(ctx, "bench")
+	list, err := node.Client.Registry(ctx, "bench", client.RegistryFilter{})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/client"
 )
 
 func newNodesCmd(g *globals) *cobra.Command {
@@ -42,18 +43,26 @@ func printNodes(w io.Writer, list []steward.Node, asJSON bool, now time.Time) er
 }
 
 func newRegistryCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var q client.RegistryFilter
+	cmd := &cobra.Command{
 		Use:   "registry [NAME]",
-		Short: "List the fleet's registry: the instances of the services with a registry: section",
-		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		Short: "List the fleet's registry: the instances of the services with a registry: section and those registered through the API",
+		Long: `List the fleet's registry, or register, heartbeat, deregister and pick instances.
+On this command --node filters the list by node: the list is the fleet's anyway.`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, args []string) error {
-			list, err := cc.c.Registry(ctx, optionalArg(args))
+			list, err := cc.c.Registry(ctx, optionalArg(args), q)
 			if err != nil {
 				return err
 			}
 			return printInstances(cc.stdout, list, cc.json)
 		}),
 	}
+	cmd.Flags().StringVar(&q.Tag, "tag", "", "only the instances with this tag")
+	cmd.Flags().StringVar(&q.Node, "node", "", "only the instances of this node")
+	cmd.Flags().BoolVar(&q.Healthy, "healthy", false, "only the healthy instances")
+	cmd.AddCommand(newRegisterCmd(g), newHeartbeatCmd(g), newDeregisterCmd(g), newPickCmd(g))
+	return cmd
 }
 
 // printInstances writes list as a table, or as a JSON array.

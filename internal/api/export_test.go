@@ -56,3 +56,6 @@ func SetLimiterClock(l *RateLimiter, now func() time.Time) { l.now = now }
 
 // FleetTarget is fleetTarget: the API request a fleet route carries.
 func FleetTarget(r *http.Request) (string, error) { return fleetTarget(r) }
+
+// DecodeRegistration is decodeRegistration.
+var DecodeRegistration = decodeRegistration

@@ -20,6 +20,13 @@ type Fleet interface {
 	Forward(ctx context.Context, node string, rq fleet.Request, w http.ResponseWriter) error
 	FanOut(ctx context.Context, target string, p steward.Principal) ([]steward.FleetAnswer, error)
 	Instances(q fleet.Filter) ([]steward.Instance, error)
+	// Register, Heartbeat and Deregister act on this node's registrations
+	// (of tenant, "" for any); Pick returns a healthy instance of the
+	// fleet, each in turn.
+	Register(g fleet.Registration) (steward.Instance, error)
+	Heartbeat(name, id, tenant string, passing bool, note string) (steward.Instance, error)
+	Deregister(name, id, tenant string) error
+	Pick(q fleet.Filter) (steward.Instance, error)
 }
 
 var errNoFleet = steward.Errorf(steward.ECONFLICT, "no fleet: add a bus: section to the configuration")
@@ -132,21 +139,31 @@ func (s *Server) fanOut(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, list)
 }
 
-// registryFilter is the filter of the registry routes' query: tag, node
-// and, for the list of all, name.
-func registryFilter(r *http.Request) fleet.Filter {
+// registryFilter is the filter of the registry routes' query: tag, node,
+// healthy and, for the list of all, name; a principal scoped to a tenant
+// sees that tenant's instances only.
+func (s *Server) registryFilter(r *http.Request) (fleet.Filter, error) {
 	q := r.URL.Query()
-	return fleet.Filter{Name: q.Get("name"), Tag: q.Get("tag"), Node: q.Get("node")}
+	healthy, err := boolParam("healthy", q.Get("healthy"))
+	return fleet.Filter{Name: q.Get("name"), Tag: q.Get("tag"), Node: q.Get("node"), Healthy: healthy,
+		Tenant: s.tenancy(r).tenant}, err
 }
 
-// listRegistry serves GET /v1/registry?name=&tag=&node=.
+// listRegistry serves GET /v1/registry?name=&tag=&node=&healthy=.
 func (s *Server) listRegistry(w http.ResponseWriter, r *http.Request) error {
-	return s.instances(w, registryFilter(r))
+	q, err := s.registryFilter(r)
+	if err != nil {
+		return err
+	}
+	return s.instances(w, q)
 }
 
-// getRegistry serves GET /v1/registry/{name}?tag=&node=.
+// getRegistry serves GET /v1/registry/{name}?tag=&node=&healthy=.
 func (s *Server) getRegistry(w http.ResponseWriter, r *http.Request) error {
-	q := registryFilter(r)
+	q, err := s.registryFilter(r)
+	if err != nil {
+		return err
+	}
 	q.Name = r.PathValue("name")
 	return s.instances(w, q)
 }

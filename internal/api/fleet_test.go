@@ -19,8 +19,10 @@ import (
 // fakeFleet is a fleet of one other node, "nb", that answers 200 with
 // the request it got.
 type fakeFleet struct {
-	got []fleet.Request
-	fan steward.Principal
+	got  []fleet.Request
+	fan  steward.Principal
+	regs []fleet.Registration // registered
+	gone []string             // deregistered: name/id/tenant
 }
 
 func (f *fakeFleet) Nodes() ([]steward.Node, error) {
@@ -45,7 +47,7 @@ func (f *fakeFleet) Instances(q fleet.Filter) ([]steward.Instance, error) {
 	if q.Name == "none" {
 		return nil, nil
 	}
-	return []steward.Instance{{Name: q.Name + "|" + q.Tag + "|" + q.Node}}, nil
+	return []steward.Instance{{Name: q.Name + "|" + q.Tag + "|" + q.Node, Healthy: q.Healthy, Tenant: q.Tenant}}, nil
 }
 
 // TestFleetRoutes: the fleet routes hand the request, with the caller's

@@ -12,7 +12,7 @@ import (
 
 // tenantRoutes are the routes open to a principal scoped to a tenant:
 // they show, and act on, that tenant's services, checks, jobs, workflows,
-// runs, alerts, events and workbook sessions only. Every other route is
+// runs, alerts, events, workbook sessions and registry instances only. Every other route is
 // the whole steward's — its config, tokens, audit log, OS services, bus,
 // backups, metrics and reports — and refuses such a principal with a 403.
 // Another tenant's object is a 404 with the text of an unknown one, so
@@ -50,6 +50,12 @@ var tenantRoutes = map[string]bool{
 	"GET /v1/workbooks/{service}/sessions/{id}/read":   true,
 	"POST /v1/workbooks/{service}/sessions/{id}/save":  true,
 	"DELETE /v1/workbooks/{service}/sessions/{id}":     true,
+	"GET /v1/registry":                                 true,
+	"GET /v1/registry/{name}":                          true,
+	"POST /v1/registry":                                true,
+	"GET /v1/registry/{name}/pick":                     true,
+	"PUT /v1/registry/{name}/{id}/heartbeat":           true,
+	"DELETE /v1/registry/{name}/{id}":                  true,
 }
 
 // tenancy tells, for a request, which objects its principal may see: all

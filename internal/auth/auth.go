@@ -38,6 +38,7 @@ const (
 	ActionAudit      Action = "audit"       // verify the audit log, checkpoint it
 	ActionReadAudit  Action = "read-audit"  // read the audit log
 	ActionRestore    Action = "restore"     // restore a backup into a directory
+	ActionRegister   Action = "register"    // register, heartbeat and deregister registry instances
 	// ActionFleet carries a request to other nodes (--node, --fleet): each
 	// target authorizes it for the original principal against its own
 	// route, so it needs no more than a viewer here and changes nothing
@@ -66,6 +67,7 @@ var actions = map[Action]string{
 	ActionAudit:      steward.RoleAdmin,
 	ActionRestore:    steward.RoleAdmin,
 	ActionReadAudit:  steward.RoleAdmin,
+	ActionRegister:   steward.RoleOperator,
 	ActionFleet:      steward.RoleViewer,
 }
 

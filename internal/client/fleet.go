@@ -21,18 +21,6 @@ func (c *Client) Nodes(ctx context.Context) ([]steward.Node, error) {
 	return out, err
 }
 
-// Registry lists the instances of the fleet's registry: all, or those of
-// name when it is not "".
-func (c *Client) Registry(ctx context.Context, name string) ([]steward.Instance, error) {
-	path := "/v1/registry"
-	if name != "" {
-		path += "/" + url.PathEscape(name)
-	}
-	var out []steward.Instance
-	err := c.call(ctx, request{method: "GET", path: path}, &out)
-	return out, err
-}
-
 // FleetServices asks every node of the fleet for its services at once:
 // each answer with its node, those of the nodes that gave none with an
 // error.

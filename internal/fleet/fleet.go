@@ -86,6 +86,8 @@ type Fleet struct {
 	subs []*nats.Subscription
 	api  *responder
 	reg  *registry
+	regs *registrations
+	kick chan struct{} // a heartbeat now
 
 	mu     sync.Mutex
 	nodes  map[string]*peer // the others, by name
@@ -131,7 +133,7 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 	}
 	f := &Fleet{opts: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), nc: o.Conn,
 		nodes: map[string]*peer{}, bySubj: map[string]*peer{}, boot: newID()}
-	f.reg = newRegistry(o.Node)
+	f.reg, f.regs, f.kick = newRegistry(o.Node), newRegistrations(), make(chan struct{}, 1)
 	f.api = newResponder(f)
 	sub, err := f.nc.Subscribe("steward.*.presence", f.receive)
 	if err != nil {
@@ -207,6 +209,7 @@ func (f *Fleet) run(ctx context.Context) {
 			f.heartbeat(true)
 			return
 		case <-t.C:
+		case <-f.kick:
 		case _, ok := <-evs:
 			if !ok {
 				evs = nil
@@ -223,7 +226,7 @@ func (f *Fleet) heartbeat(leaving bool) {
 	e := entry{Name: f.opts.Node, Version: f.opts.Version, Address: f.opts.Address, Services: len(list),
 		Started: f.opts.Started, Boot: f.boot, Leaving: leaving}
 	if !leaving {
-		e.Instances = f.reg.own(now, list, f.opts.Config(), f.opts.Address)
+		e.Instances = f.ownInstances(now)
 	}
 	raw, err := json.Marshal(e)
 	if err != nil {

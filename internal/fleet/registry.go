@@ -53,7 +53,7 @@ func (r *registry) own(now time.Time, list []steward.ServiceStatus, cfg *config.
 		out = append(out, steward.Instance{
 			ID: st.Name, Name: reg.Name, Node: r.node, Address: cmp.Or(reg.Address, address), Port: reg.Port,
 			Healthy: healthy, Tags: tagsOf(reg.Tags), Meta: reg.Meta, Service: st.Name,
-			Since: s.since,
+			Since: s.since, Tenant: svc.Tenant,
 		})
 	}
 	for name := range r.since {
@@ -76,26 +76,29 @@ func compareInstances(a, b steward.Instance) int {
 	return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Node, b.Node), strings.Compare(a.ID, b.ID))
 }
 
-// Filter selects instances: by name, tag and node, each "" for any.
+// Filter selects instances: by name, tag, node and tenant, each "" for
+// any, and the healthy ones only when Healthy.
 type Filter struct {
-	Name, Tag, Node string
+	Name, Tag, Node, Tenant string
+	Healthy                 bool
 }
 
 func (q Filter) match(in steward.Instance) bool {
 	return (q.Name == "" || in.Name == q.Name) && (q.Node == "" || in.Node == q.Node) &&
-		(q.Tag == "" || slices.Contains(in.Tags, q.Tag))
+		(q.Tag == "" || slices.Contains(in.Tags, q.Tag)) && (q.Tenant == "" || in.Tenant == q.Tenant) &&
+		(!q.Healthy || in.Healthy)
 }
 
 // Instances lists the instances of the fleet that q selects, by name,
 // node and id: this node's and those of the nodes that are up.
 func (f *Fleet) Instances(q Filter) []steward.Instance {
+	now := f.opts.Now()
 	var out []steward.Instance
-	for _, in := range f.reg.own(f.opts.Now(), f.opts.Services.List(), f.opts.Config(), f.opts.Address) {
+	for _, in := range f.ownInstances(now) {
 		if q.match(in) {
 			out = append(out, in)
 		}
 	}
-	now := f.opts.Now()
 	f.mu.Lock()
 	for _, p := range f.nodes {
 		if !f.up(p, now) {
