@@ -27,7 +27,13 @@ type clientProc struct {
 // background starts the client command args on e.
 func (e *env) background(args ...string) *clientProc {
 	e.t.Helper()
-	p := &clientProc{cmd: command(append([]string{"-c", e.config}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	return e.backgroundCmd(command(append([]string{"-c", e.config}, args...)...))
+}
+
+// backgroundCmd starts cmd, a client command of e.
+func (e *env) backgroundCmd(cmd *exec.Cmd) *clientProc {
+	e.t.Helper()
+	p := &clientProc{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -75,12 +81,13 @@ func (p *clientProc) waitExit(t *testing.T, d time.Duration) int {
 // TestFleetStreamsE2E: events --fleet and alerts --fleet list every
 // node's, each with its node, by time, and name a killed node on stderr
 // with the exit status 1; --node nb logs -f and events -f, asked of A,
-// follow what happens on B after they started, and end with an error once
-// B is killed.
+// follow what happens on B after they started, end when the token they
+// came with is revoked on A, and end with an error once B is killed.
 func TestFleetStreamsE2E(t *testing.T) {
 	crashy := "  crashy:\n    command: [\"{{prog}}\", \"-exit\", \"1\"]\n    restart: {backoff: 0s, max_restarts: 1, window: 1m}\n"
+	port := freePort(t)
 	fleet := newFleet(t, []string{"na", "nb", "nc"}, map[string]string{
-		"na": crashy,
+		"na": crashy + fmt.Sprintf("api: {listen: \"127.0.0.1:%d\"}\n", port),
 		"nb": crashy + "  talker:\n    command: [\"sh\", \"-c\", \"echo ready; while :; do if [ -e {{dir}}/say ]; then echo said-$(cat {{dir}}/say); rm {{dir}}/say; fi; sleep 0.05; done\"]\n",
 	})
 	a, b, c := fleet["na"], fleet["nb"], fleet["nc"]
@@ -152,6 +159,20 @@ func TestFleetStreamsE2E(t *testing.T) {
 	}
 	events.waitOutput(t, `"service":"talker"`)
 	logs.waitOutput(t, "ready\nsaid-hello\nready") // the talker's next run
+
+	// A token's stream through A ends when A revokes the token.
+	code, secret, stderr := a.steward("token", "create", "watcher", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	cmd := command("--socket", fmt.Sprintf("http://127.0.0.1:%d", port), "--node", "nb", "logs", "-f", "talker")
+	cmd.Env = append(cmd.Env, "STEWARD_TOKEN="+strings.TrimSpace(secret))
+	watcher := a.backgroundCmd(cmd)
+	watcher.waitOutput(t, "ready")
+	if code, _, stderr := a.steward("token", "revoke", "watcher"); code != 0 {
+		t.Fatalf("token revoke: %d %s", code, stderr)
+	}
+	watcher.waitExit(t, 10*time.Second)
 
 	// C is killed: events --fleet and alerts --fleet name it, at once.
 	c.run.cmd.Process.Kill()
