@@ -73,8 +73,8 @@ type Options struct {
 	// StreamKeepalive is how often the two sides of a forwarded stream
 	// tell each other they are there; DefaultStreamKeepalive when 0.
 	StreamKeepalive time.Duration
-	TTL        time.Duration // DefaultTTL when 0
-	Logger     *slog.Logger
+	TTL             time.Duration // DefaultTTL when 0
+	Logger          *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

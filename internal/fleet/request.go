@@ -46,8 +46,8 @@ type responder struct {
 	f       *Fleet
 	sem     chan struct{}
 	streams chan struct{} // the same for the streams, which last
-	ctx context.Context
-	end context.CancelFunc
+	ctx     context.Context
+	end     context.CancelFunc
 
 	wg sync.WaitGroup
 }

@@ -108,7 +108,7 @@ func newPipeWriter() *pipeWriter {
 	return &pipeWriter{header: http.Header{}, lines: make(chan string, 1000)}
 }
 
-func (w *pipeWriter) Header() http.Header   { return w.header }
+func (w *pipeWriter) Header() http.Header  { return w.header }
 func (w *pipeWriter) WriteHeader(code int) { w.status.Store(int64(code)) }
 func (w *pipeWriter) Flush()               {}
 func (w *pipeWriter) Write(b []byte) (int, error) {
