@@ -181,8 +181,10 @@ func (w *chunkWriter) finish() {
 	w.send(true)
 }
 
+// send sends what is buffered, and with done the last message, which goes
+// even after a failure: a stream that ended on this side says why in it.
 func (w *chunkWriter) send(done bool) {
-	if w.err != nil || (!done && w.buf.Len() == 0 && w.sent) {
+	if !done && (w.err != nil || (w.buf.Len() == 0 && w.sent)) {
 		return
 	}
 	m := nats.NewMsg(w.reply)

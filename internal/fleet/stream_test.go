@@ -382,3 +382,57 @@ func FuzzParseFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamStuckForwarder: a forwarder that takes a window of messages
+// and never acks them leaves b's handler waiting until the stream's
+// timeout, which ends it: b's last message says so.
+func TestStreamStuckForwarder(t *testing.T) {
+	s := newStreamer()
+	a, _ := pair(t, s)
+	sub := streamRequest(t, a.nc, "/count")
+	for {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("no last message: %v (%d sent)", err, s.sent.Load())
+		}
+		if m.Header.Get(hDone) != "" {
+			if !strings.Contains(m.Header.Get(hError), "not heard of for 250ms") {
+				t.Errorf("last message: %v", m.Header)
+			}
+			break
+		}
+	}
+	if n := s.sent.Load(); n >= 200 || n > streamWindow {
+		t.Errorf("%d lines sent without an ack", n)
+	}
+}
+
+// failingWriter is a ResponseWriter whose caller went away: its writes
+// fail.
+type failingWriter struct{ *pipeWriter }
+
+func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("broken pipe") }
+
+// TestStreamCallerFails: a caller whose writes fail ends the stream, and
+// b's handler; a forwarder whose connection closes ends it with an error.
+func TestStreamCallerFails(t *testing.T) {
+	s := newStreamer()
+	a, _ := pair(t, s)
+	done := make(chan error, 1)
+	go func() { done <- a.Forward(context.Background(), "b", streamRq, failingWriter{newPipeWriter()}) }()
+	s.lines <- "one"
+	if err := <-done; err != nil {
+		t.Errorf("a caller that went away: %v", err)
+	}
+	waitEnded(t, s, "the caller's writes fail")
+
+	w := newPipeWriter()
+	go func() { done <- a.Forward(context.Background(), "b", streamRq, w) }()
+	s.lines <- "two"
+	w.next(t)
+	a.nc.Close()
+	if err := <-done; steward.ErrorCode(err) != steward.EUNAVAILABLE || !strings.Contains(err.Error(), `node "b"'s stream: nats: connection closed`) {
+		t.Errorf("a's connection closed: %v", err)
+	}
+	waitEnded(t, s, "a's connection closed")
+}
