@@ -26,6 +26,11 @@ type Node struct {
 	Self     bool      `json:"self,omitempty"` // the answering node
 }
 
+// StreamErrorTrailer is the HTTP trailer of a stream forwarded to another
+// node (logs -f, events -f through --node) that ended early on a failure:
+// it says why, where a stream that simply ended has none.
+const StreamErrorTrailer = "Steward-Error"
+
 // FleetAnswer is one node's answer to a request fanned out to the fleet
 // (GET /v1/fleet/{path}): the status and JSON body of its answer, or why
 // it gave none.
@@ -99,4 +104,18 @@ type Heartbeat struct {
 type FleetService struct {
 	Node string `json:"node"`
 	ServiceStatus
+}
+
+// FleetEvent is one event in steward events --fleet: the event on its
+// node.
+type FleetEvent struct {
+	Node string `json:"node"`
+	Event
+}
+
+// FleetAlert is one alert in steward alerts --fleet: the alert on its
+// node.
+type FleetAlert struct {
+	Node string `json:"node"`
+	Alert
 }

@@ -17,12 +17,15 @@ import (
 )
 
 func newAlertsCmd(g *globals) *cobra.Command {
-	var all bool
+	var all, fleet bool
 	cmd := &cobra.Command{
 		Use:   "alerts",
-		Short: "List the open alerts (or all with --all)",
+		Short: "List the open alerts (or all with --all); with --fleet, those of every node",
 		Args:  noArgs,
 		RunE: runClient(g, func(ctx context.Context, cc *clientCmd, _ []string) error {
+			if fleet {
+				return fleetAlerts(ctx, cc, steward.AlertQuery{All: all})
+			}
 			list, err := cc.c.Alerts(ctx, all)
 			if err != nil {
 				return err
@@ -31,6 +34,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 		}),
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "also list resolved alerts")
+	cmd.Flags().BoolVar(&fleet, "fleet", false, "ask every node of the fleet")
 	var comment string
 	ack := &cobra.Command{
 		Use:   "ack ID",
@@ -84,27 +88,56 @@ func parseID(s, what string) (int64, error) {
 	return id, nil
 }
 
+// fleetAlerts is alerts --fleet: the alerts of every node, each with its
+// node, by when they started; those of the nodes that did not answer
+// reported on stderr (and the exit status 1).
+func fleetAlerts(ctx context.Context, cc *clientCmd, q steward.AlertQuery) error {
+	list := []steward.FleetAlert{}
+	all, err := fleetGet(ctx, cc, "/v1/alerts", q.Values(), func(node string, a steward.Alert) {
+		list = append(list, steward.FleetAlert{Node: node, Alert: a})
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(list, func(a, b steward.FleetAlert) int { return a.Started.Compare(b.Started) })
+	now := time.Now()
+	err = printList(cc.stdout, list, cc.json, "NODE\t"+alertHeader, func(a steward.FleetAlert) []string {
+		return append([]string{a.Node}, alertRow(a.Alert, now)...)
+	})
+	if err != nil {
+		return err
+	}
+	return fleetExit(all)
+}
+
+// alertHeader is the header of alerts' table.
+const alertHeader = "ID\tSTATE\tSEVERITY\tRULE\tSUBJECT\tSINCE\tNOTE\tMESSAGE"
+
 // printAlerts writes list as a table, or as a JSON array; now is the time
 // ages are counted to.
 func printAlerts(w io.Writer, list []steward.Alert, asJSON bool, now time.Time) error {
-	return printList(w, list, asJSON, "ID\tSTATE\tSEVERITY\tRULE\tSUBJECT\tSINCE\tNOTE\tMESSAGE", func(a steward.Alert) []string {
-		var notes []string
-		if a.AckedBy != "" {
-			notes = append(notes, "acked")
-		}
-		if len(a.Silenced) > 0 {
-			notes = append(notes, "silenced")
-		}
-		if a.Flapping {
-			notes = append(notes, "flapping")
-		}
-		at := a.Started
-		if a.State == steward.AlertResolved {
-			at = a.Resolved
-		}
-		return []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, cmp.Or(a.Subject, "-"),
-			duration(max(now.Sub(at), 0)) + " ago", cmp.Or(strings.Join(notes, ","), "-"), a.Message}
-	})
+	return printList(w, list, asJSON, alertHeader, func(a steward.Alert) []string { return alertRow(a, now) })
+}
+
+// alertRow is the row of a in alerts' table; now is the time ages are
+// counted to.
+func alertRow(a steward.Alert, now time.Time) []string {
+	var notes []string
+	if a.AckedBy != "" {
+		notes = append(notes, "acked")
+	}
+	if len(a.Silenced) > 0 {
+		notes = append(notes, "silenced")
+	}
+	if a.Flapping {
+		notes = append(notes, "flapping")
+	}
+	at := a.Started
+	if a.State == steward.AlertResolved {
+		at = a.Resolved
+	}
+	return []string{strconv.FormatInt(a.ID, 10), string(a.State), a.Severity, a.Rule, cmp.Or(a.Subject, "-"),
+		duration(max(now.Sub(at), 0)) + " ago", cmp.Or(strings.Join(notes, ","), "-"), a.Message}
 }
 
 func printAlert(w io.Writer, a steward.Alert) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 		sinceS  string
 		service string
 		n       int
+		fleet   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "events [-f] [--since DURATION|TIME] [--service NAME]",
@@ -43,6 +45,12 @@ func newEventsCmd(g *globals) *cobra.Command {
 					return err
 				}
 				q.Since, q.Limit = t, 0
+			}
+			if fleet {
+				if follow {
+					return usageError{fmt.Errorf("-f and --fleet: follow one node at a time, with --node NAME")}
+				}
+				return fleetEvents(ctx, cc, q)
 			}
 			if follow {
 				enc := json.NewEncoder(cc.stdout)
@@ -74,6 +82,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	f.StringVar(&sinceS, "since", "", "events since a time (RFC 3339) or for a duration back (like 2h)")
 	f.StringVar(&service, "service", "", "only this service's events")
 	f.IntVarP(&n, "lines", "n", 100, "without --since, how many of the newest events")
+	f.BoolVar(&fleet, "fleet", false, "ask every node of the fleet (each node's newest -n, or those since --since)")
 	cmd.RegisterFlagCompletionFunc("service", completeServices(g))
 	return cmd
 }
@@ -86,6 +95,46 @@ func printEvents(cc *clientCmd, evs []steward.Event) error {
 	printEventHeader(cc.stdout)
 	for _, ev := range evs {
 		if err := printEvent(cc.stdout, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fleetEvents is events --fleet: the events of every node, each with its
+// node, by time; those of the nodes that did not answer reported on stderr
+// (and the exit status 1).
+func fleetEvents(ctx context.Context, cc *clientCmd, q steward.EventQuery) error {
+	list := []steward.FleetEvent{}
+	all, err := fleetGet(ctx, cc, "/v1/events", q.Values(), func(node string, ev steward.Event) {
+		list = append(list, steward.FleetEvent{Node: node, Event: ev})
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(list, func(a, b steward.FleetEvent) int { return a.Time.Compare(b.Time) })
+	if cc.json {
+		err = printJSON(cc.stdout, list)
+	} else {
+		err = printFleetEvents(cc.stdout, list)
+	}
+	if err != nil {
+		return err
+	}
+	return fleetExit(all)
+}
+
+// printFleetEvents writes list as events' table with the node first.
+func printFleetEvents(w io.Writer, list []steward.FleetEvent) error {
+	width := len("NODE")
+	for _, ev := range list {
+		width = max(width, len(ev.Node))
+	}
+	fmt.Fprintf(w, "%-*s  ", width, "NODE")
+	printEventHeader(w)
+	for _, ev := range list {
+		fmt.Fprintf(w, "%-*s  ", width, ev.Node)
+		if err := printEvent(w, ev.Event); err != nil {
 			return err
 		}
 	}

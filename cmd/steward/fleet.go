@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -75,35 +76,55 @@ func printInstances(w io.Writer, list []steward.Instance, asJSON bool) error {
 // fleetPs is ps --fleet: the services of every node, those of the nodes
 // that did not answer reported on stderr (and the exit status 1).
 func fleetPs(ctx context.Context, cc *clientCmd) error {
-	answers, err := cc.c.FleetServices(ctx)
+	list := []steward.FleetService{}
+	all, err := fleetGet(ctx, cc, "/v1/services", nil, func(node string, s steward.ServiceStatus) {
+		list = append(list, steward.FleetService{Node: node, ServiceStatus: s})
+	})
 	if err != nil {
 		return err
-	}
-	list := []steward.FleetService{}
-	failed := 0
-	for _, a := range answers {
-		var svcs []steward.ServiceStatus
-		if a.Error == nil {
-			if err := json.Unmarshal(a.Body, &svcs); err != nil {
-				a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered %v", a.Node, err)}
-			}
-		}
-		if a.Error != nil {
-			failed++
-			fmt.Fprintf(cc.stderr, "steward: node %s: %s\n", a.Node, a.Error.Message)
-			continue
-		}
-		for _, s := range svcs {
-			list = append(list, steward.FleetService{Node: a.Node, ServiceStatus: s})
-		}
 	}
 	if err := printFleetServices(cc.stdout, list, cc.json, time.Now()); err != nil {
 		return err
 	}
-	if failed > 0 {
-		return exitError{exitFailure}
+	return fleetExit(all)
+}
+
+// fleetGet sends GET path?query to every node of the fleet and calls add
+// with each item of each node's answer, a JSON array of T, in the order of
+// the nodes. It reports on stderr each node that gave no answer, and
+// whether every node answered.
+func fleetGet[T any](ctx context.Context, cc *clientCmd, path string, query url.Values, add func(node string, v T)) (all bool, err error) {
+	answers, err := cc.c.Fleet(ctx, path, query)
+	if err != nil {
+		return false, err
 	}
-	return nil
+	all = true
+	for _, a := range answers {
+		var items []T
+		if a.Error == nil {
+			if err := json.Unmarshal(a.Body, &items); err != nil {
+				a.Error = &steward.ErrorBody{Code: steward.EINTERNAL, Message: fmt.Sprintf("node %q answered %v", a.Node, err)}
+			}
+		}
+		if a.Error != nil {
+			all = false
+			fmt.Fprintf(cc.stderr, "steward: node %s: %s\n", a.Node, a.Error.Message)
+			continue
+		}
+		for _, v := range items {
+			add(a.Node, v)
+		}
+	}
+	return all, nil
+}
+
+// fleetExit is the result of a --fleet command once its output is
+// printed: the exit status 1 unless all nodes answered.
+func fleetExit(all bool) error {
+	if all {
+		return nil
+	}
+	return exitError{exitFailure}
 }
 
 // printFleetServices writes list as ps's table with the node first, or as

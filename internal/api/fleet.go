@@ -94,9 +94,6 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if streaming(r) {
-		return steward.Errorf(steward.EINVALID, "a stream (logs -f, events -f) cannot be forwarded to another node yet")
-	}
 	node := r.PathValue("node")
 	if node == s.opts.Node {
 		req := r.Clone(r.Context())
@@ -113,8 +110,15 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, _ := s.principal(r.Context())
-	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Principal: p}
-	return f.Forward(r.Context(), node, rq, w)
+	rq := fleet.Request{Method: r.Method, Target: target, Header: r.Header, Body: body, Principal: p, Stream: streaming(r)}
+	if rq.Stream {
+		w.Header().Set("Trailer", steward.StreamErrorTrailer)
+	}
+	err = f.Forward(r.Context(), node, rq, w)
+	if rw, ok := w.(*responseWriter); ok && rw.wrote && err != nil && rq.Stream {
+		w.Header().Set(steward.StreamErrorTrailer, err.Error())
+	}
+	return err
 }
 
 // fanOut serves GET /v1/fleet/{path...}: GET /{path} answered by every

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stewardhq/steward"
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/client"
 	"github.com/stewardhq/steward/internal/fleet"
 )
 
@@ -34,6 +35,12 @@ func (f *fakeFleet) Forward(_ context.Context, node string, rq fleet.Request, w 
 		return steward.Errorf(steward.ENOTFOUND, "no node %q in the fleet", node)
 	}
 	f.got = append(f.got, rq)
+	if rq.Stream { // a stream that breaks after a line
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+		json.NewEncoder(w).Encode(steward.LogLine{Stream: "stdout", Text: "one"})
+		return steward.Errorf(steward.EUNAVAILABLE, "node %q stopped answering", node)
+	}
 	w.WriteHeader(http.StatusAccepted)
 	return json.NewEncoder(w).Encode(map[string]string{"target": rq.Target, "body": string(rq.Body)})
 }
@@ -51,8 +58,9 @@ func (f *fakeFleet) Instances(q fleet.Filter) ([]steward.Instance, error) {
 }
 
 // TestFleetRoutes: the fleet routes hand the request, with the caller's
-// principal, to the fleet; refuse to carry a fleet route or a stream; and
-// answer 409 without a fleet.
+// principal, to the fleet; refuse to carry a fleet route, or to fan out a
+// stream; forward a stream, whose failure comes in its trailer; and answer
+// 409 without a fleet.
 func TestFleetRoutes(t *testing.T) {
 	ff := &fakeFleet{}
 	f := newFixture(t, func(o *api.Options) { o.Fleet = ff })
@@ -73,13 +81,26 @@ func TestFleetRoutes(t *testing.T) {
 			t.Errorf("%s: %d %s", p, status, body)
 		}
 	}
-	for _, p := range []string{"/v1/nodes/nb/proxy/v1/events?follow=true", "/v1/fleet/v1/events?follow=1"} {
-		if status, _, body := f.do(t, "GET", p, nil); status != 400 || !strings.Contains(string(body), "stream") {
+	if status, _, body := f.do(t, "GET", "/v1/fleet/v1/events?follow=1", nil); status != 400 || !strings.Contains(string(body), "stream") {
+		t.Errorf("a stream fanned out: %d %s", status, body)
+	}
+	ff.got = nil
+	for _, p := range []string{"/v1/nodes/nb/proxy/v1/events?follow=true", "/v1/nodes/nb/proxy/v1/events"} {
+		if status, _, body := f.do(t, "GET", p, nil, "Accept", "text/event-stream"); status != 200 || !strings.Contains(string(body), `"text":"one"`) {
 			t.Errorf("%s: %d %s", p, status, body)
 		}
 	}
-	if status, _, _ := f.do(t, "GET", "/v1/nodes/nb/proxy/v1/logs", nil, "Accept", "text/event-stream"); status != 400 {
-		t.Errorf("an event stream forwarded: %d", status)
+	if len(ff.got) != 2 || !ff.got[0].Stream || !ff.got[1].Stream {
+		t.Errorf("streams forwarded: %+v", ff.got)
+	}
+	nb := client.New(f.socket, client.WithNode("nb"))
+	var lines []string
+	err := nb.FollowLogs(context.Background(), "web", 1, true, func(l steward.LogLine) error {
+		lines = append(lines, l.Text)
+		return nil
+	})
+	if steward.ErrorCode(err) != steward.EUNAVAILABLE || !strings.Contains(err.Error(), `read logs: node "nb" stopped answering`) || len(lines) != 1 {
+		t.Errorf("logs -f of nb, which stops answering: %v %q", err, lines)
 	}
 	status, _, body = f.do(t, "GET", "/v1/fleet/v1/services?all=1", nil)
 	if status != 200 || string(body) != `[{"node":"nb","status":200,"body":"/v1/services?all=1"}]`+"\n" || ff.fan.Via != "socket" {

@@ -89,7 +89,7 @@ func (c *Client) BusSubscribe(ctx context.Context, q steward.BusSubscribeQuery, 
 			data = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...)
 		}
 	}
-	return c.streamEnd(ctx, "read bus messages", sc.Err())
+	return c.streamEnd(ctx, "read bus messages", resp, sc.Err())
 }
 
 // BusDeadLetters lists the dead letters of steward's bus, oldest first.

@@ -356,16 +356,21 @@ func (c *Client) FollowLogs(ctx context.Context, name string, n int, follow bool
 			return err
 		}
 	}
-	return c.streamEnd(ctx, "read logs", sc.Err())
+	return c.streamEnd(ctx, "read logs", resp, sc.Err())
 }
 
-// streamEnd is the result of a stream that ended with err.
-func (c *Client) streamEnd(ctx context.Context, what string, err error) error {
+// streamEnd is the result of a stream, resp, that ended with err: a
+// stream forwarded to another node that ended early says why in its
+// trailer.
+func (c *Client) streamEnd(ctx context.Context, what string, resp *http.Response, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	if msg := resp.Trailer.Get(steward.StreamErrorTrailer); msg != "" {
+		return steward.Errorf(steward.EUNAVAILABLE, "%s: %s", what, msg)
 	}
 	return nil
 }
@@ -416,7 +421,7 @@ func (c *Client) FollowEvents(ctx context.Context, q steward.EventQuery, fn func
 			data = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...)
 		}
 	}
-	return c.streamEnd(ctx, "read events", sc.Err())
+	return c.streamEnd(ctx, "read events", resp, sc.Err())
 }
 
 // Reload makes steward re-read its config file and apply it.

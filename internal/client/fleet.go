@@ -21,11 +21,11 @@ func (c *Client) Nodes(ctx context.Context) ([]steward.Node, error) {
 	return out, err
 }
 
-// FleetServices asks every node of the fleet for its services at once:
-// each answer with its node, those of the nodes that gave none with an
-// error.
-func (c *Client) FleetServices(ctx context.Context) ([]steward.FleetAnswer, error) {
+// Fleet sends GET path?query to every node of the fleet at once (GET
+// /v1/fleet/PATH): each answer with its node, those of the nodes that gave
+// none with an error.
+func (c *Client) Fleet(ctx context.Context, path string, query url.Values) ([]steward.FleetAnswer, error) {
 	var out []steward.FleetAnswer
-	err := c.call(ctx, request{method: "GET", path: "/v1/fleet/v1/services"}, &out)
+	err := c.call(ctx, request{method: "GET", path: "/v1/fleet" + path, query: query}, &out)
 	return out, err
 }

@@ -70,8 +70,11 @@ type Options struct {
 	Caller     func(ctx context.Context, p steward.Principal) context.Context
 	WriteError func(w http.ResponseWriter, err error)
 	Heartbeat  time.Duration // DefaultHeartbeat when 0
-	TTL        time.Duration // DefaultTTL when 0
-	Logger     *slog.Logger
+	// StreamKeepalive is how often the two sides of a forwarded stream
+	// tell each other they are there; DefaultStreamKeepalive when 0.
+	StreamKeepalive time.Duration
+	TTL             time.Duration // DefaultTTL when 0
+	Logger          *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -125,6 +128,7 @@ type peer struct {
 func Start(ctx context.Context, o Options) (*Fleet, error) {
 	o.Heartbeat = cmp.Or(o.Heartbeat, DefaultHeartbeat)
 	o.TTL = cmp.Or(o.TTL, DefaultTTL)
+	o.StreamKeepalive = cmp.Or(o.StreamKeepalive, DefaultStreamKeepalive)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -26,8 +26,12 @@ type Request struct {
 	// Principal is who asked, on this node: the target authorizes and
 	// audits the request as its, via this node.
 	Principal steward.Principal
-	// Timeout bounds the request; 0 means DefaultRequestTimeout.
+	// Timeout bounds the request, or the start of a stream's answer; 0
+	// means DefaultRequestTimeout.
 	Timeout time.Duration
+	// Stream says the answer streams (logs -f, events -f): it lasts until
+	// either side goes away, and is flushed as it comes.
+	Stream bool
 }
 
 // DefaultRequestTimeout bounds a fleet request.
@@ -36,7 +40,7 @@ const DefaultRequestTimeout = 30 * time.Second
 // Forward sends rq to node and writes its answer to w as it comes. Before
 // anything is written, a node that is not known, down or does not answer
 // in time is an error saying so; once the answer started, it ends early
-// on a failure.
+// on a failure, and for a stream returns an error saying why.
 func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.ResponseWriter) error {
 	known, up, lastSeen := f.node(node)
 	switch {
@@ -61,7 +65,12 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 	}
 	m.Header.Set(hCaller, string(p))
 	m.Header.Set(hFrom, f.opts.Node)
-	m.Header.Set(hTimeout, strconv.FormatInt(timeout.Milliseconds(), 10))
+	if rq.Stream {
+		m.Header.Set(hStream, "1")
+	} else {
+		m.Header.Set(hTimeout, strconv.FormatInt(timeout.Milliseconds(), 10))
+	}
+	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, h := range forwardedHeaders {
@@ -107,6 +116,9 @@ func (f *Fleet) Forward(ctx context.Context, node string, rq Request, w http.Res
 			}
 			w.WriteHeader(status)
 			started = true
+			if rq.Stream {
+				return f.forwardStream(callerCtx, node, sub, in, w)
+			}
 		}
 		if _, err := w.Write(in.Data); err != nil || in.Header.Get(hDone) != "" {
 			return nil

@@ -43,17 +43,18 @@ const maxConcurrent = 64
 // responder answers the API requests of other nodes with the API's
 // handler, in process.
 type responder struct {
-	f   *Fleet
-	sem chan struct{}
-	ctx context.Context
-	end context.CancelFunc
+	f       *Fleet
+	sem     chan struct{}
+	streams chan struct{} // the same for the streams, which last
+	ctx     context.Context
+	end     context.CancelFunc
 
 	wg sync.WaitGroup
 }
 
 func newResponder(f *Fleet) *responder {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &responder{f: f, sem: make(chan struct{}, maxConcurrent), ctx: ctx, end: cancel}
+	return &responder{f: f, sem: make(chan struct{}, maxConcurrent), streams: make(chan struct{}, maxConcurrent), ctx: ctx, end: cancel}
 }
 
 // close ends the requests under way and waits for them.
@@ -67,26 +68,40 @@ func (r *responder) serve(m *nats.Msg) {
 	if m.Reply == "" {
 		return
 	}
+	sem, what := r.sem, "requests"
+	if m.Header.Get(hStream) != "" {
+		sem, what = r.streams, "streams"
+	}
 	select {
-	case r.sem <- struct{}{}:
+	case sem <- struct{}{}:
 	default:
 		w := &chunkWriter{nc: r.f.nc, reply: m.Reply, header: http.Header{}}
-		r.f.opts.WriteError(w, steward.Errorf(steward.EUNAVAILABLE, "node %s answers %d fleet requests already", r.f.opts.Node, maxConcurrent))
+		r.f.opts.WriteError(w, steward.Errorf(steward.EUNAVAILABLE, "node %s answers %d fleet %s already", r.f.opts.Node, maxConcurrent, what))
 		w.finish()
 		return
 	}
 	r.wg.Add(1)
 	go func() {
-		defer func() { <-r.sem; r.wg.Done() }()
+		defer func() { <-sem; r.wg.Done() }()
 		r.answer(m)
 	}()
 }
 
 func (r *responder) answer(m *nats.Msg) {
 	w := &chunkWriter{nc: r.f.nc, reply: m.Reply, header: http.Header{}}
-	defer w.finish()
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
+	if m.Header.Get(hStream) != "" {
+		st, err := newStreamOut(r.ctx, r.f.nc, m.Reply, r.f.opts.StreamKeepalive, cancel)
+		if err != nil {
+			r.f.opts.WriteError(w, err)
+			w.finish()
+			return
+		}
+		w.st = st
+		defer st.close()
+	}
+	defer w.finish() // before st.close: the last message may wait for an ack
 	if ms, err := strconv.Atoi(m.Header.Get(hTimeout)); err == nil && ms > 0 {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
 		defer cancel()
@@ -125,6 +140,7 @@ type chunkWriter struct {
 	buf    bytes.Buffer
 	sent   bool // the first message is sent
 	err    error
+	st     *streamOut // the stream's side, when the answer streams
 }
 
 func (w *chunkWriter) Header() http.Header { return w.header }
@@ -152,17 +168,28 @@ func (w *chunkWriter) Write(b []byte) (int, error) {
 	return n, w.err
 }
 
+// FlushError sends what was written and not sent yet, as
+// http.ResponseController's Flush asks.
+func (w *chunkWriter) FlushError() error {
+	w.WriteHeader(http.StatusOK)
+	w.send(false)
+	return w.err
+}
+
 func (w *chunkWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	w.send(true)
 }
 
+// send sends what is buffered, and with done the last message, which goes
+// even after a failure: a stream that ended on this side says why in it.
 func (w *chunkWriter) send(done bool) {
-	if w.err != nil || (!done && w.buf.Len() == 0 && w.sent) {
+	if !done && (w.err != nil || (w.buf.Len() == 0 && w.sent)) {
 		return
 	}
 	m := nats.NewMsg(w.reply)
-	if !w.sent {
+	first := !w.sent
+	if first {
 		m.Header.Set(hStatus, strconv.Itoa(w.status))
 		for _, h := range forwardedHeaders {
 			if v := w.header.Get(h); v != "" {
@@ -176,7 +203,13 @@ func (w *chunkWriter) send(done bool) {
 	m.Data = bytes.Clone(w.buf.Bytes())
 	w.buf.Reset()
 	w.sent = true
-	if err := w.nc.PublishMsg(m); err != nil {
+	var err error
+	if w.st != nil {
+		err = w.st.publish(m, first)
+	} else {
+		err = w.nc.PublishMsg(m)
+	}
+	if err != nil {
 		w.err = fmt.Errorf("answer a fleet request: %w", err)
 	}
 }

@@ -4,13 +4,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// busAPI answers the layout's calls and the bus page's with the bodies
-// given by path; a path not given is a 404 of an unknown route.
+// busAPI answers the layout's calls and the bus or fleet page's with the
+// status ("" for 200) and body given by path; a path not given is a 404 of
+// an unknown route.
 func busAPI(answers map[string][2]string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -28,11 +30,8 @@ func busAPI(answers map[string][2]string) http.Handler {
 			io.WriteString(w, `{"error":{"code":"not_found","message":"no route GET `+r.URL.Path+`"}}`)
 			return
 		}
-		switch a[0] {
-		case "409":
-			w.WriteHeader(http.StatusConflict)
-		case "500":
-			w.WriteHeader(http.StatusInternalServerError)
+		if code, err := strconv.Atoi(a[0]); err == nil {
+			w.WriteHeader(code)
 		}
 		io.WriteString(w, a[1])
 	})

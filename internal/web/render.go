@@ -29,7 +29,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the template sets: each page's file with the layout.
-var pageNames = []string{"overview", "services", "service", "alerts", "events", "bus", "config", "report", "runs", "run", "error"}
+var pageNames = []string{"overview", "services", "service", "alerts", "events", "bus", "config", "report", "runs", "run", "fleet", "node", "error"}
 
 // parsePages parses the login page and each page with the layout.
 func parsePages(funcs template.FuncMap) map[string]*template.Template {

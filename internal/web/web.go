@@ -96,6 +96,8 @@ func New(o Options) *Handler {
 	m.Handle("GET /runs", h.page(h.runsPage))
 	m.Handle("GET /runs/{id}", h.page(h.runPage))
 	m.Handle("GET /bus", h.page(h.busPage))
+	m.Handle("GET /fleet", h.page(h.fleetPage))
+	m.Handle("GET /fleet/{node}", h.page(h.nodePage))
 	m.Handle("GET /config", h.page(h.configPage))
 	m.Handle("GET /report", h.page(h.reportPage))
 	m.Handle("/", h.page(h.notFound))

@@ -407,7 +407,8 @@
   }
 
   // Output of a service: the last lines, then each new one as it comes,
-  // from the API's NDJSON log stream.
+  // from the API's NDJSON log stream; data-base is the proxy route of
+  // another node of the fleet, whose service it is.
   const logs = $('#logs');
   if (logs) tail(logs);
 
@@ -468,7 +469,7 @@
     async function connect() {
       const mine = ctrl = new AbortController();
       try {
-        const res = await fetch(`/v1/services/${encodeURIComponent(el.dataset.service)}/logs?n=${el.dataset.lines}&follow=1`, {
+        const res = await fetch(`${el.dataset.base || ''}/v1/services/${encodeURIComponent(el.dataset.service)}/logs?n=${el.dataset.lines}&follow=1`, {
           credentials: 'same-origin', headers: { 'Accept': 'application/x-ndjson' }, signal: mine.signal,
         });
         if (res.status === 401) return toLogin();

@@ -4,7 +4,9 @@
 // `steward ps -o json`. Screenshots of each page go to $ARTIFACTS.
 //
 // Environment: STEWARD_URL (the dashboard), STEWARD_BIN, STEWARD_CONFIG,
-// STEWARD_TOKEN_FILE, ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
+// STEWARD_TOKEN_FILE, FLEET_URL (the dashboard of fleet-a, clustered with
+// fleet-b), FLEET_TOKEN_FILE (fleet-a's), FLEET_CONFIG_B (fleet-b's config),
+// ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
 // STEWARD_RESULT (a file to write the summary line to instead of stdout).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -93,8 +95,8 @@ async function shot(name) {
 const mark = () => page.evaluate(() => { window.__stewardMark = 1; });
 const marked = () => page.evaluate(() => window.__stewardMark === 1);
 
-async function login(next = '/', token = TOKEN) {
-  await page.goto(URL + next);
+async function login(next = '/', token = TOKEN, base = URL) {
+  await page.goto(base + next);
   await page.fill('#token', token);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
 }
@@ -497,6 +499,42 @@ test('a viewer sees no action buttons, an operator no admin ones', async () => {
   assert.ok(await page.locator('[data-needs="admin"]').count() > 0, 'the rollback buttons are in the page');
   assert.equal(await visible('[data-needs="admin"]'), 0, 'an operator sees a rollback button');
   assert.ok(await visible('[data-action="/v1/reload"]') === 1, 'an operator sees no reload button');
+  await page.context().clearCookies();
+});
+
+test('fleet: the nodes and the registry, drill-down into another node\'s services, output and events', async () => {
+  const base = process.env.FLEET_URL.replace(/\/$/, '');
+  const token = fs.readFileSync(process.env.FLEET_TOKEN_FILE, 'utf8').trim();
+  const psB = () => Object.fromEntries(JSON.parse(execFileSync(BIN, ['-c', process.env.FLEET_CONFIG_B, 'ps', '-o', 'json'],
+    { encoding: 'utf8' })).map((s) => [s.name, s]));
+  await page.context().clearCookies();
+  await login('/fleet', token, base);
+  await page.waitForSelector('tr[data-node="fleet-b"][data-state="up"]');
+  assert.match(await page.textContent('tr[data-node="fleet-a"]'), /this node/);
+  assert.match(await page.textContent('#fleet-registry'), /clock[\s\S]*fleet-b[\s\S]*9000/);
+  await shot('fleet-01-nodes');
+
+  await Promise.all([page.waitForURL(/\/fleet\/fleet-b$/), page.click('tr[data-node="fleet-b"] a')]);
+  const row = () => page.locator('tr[data-service="ticker"]');
+  await row().waitFor();
+  assert.equal(await row().getAttribute('data-state'), 'running');
+  assert.match(await page.textContent('#node-events'), /ticker/);
+
+  // The ticker's output, followed live through fleet-a's proxy route.
+  await Promise.all([page.waitForURL(/service=ticker/), row().locator('a.strong').click()]);
+  await mark();
+  const ticks = () => page.$$eval('#logs .line .text', (els) =>
+    els.map((e) => +(e.textContent.match(/tick #(\d+)/) || [])[1]).filter((n) => n > 0));
+  const first = await waitFor('the ticker\'s output', async () => { const n = await ticks(); return n.length && Math.max(...n); }, 20000);
+  await waitFor('a new tick, live', async () => Math.max(...await ticks()) > first, 20000);
+  assert.ok(await marked(), 'the page reloaded');
+  await shot('fleet-02-node');
+
+  // Restart, through the proxy route: fleet-b's process changes.
+  const before = psB().ticker;
+  await row().getByRole('button', { name: 'Restart', exact: true }).click();
+  await page.locator('#confirm-dialog').getByRole('button', { name: 'Restart ticker' }).click();
+  await waitFor('the ticker restarted on fleet-b', () => { const t = psB().ticker; return t.pid > 0 && t.pid !== before.pid; }, 20000);
   await page.context().clearCookies();
 });
 
