@@ -129,12 +129,12 @@ func TestRetriesAlertOnceAfterTheLast(t *testing.T) {
 	}()
 	h.waitRuns("j", 1, "attempt 1", ended)
 	// Backoff: 1s, then 2s, each plus up to a quarter of jitter.
-	h.clock.Advance(1250 * time.Millisecond)
+	h.advanceToTimer(1250 * time.Millisecond)
 	h.waitRuns("j", 2, "attempt 2", ended)
 	if n := h.alerts.count(RuleJobFailed, "j", true); n != 0 {
 		t.Fatalf("alert raised %d times before the last retry", n)
 	}
-	h.clock.Advance(2500 * time.Millisecond)
+	h.advanceToTimer(2500 * time.Millisecond)
 	list := h.waitRuns("j", 3, "attempt 3", ended)
 	last := <-waited
 	for i, r := range list {

@@ -67,6 +67,18 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = keep
 }
 
+// pending reports whether a timer not stopped is due within d of now.
+func (c *fakeClock) pending(d time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !t.stopped && !t.at.After(c.now.Add(d)) {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
 
 func (t *fakeTimer) Stop() bool {
@@ -197,6 +209,15 @@ func (h *harness) runs(name string) []steward.Run {
 
 // waitRuns waits until n runs of job name pass ok, and returns its runs,
 // oldest first.
+// advanceToTimer waits until the engine has set a timer due within d (a
+// retry's backoff, set a moment after the run it follows is stored), then
+// moves the clock on by d, which fires it.
+func (h *harness) advanceToTimer(d time.Duration) {
+	h.t.Helper()
+	testwait.For(h.t, 5*time.Second, "a timer due within "+d.String(), func() bool { return h.clock.pending(d) })
+	h.clock.Advance(d)
+}
+
 func (h *harness) waitRuns(name string, n int, what string, ok func(r steward.Run) bool) []steward.Run {
 	h.t.Helper()
 	var list []steward.Run
