@@ -37,9 +37,9 @@ func TestBusHostBridges(t *testing.T) {
 	h.start(testConfig(t, dir, base))
 	testwait.NoError(t, 20*time.Second, func() error { _, err := h.server(); return err })
 	srv, _ := h.server()
-	testwait.For(t, 10*time.Second, "in/done made", func() bool { _, err := os.Stat(filepath.Join(in, bus.DoneDir)); return err == nil })
+	testwait.For(t, 30*time.Second, "in/done made", func() bool { _, err := os.Stat(filepath.Join(in, bus.DoneDir)); return err == nil })
 	os.WriteFile(filepath.Join(in, "a.txt"), []byte("hello"), 0o600)
-	testwait.For(t, 10*time.Second, "a.txt published and moved", func() bool {
+	testwait.For(t, 30*time.Second, "a.txt published and moved", func() bool {
 		_, err := os.Stat(filepath.Join(in, bus.DoneDir, "a.txt"))
 		return err == nil
 	})
@@ -48,12 +48,12 @@ func TestBusHostBridges(t *testing.T) {
 	if now, err := h.server(); err != nil || now != srv {
 		t.Fatalf("after adding a sink: %v, %v; want the same server", now, err)
 	}
-	testwait.NoError(t, 10*time.Second, func() error {
+	testwait.NoError(t, 30*time.Second, func() error {
 		_, err := srv.Conn().Request("$JS.API.CONSUMER.INFO.FILES."+bus.SinkName(config.BusSink{Subject: "files.in", Dir: out}), nil, time.Second)
 		return err
 	})
 	os.WriteFile(filepath.Join(in, "b.txt"), []byte("world"), 0o600)
-	testwait.For(t, 10*time.Second, "b.txt in the sink", func() bool {
+	testwait.For(t, 30*time.Second, "b.txt in the sink", func() bool {
 		names, _ := filepath.Glob(filepath.Join(out, "FILES-000000000002-file.*"))
 		if len(names) != 1 {
 			return false
