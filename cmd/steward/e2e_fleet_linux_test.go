@@ -21,15 +21,25 @@ type fleetNode struct {
 	run *runningSteward
 }
 
+// fleetTestSecret is the fleet secret of the e2e tests.
+const fleetTestSecret = "a fleet secret of e2e tests"
+
+// fleetSecret writes the fleet secret file of a test and returns its path.
+func fleetSecret(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "fleet.secret")
+	if err := os.WriteFile(file, []byte(fleetTestSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // newFleet starts a steward for each of names, clustered on loopback with
 // one fleet secret; extra[name] is added to that node's services, and
 // extra["bus"] to every node's bus section.
 func newFleet(t *testing.T, names []string, extra map[string]string) map[string]*fleetNode {
 	t.Helper()
-	secret := filepath.Join(t.TempDir(), "fleet.secret")
-	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := fleetSecret(t)
 	cluster := map[string]string{}
 	for _, n := range names {
 		cluster[n] = freeAddr(t)

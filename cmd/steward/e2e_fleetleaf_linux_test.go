@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,10 +16,7 @@ import (
 // JetStream, and an agent whose hub is gone still answers for itself.
 func TestFleetLeaf(t *testing.T) {
 	dir := t.TempDir()
-	secret := filepath.Join(dir, "fleet.secret")
-	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := fleetSecret(t)
 	ca := newTestCA(t, dir, "fleet-ca")
 	tlsOf := func(name string) string {
 		cert, key := ca.leaf(t, dir, name)

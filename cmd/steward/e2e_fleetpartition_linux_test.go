@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,10 +81,7 @@ func (l *link) cut() {
 // instance; once the route is mended both are up again and the instance
 // is listed once.
 func TestFleetPartition(t *testing.T) {
-	secret := filepath.Join(t.TempDir(), "fleet.secret")
-	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := fleetSecret(t)
 	clusterA, clusterB := freeAddr(t), freeAddr(t)
 	toA, toB := newLink(t, clusterA), newLink(t, clusterB)
 	config := func(name, cluster, routes, services string) string {

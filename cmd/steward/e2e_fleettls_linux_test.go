@@ -87,10 +87,7 @@ func writePEM(t *testing.T, file, kind string, der []byte) {
 // both, and says so in its log.
 func TestFleetTLS(t *testing.T) {
 	dir := t.TempDir()
-	secret := filepath.Join(dir, "fleet.secret")
-	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := fleetSecret(t)
 	fleetCA, otherCA := newTestCA(t, dir, "fleet-ca"), newTestCA(t, dir, "other-ca")
 	names := []string{"ta", "tb", "tx"}
 	cluster := map[string]string{}

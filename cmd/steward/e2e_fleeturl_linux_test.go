@@ -138,10 +138,7 @@ services:
 // a third steward join the fleet by bus.url: all three list each other,
 // and --node reaches across both kinds of member.
 func TestFleetMixed(t *testing.T) {
-	secret := filepath.Join(t.TempDir(), "fleet.secret")
-	if err := os.WriteFile(secret, []byte("a fleet secret of e2e tests\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := fleetSecret(t)
 	routeA, routeB, routeS := freeAddr(t), freeAddr(t), freeAddr(t)
 	addr := natsServerWith(t, fmt.Sprintf(`server_name: standalone
 authorization {users: [{user: mc, password: "pass of mc"}]}
