@@ -30,6 +30,10 @@ import (
 // deploy to acme; db, db-port and the job bad to globex; shared and the
 // job free to no tenant.
 const tenantConfig = `tenants: [acme, globex, initech]
+auth:
+  local:
+    - {match: "uid:1001", role: admin, tenant: acme}
+    - {match: "user:globex", role: admin, tenant: globex}
 services:
   web: {command: [sleep, "100"], tenant: acme}
   db: {command: [sleep, "100"], tenant: globex}
@@ -66,6 +70,16 @@ var tenantOpen = []string{
 type asPrincipal steward.Principal
 
 func (p asPrincipal) LocalPrincipal(string) steward.Principal { return steward.Principal(p) }
+
+// peerAs names every caller of the local endpoint by the peer
+// credentials peer, through l's rules: the test's own credentials would
+// be the owner's, an admin of no tenant.
+type peerAs struct {
+	l    *auth.Local
+	peer string
+}
+
+func (p peerAs) LocalPrincipal(string) steward.Principal { return p.l.LocalPrincipal(p.peer) }
 
 // tenantWorld is what a tenant fixture's servers share: the config, a
 // store with alerts and runs of each tenant's, and the events.
@@ -239,11 +253,23 @@ func socketOf(f *fixture) caller {
 	}}
 }
 
-// callers are an admin of tenant over the socket, over TCP with a token
-// and through the dashboard with that token's session.
+// callers are an admin of tenant over the socket (a caller whose peer
+// credentials the config's auth.local maps to the tenant: uid 1001 is
+// acme's, the user globex globex's), over TCP with a token and through the
+// dashboard with that token's session.
 func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
 	t.Helper()
-	p := steward.Principal{Who: "uid:1001:" + tenant, Role: steward.RoleAdmin, Tenant: tenant, Via: "socket"}
+	var rules []auth.Rule
+	for _, r := range w.configs.Current().Auth.Local {
+		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role, Tenant: r.Tenant})
+	}
+	p := peerAs{auth.NewLocal(1000, rules), "1002:" + tenant}
+	if tenant == "acme" {
+		p.peer = "1001:wile"
+	}
+	if got := p.LocalPrincipal(""); got.Tenant != tenant || got.Role != steward.RoleAdmin {
+		t.Fatalf("the socket's caller for %s is %+v, want an admin of %s", tenant, got, tenant)
+	}
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "tokens.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +277,7 @@ func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
 	t.Cleanup(func() { st.Close() })
 	tokens := &auth.Tokens{Store: st}
 	f := newFixture(t, func(o *api.Options) {
-		o.Local = asPrincipal(p)
+		o.Local = p
 		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
 		o.Alerts, o.Runs, o.Checks, o.Tokens = w.alerts, w.runs, w.checks, tokens
 	})

@@ -21,10 +21,13 @@ type Auth struct {
 }
 
 // LocalRule gives Role to the local callers Match names: "uid:N",
-// "user:NAME" or "group:NAME" (a primary or supplementary group).
+// "user:NAME" or "group:NAME" (a primary or supplementary group). With a
+// Tenant (one tenants: declares) the callers it matches are principals
+// scoped to that tenant.
 type LocalRule struct {
-	Match string `json:"match"`
-	Role  string `json:"role"`
+	Match  string `json:"match"`
+	Role   string `json:"role"`
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // auth reads the auth section into a.
@@ -35,7 +38,7 @@ func (p *parser) auth(n *yaml.Node, a *Auth) {
 			continue
 		}
 		if v.Kind != yaml.SequenceNode {
-			p.errorf(f.val, "auth.local must be a list of {match, role}")
+			p.errorf(f.val, "auth.local must be a list of {match, role, tenant}")
 			continue
 		}
 		for i, item := range v.Content {
@@ -51,7 +54,11 @@ func (p *parser) localRule(n *yaml.Node, what string) (LocalRule, bool) {
 	var r LocalRule
 	var matchAt, roleAt *yaml.Node
 	errs := len(p.errs)
-	for _, f := range p.fields(n, what, "match", "role") {
+	for _, f := range p.fields(n, what, "match", "role", "tenant") {
+		if f.key.Value == "tenant" {
+			r.Tenant = p.tenant(f.val)
+			continue
+		}
 		s, ok := p.str(f.val, what+"."+f.key.Value)
 		if !ok {
 			continue

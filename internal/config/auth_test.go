@@ -15,12 +15,15 @@ func TestAuthLocal(t *testing.T) {
     - {match: "uid:1001", role: operator}
     - {match: "user:alice", role: admin}
     - {match: "group:staff", role: viewer}
+    - {match: "group:acme-ops", role: operator, tenant: acme}
+tenants: [acme]
 services: {}
 `)
 	want := []LocalRule{
 		{Match: "uid:1001", Role: steward.RoleOperator},
 		{Match: "user:alice", Role: steward.RoleAdmin},
 		{Match: "group:staff", Role: steward.RoleViewer},
+		{Match: "group:acme-ops", Role: steward.RoleOperator, Tenant: "acme"},
 	}
 	if !reflect.DeepEqual(c.Auth.Local, want) {
 		t.Errorf("auth.local = %+v, want %+v", c.Auth.Local, want)
@@ -28,7 +31,7 @@ services: {}
 	if c := mustParse(t, "auth: {local: null}\nservices: {}\n"); c.Auth.Local != nil {
 		t.Errorf("auth.local null = %+v, want none", c.Auth.Local)
 	}
-	other := mustParse(t, "auth: {local: [{match: \"uid:1\", role: viewer}]}\nservices: {}\n")
+	other := mustParse(t, "auth: {local: [{match: \"uid:1\", role: viewer}]}\ntenants: [acme]\nservices: {}\n")
 	if d := Compare(c, other); !reflect.DeepEqual(d.Sections, []string{"auth"}) {
 		t.Errorf("Compare sections = %q, want auth", d.Sections)
 	}
@@ -40,7 +43,11 @@ func TestAuthLocalErrors(t *testing.T) {
 		want      []string
 	}{
 		{"not a list", "auth: {local: {match: x}}\n", []string{
-			"steward.yaml:1:15: auth.local must be a list of {match, role}"}},
+			"steward.yaml:1:15: auth.local must be a list of {match, role, tenant}"}},
+		{"undeclared tenant", "tenants: [acme]\nauth:\n  local:\n    - {match: \"uid:5\", role: admin, tenant: globex}\n", []string{
+			`steward.yaml:4:45: tenant "globex" is not declared: tenants: declares acme`}},
+		{"tenant not a string", "tenants: [acme]\nauth:\n  local:\n    - {match: \"uid:5\", role: admin, tenant: [acme]}\n", []string{
+			`steward.yaml:4:45: tenant must be a string`}},
 		{"unknown key", "auth: {locals: []}\n", []string{
 			`steward.yaml:1:8: unknown key "locals" (did you mean "local"?)`}},
 		{"item not a mapping", "auth:\n  local: [admin]\n", []string{

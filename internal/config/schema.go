@@ -27,7 +27,7 @@ func Schema(reg Registry) map[string]any {
 			"data_dir":      sPath("where steward keeps its state"),
 			"api":           apiSchema(),
 			"web":           sObject(js{"listen": sText("host:port of the dashboard")}),
-			"auth":          sObject(js{"local": sList(sObject(js{"match": sText("uid:N, user:NAME or group:NAME"), "role": sEnum(steward.RoleViewer, steward.RoleOperator, steward.RoleAdmin)}))}),
+			"auth":          sObject(js{"local": sList(sObject(js{"match": sText("uid:N, user:NAME or group:NAME"), "role": sEnum(steward.RoleViewer, steward.RoleOperator, steward.RoleAdmin), "tenant": sTenant}))}),
 			"services":      sMap(serviceSchema(reg)),
 			"checks":        sMap(checkSchema()),
 			"alerts":        alertsSchema(),

@@ -32,7 +32,7 @@ func openAudit(dataDir string, st *store.Store) (*auth.Log, error) {
 func localRules(cfg *config.Config) []auth.Rule {
 	var rules []auth.Rule
 	for _, r := range cfg.Auth.Local {
-		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role})
+		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role, Tenant: r.Tenant})
 	}
 	return rules
 }
