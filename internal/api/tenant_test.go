@@ -21,6 +21,8 @@ import (
 	"github.com/stewardhq/steward/internal/client"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/metrics"
+	"github.com/stewardhq/steward/internal/report"
 	"github.com/stewardhq/steward/internal/run"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/web"
@@ -57,7 +59,7 @@ var tenantOpen = []string{
 	"GET /v1/services", "GET /v1/services/{name}", "POST /v1/services/{name}/start", "POST /v1/services/{name}/stop",
 	"POST /v1/services/{name}/restart", "GET /v1/services/{name}/logs", "POST /v1/services/{name}/logs/rotate",
 	"GET /v1/services/{name}/why", "GET /v1/services/{name}/exits",
-	"GET /v1/events", "GET /v1/alerts", "GET /v1/alerts/{id}", "POST /v1/alerts/{id}/ack", "GET /v1/checks",
+	"GET /v1/events", "GET /v1/metrics/query", "GET /v1/report", "GET /v1/alerts", "GET /v1/alerts/{id}", "POST /v1/alerts/{id}/ack", "GET /v1/checks",
 	"GET /v1/jobs", "POST /v1/jobs/{name}/run", "GET /v1/jobs/{name}/next",
 	"GET /v1/runs", "GET /v1/runs/{id}", "GET /v1/runs/{id}/logs", "POST /v1/runs/{id}/cancel",
 	"GET /v1/workflows", "POST /v1/workflows/{name}/run",
@@ -90,6 +92,8 @@ type tenantWorld struct {
 	alerts   *alert.Engine
 	runs     *run.Engine
 	checks   fakeChecks
+	metrics  *metrics.History
+	reports  storeReports
 	// IDs of the alerts and runs of acme's and globex's objects.
 	acmeAlert, globexAlert, acmeRun, globexRun int64
 }
@@ -103,6 +107,7 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 		t.Fatal(err)
 	}
 	w := &tenantWorld{events: &apitest.Events{}}
+	t0 := time.Now().Add(-30 * time.Minute)
 	if w.configs, err = apitest.NewConfigs(filepath.Join(dir, "steward.yaml"), []byte(tenantConfig)); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +121,33 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// The history a report reads: each service ran from t0 on.
+	rec := events.NewRecorder(st)
+	for _, name := range []string{"web", "db", "shared"} {
+		if _, err := rec.Record(ctx, steward.Event{Time: t0, Type: steward.EventState, Service: name, From: steward.StateStarting, To: steward.StateRunning}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.reports = storeReports{st}
+	if w.metrics, err = metrics.NewHistory(ctx, metrics.HistoryOptions{Store: st}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range []metrics.Sample{
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "web"}, Value: 1, Time: t0},
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "db"}, Value: 2, Time: t0},
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "shared"}, Value: 3, Time: t0},
+		{Name: metrics.SystemCPU, Value: 4, Time: t0},
+	} {
+		if err := w.metrics.Record(ctx, sm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.metrics.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if w.alerts, err = alert.New(ctx, alert.Options{Store: st, Events: events.NewRecorder(st)}); err != nil {
 		t.Fatal(err)
 	}
@@ -171,11 +203,26 @@ func (w *tenantWorld) serve(t *testing.T, p steward.Principal) *fixture {
 		o.Local = asPrincipal(p)
 		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
 		o.Alerts, o.Runs, o.Checks = w.alerts, w.runs, w.checks
+		o.Metrics, o.Reports = w.metrics, w.reports
 	})
 }
 
-// tenantPath fills path's wildcards with acme's objects.
-func (w *tenantWorld) tenantPath(path string) string {
+// storeReports builds reports from a store, as the daemon does.
+type storeReports struct{ st *store.Store }
+
+func (r storeReports) Report(ctx context.Context, q report.Query) (steward.Report, error) {
+	return report.Build(ctx, r.st, q, report.Options{Node: "n1"})
+}
+
+// tenantPath fills path's wildcards with acme's objects; named tells
+// whether it names one of them in its query.
+func (w *tenantWorld) tenantPath(path string) (filled string, named bool) {
+	switch path {
+	case "/v1/metrics/query":
+		return path + "?name=" + metrics.ServiceCPU + "&service=web", true
+	case "/v1/report":
+		return path + "?service=web", true
+	}
 	switch {
 	case strings.HasPrefix(path, "/v1/jobs/"):
 		path = strings.Replace(path, "{name}", "ok", 1)
@@ -186,7 +233,7 @@ func (w *tenantWorld) tenantPath(path string) string {
 	case strings.HasPrefix(path, "/v1/runs/"):
 		path = strings.Replace(path, "{id}", strconv.FormatInt(w.acmeRun, 10), 1)
 	}
-	return fillPath(path)
+	return fillPath(path), strings.Contains(path, "{")
 }
 
 // TestTenantMatrix: a principal scoped to a tenant gets a 403 from every
@@ -207,7 +254,7 @@ func TestTenantMatrix(t *testing.T) {
 		if strings.Contains(route, "/stream") || route == "GET /v1/bus/subscribe" {
 			continue
 		}
-		filled := w.tenantPath(path)
+		filled, named := w.tenantPath(path)
 		if route == "GET /v1/events" || strings.HasSuffix(route, "/logs") {
 			filled += "?follow=0"
 		}
@@ -237,7 +284,7 @@ func TestTenantMatrix(t *testing.T) {
 			case got == http.StatusUnauthorized || got == http.StatusForbidden || (got == http.StatusNotFound && want != http.StatusNotFound):
 				t.Errorf("%s %s as acme over %s: %d, its own object refused (an admin of no tenant gets %d)", method, filled, a.transport, got, want)
 			}
-			if strings.Contains(path, "{") && want != http.StatusNotFound {
+			if named && want != http.StatusNotFound {
 				if got := status(g); got != http.StatusNotFound {
 					t.Errorf("%s %s (acme's) as globex over %s: %d, want 404", method, filled, g.transport, got)
 				}
@@ -280,6 +327,7 @@ func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
 		o.Local = p
 		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
 		o.Alerts, o.Runs, o.Checks, o.Tokens = w.alerts, w.runs, w.checks, tokens
+		o.Metrics, o.Reports = w.metrics, w.reports
 	})
 	tok, err := tokens.Create(context.Background(), steward.TokenRequest{Name: tenant + "-admin", Role: steward.RoleAdmin, Tenant: tenant})
 	if err != nil {
