@@ -76,5 +76,5 @@ func (l *Log) Checkpoint(ctx context.Context) (steward.AuditCheckpoint, error) {
 	if err := AppendCheckpoint(l.Path, c); err != nil {
 		return steward.AuditCheckpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
-	return steward.AuditCheckpoint{Seq: c.Seq, Hash: c.Hash, Time: c.Time, File: l.Path}, nil
+	return steward.AuditCheckpoint{Seq: c.Seq, Hash: c.Hash, Time: c.Time, File: l.Path, Signature: c.Signature, KeyID: l.Signer.KeyID()}, nil
 }

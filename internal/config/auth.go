@@ -106,17 +106,24 @@ func validMatch(m string) bool {
 
 // Audit is the audit: section: how often, beside steward's start and clean
 // stop and `steward audit checkpoint`, a checkpoint of the audit log is
-// signed.
+// signed, and where copies of each go.
 type Audit struct {
 	// CheckpointEvery is the period of the signed checkpoints (at least
 	// a second); 0 signs them only at start, stop and when asked.
 	CheckpointEvery time.Duration `json:"checkpoint_every,omitempty"`
+	// CheckpointNotify are the notifiers (of notify:) that get a copy of
+	// every checkpoint, through the outbox.
+	CheckpointNotify []string `json:"checkpoint_notify,omitempty"`
 }
 
-// audit reads audit: {checkpoint: {every: D}} into a.
+// audit reads audit: {checkpoint: {every: D, notify: [NAME...]}} into a.
 func (p *parser) audit(n *yaml.Node, a *Audit) {
 	for _, f := range p.fields(n, "audit", "checkpoint") {
-		for _, g := range p.fields(f.val, "audit.checkpoint", "every") {
+		for _, g := range p.fields(f.val, "audit.checkpoint", "every", "notify") {
+			if g.key.Value == "notify" {
+				p.checkpointNotify(g.val, a)
+				continue
+			}
 			if d, ok := p.duration(g.val, "audit.checkpoint.every"); ok {
 				if d != 0 && d < time.Second {
 					p.errorf(g.val, "audit.checkpoint.every %v is less than 1s", d)
@@ -125,5 +132,22 @@ func (p *parser) audit(n *yaml.Node, a *Audit) {
 				a.CheckpointEvery = d
 			}
 		}
+	}
+}
+
+// checkpointNotify reads audit.checkpoint.notify: the names of notifiers,
+// checked against notify: once the whole file is read.
+func (p *parser) checkpointNotify(n *yaml.Node, a *Audit) {
+	for _, v := range p.strings(n, "audit.checkpoint.notify") {
+		name, ok := p.str(v, "audit.checkpoint.notify")
+		if !ok {
+			continue
+		}
+		a.CheckpointNotify = append(a.CheckpointNotify, name)
+		p.later = append(p.later, func(c *Config) {
+			if c.Notify[name] == nil {
+				p.errorf(v, "audit.checkpoint.notify: notifier %q is not declared in notify%s", name, suggest(name, c.NotifyOrder))
+			}
+		})
 	}
 }

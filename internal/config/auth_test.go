@@ -83,11 +83,17 @@ func TestAuditCheckpointEvery(t *testing.T) {
 	if got := mustParse(t, "audit: {}\n").Audit.CheckpointEvery; got != 0 {
 		t.Errorf("no period: %v", got)
 	}
+	c := mustParse(t, "notify:\n  hook: {hook: {url: 'https://h/'}}\n  log: {hook: {url: 'https://l/'}}\naudit: {checkpoint: {notify: [hook, log]}}\n")
+	if got := c.Audit.CheckpointNotify; !reflect.DeepEqual(got, []string{"hook", "log"}) {
+		t.Errorf("checkpoint notify: %q, want hook and log", got)
+	}
 	for src, want := range map[string]string{
-		"audit: {checkpoint: {every: 10ms}}\n": "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
-		"audit: {checkpoint: {every: soon}}\n": "steward.yaml:1:29: audit.checkpoint.every",
-		"audit: {checkpoint: {evry: 1h}}\n":    `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
-		"audit: {checkpoints: {every: 1h}}\n":  `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
+		"notify:\n  hook: {hook: {url: 'https://h/'}}\naudit: {checkpoint: {notify: [hook, hoook]}}\n": `steward.yaml:3:37: audit.checkpoint.notify: notifier "hoook" is not declared in notify (did you mean "hook"?)`,
+		"audit: {checkpoint: {notify: [[a]]}}\n":                                                       "steward.yaml:1:31: audit.checkpoint.notify must be a string",
+		"audit: {checkpoint: {every: 10ms}}\n":                                                         "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
+		"audit: {checkpoint: {every: soon}}\n":                                                         "steward.yaml:1:29: audit.checkpoint.every",
+		"audit: {checkpoint: {evry: 1h}}\n":                                                            `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
+		"audit: {checkpoints: {every: 1h}}\n":                                                          `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
 	} {
 		if got := parseErrors(t, src); len(got) != 1 || !strings.HasPrefix(got[0], want) {
 			t.Errorf("%s: %q, want %q", src, got, want)

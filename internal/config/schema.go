@@ -39,7 +39,7 @@ func Schema(reg Registry) map[string]any {
 			"workflows":     sMap(workflowSchema()),
 			"runs":          sObject(js{"keep": sCount, "max_age": sDuration}),
 			"tenants":       sWords,
-			"audit":         sObject(js{"checkpoint": sObject(js{"every": sDuration})}),
+			"audit":         sObject(js{"checkpoint": sObject(js{"every": sDuration, "notify": sWords})}),
 		},
 		"additionalProperties": false,
 		"$defs":                js{"duration": dDuration, "span": dSpan, "size": dSize, "command": dCommand},
