@@ -59,6 +59,18 @@ services:
 	code, out, stderr = e.tcpSteward(url, secret, "config", "show")
 	want(t, []string{"config show (acme)"}, 1, code, out, stderr, "not open to a principal scoped to a tenant")
 
+	// Its report holds its services only, and no machine section.
+	code, out, stderr = e.tcpSteward(url, secret, "report", "--since", "1h", "-o", "json")
+	var rep steward.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("report as acme: %d %s %s", code, out, stderr)
+	}
+	if len(rep.Services) != 1 || rep.Services[0].Name != "web" || rep.Machine.CPU != nil {
+		t.Errorf("report as acme: %+v, want web only and no machine", rep.Services)
+	}
+	code, out, stderr = e.tcpSteward(url, secret, "report", "--service", "db")
+	want(t, []string{"report --service db (acme)"}, 1, code, out, stderr, `no service "db"`)
+
 	code, out, stderr = e.tcpSteward(url, secret, "stop", "--all")
 	want(t, []string{"stop --all (acme)"}, 0, code, out, stderr)
 	_, out, _ = e.steward("ps", "-o", "json")
