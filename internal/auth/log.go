@@ -44,6 +44,24 @@ func (l *Log) Append(ctx context.Context, r steward.AuditRecord) (steward.AuditR
 	return l.Store.AppendAudit(ctx, r)
 }
 
+// txStore is an AuditStore that writes the record of a change in the
+// change's own transaction (internal/store).
+type txStore interface {
+	WithAudit(ctx context.Context, r steward.AuditRecord, now func() time.Time) (context.Context, func() bool)
+}
+
+// WithAudit returns ctx carrying r, the record of a change a request is
+// about to make, for the store to write (outcome "ok") in the change's
+// own transaction; written reports whether it did. Only some changes are
+// written so (see store.WithAudit); for the others, and with a store that
+// cannot, written reports false and the caller appends the record itself.
+func (l *Log) WithAudit(ctx context.Context, r steward.AuditRecord) (_ context.Context, written func() bool) {
+	if s, ok := l.Store.(txStore); ok {
+		return s.WithAudit(ctx, r, l.now)
+	}
+	return ctx, func() bool { return false }
+}
+
 // Records returns the records at or after since, newest first, at most
 // limit (0: the store's default).
 func (l *Log) Records(ctx context.Context, since time.Time, limit int) ([]steward.AuditRecord, error) {
