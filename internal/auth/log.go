@@ -16,6 +16,10 @@ type AuditStore interface {
 	LastAudit(ctx context.Context) (steward.AuditRecord, error)
 	Audit(ctx context.Context, since time.Time, limit int) ([]steward.AuditRecord, error)
 	AuditAll(ctx context.Context) iter.Seq2[steward.AuditRecord, error]
+	// WithAudit returns ctx carrying r, which the store writes, stamped
+	// by now, in the transaction of the change of r's action it makes
+	// first with ctx; written reports whether it did.
+	WithAudit(ctx context.Context, r steward.AuditRecord, now func() time.Time) (_ context.Context, written func() bool)
 }
 
 // Log is the audit log: records appended to the store, checked against
@@ -44,22 +48,13 @@ func (l *Log) Append(ctx context.Context, r steward.AuditRecord) (steward.AuditR
 	return l.Store.AppendAudit(ctx, r)
 }
 
-// txStore is an AuditStore that writes the record of a change in the
-// change's own transaction (internal/store).
-type txStore interface {
-	WithAudit(ctx context.Context, r steward.AuditRecord, now func() time.Time) (context.Context, func() bool)
-}
-
 // WithAudit returns ctx carrying r, the record of a change a request is
 // about to make, for the store to write (outcome "ok") in the change's
 // own transaction; written reports whether it did. Only some changes are
-// written so (see store.WithAudit); for the others, and with a store that
-// cannot, written reports false and the caller appends the record itself.
+// written so (see store.WithAudit); for the others written reports false
+// and the caller appends the record itself.
 func (l *Log) WithAudit(ctx context.Context, r steward.AuditRecord) (_ context.Context, written func() bool) {
-	if s, ok := l.Store.(txStore); ok {
-		return s.WithAudit(ctx, r, l.now)
-	}
-	return ctx, func() bool { return false }
+	return l.Store.WithAudit(ctx, r, l.now)
 }
 
 // Records returns the records at or after since, newest first, at most
