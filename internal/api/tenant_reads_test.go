@@ -173,7 +173,7 @@ func TestTenantDashboard(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	for _, path := range []string{"/", "/services", "/services/web", "/report?since=1h", "/runs", "/events"} {
+	for _, path := range []string{"/", "/services", "/services/web", "/report?since=1h", "/runs", "/events", "/alerts"} {
 		code, body := page(steward.RoleViewer, "acme", path)
 		if code != http.StatusOK {
 			t.Errorf("%s as acme: %d\n%s", path, code, body)
@@ -195,6 +195,9 @@ func TestTenantDashboard(t *testing.T) {
 	}
 	if _, body := page(steward.RoleViewer, "acme", "/"); !strings.Contains(body, "a principal of a tenant does not see them") {
 		t.Errorf("overview as acme does not say why the machine is not shown:\n%s", body)
+	}
+	if _, body := page(steward.RoleOperator, "acme", "/alerts"); !strings.Contains(body, `data-tenant="acme"`) || !strings.Contains(body, "data-no-tenant data-silence") || strings.Contains(body, "alerts-silences") {
+		t.Errorf("alerts page as acme: want its silence buttons marked for a tenant and no silences section:\n%s", body)
 	}
 	if _, body := page(steward.RoleViewer, "acme", "/services/web"); !strings.Contains(body, "the config is not shown to a principal of a tenant") {
 		t.Errorf("web's page as acme does not say why its config is not shown:\n%s", body)
