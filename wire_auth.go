@@ -87,6 +87,10 @@ type AuditCheckpoint struct {
 	Hash string    `json:"hash"`
 	Time time.Time `json:"time"`
 	File string    `json:"file"`
+	// Signature is the checkpoint's Ed25519 signature, in hex; KeyID
+	// names the key that made it.
+	Signature string `json:"signature"`
+	KeyID     string `json:"key_id"`
 }
 
 // AuditVerification is the answer of POST /v1/audit/verify.

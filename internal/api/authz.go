@@ -49,10 +49,16 @@ func (s *Server) endpoint(rt route) http.Handler {
 		if audited && !s.audit(r, p, rt.action, "attempt") {
 			err = steward.Errorf(steward.EUNAVAILABLE, "the audit log cannot be written, so nothing is changed; steward's log says why")
 		}
+		written := func() bool { return false }
+		if tx, ok := s.opts.Audit.(txAudit); ok && audited && err == nil {
+			var ctx context.Context
+			ctx, written = tx.WithAudit(r.Context(), auditRecord(r, p, rt.action, ""))
+			r = r.WithContext(ctx)
+		}
 		if err == nil {
 			err = rt.handle(rw, r)
 		}
-		if audited {
+		if audited && !written() { // else the change's transaction wrote it
 			s.audit(r, p, rt.action, outcome(rw, err))
 		}
 		if err != nil {
@@ -96,13 +102,28 @@ func (s *Server) audit(r *http.Request, p steward.Principal, a auth.Action, outc
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
 	defer cancel()
-	rec := steward.AuditRecord{Principal: p.String(), Action: string(a), Target: r.Method + " " + r.URL.Path, Outcome: outcome}
+	rec := auditRecord(r, p, a, outcome)
 	if _, err := s.opts.Audit.Append(ctx, rec); err != nil {
 		s.log.Error("write audit record", "action", a, "target", rec.Target, "outcome", outcome, "err", err)
 		return false
 	}
 	return true
 }
+
+// auditRecord is the record of p taking action a on r with outcome.
+func auditRecord(r *http.Request, p steward.Principal, a auth.Action, outcome string) steward.AuditRecord {
+	return steward.AuditRecord{Principal: p.String(), Action: string(a), Target: r.Method + " " + r.URL.Path, Outcome: outcome}
+}
+
+// txAudit is an AuditLog that can have the record of a change written in
+// the change's own transaction (auth.Log over the store): for the changes
+// it covers, the change and its "ok" record are stored together or not at
+// all.
+type txAudit interface {
+	WithAudit(ctx context.Context, r steward.AuditRecord) (context.Context, func() bool)
+}
+
+var _ txAudit = (*auth.Log)(nil)
 
 // outcome says how a request ended, for its audit record: "ok", or
 // "failed: STATUS CODE".

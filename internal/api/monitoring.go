@@ -85,10 +85,17 @@ func (s *Server) queryMetrics(w http.ResponseWriter, r *http.Request) error {
 		}
 		mq.Labels[k] = vs[0]
 	}
+	t := s.tenancy(r)
+	if name, ok := mq.Labels["service"]; ok && !t.service(name) {
+		return steward.Errorf(steward.ENOTFOUND, "no service %q", name)
+	}
 	series, err := s.opts.Metrics.Query(r.Context(), metrics.Query(mq))
 	if err != nil {
 		return err
 	}
+	// A tenant's principal sees the series of its services only: not the
+	// machine's, not another tenant's.
+	series = visible(series, func(se metrics.Series) bool { return t.service(se.Labels["service"]) })
 	out := steward.QueryResult{Series: make([]steward.MetricSeries, len(series))}
 	for i, se := range series {
 		out.Series[i] = steward.MetricSeries(se)

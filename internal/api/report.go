@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/stewardhq/steward"
@@ -30,6 +31,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if t := s.tenancy(r); !t.all() {
+		if i := slices.IndexFunc(req.Services, func(n string) bool { return !t.service(n) }); i >= 0 {
+			return steward.Errorf(steward.ENOTFOUND, "no service %q", req.Services[i])
+		}
+		req.Scope = reportScope{t}
+	}
 	rep, err := s.opts.Reports.Report(r.Context(), req.Query)
 	if err != nil {
 		return err
@@ -50,3 +57,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	_, err = w.Write(body.Bytes())
 	return err
 }
+
+// reportScope narrows a report to what a tenancy sees.
+type reportScope struct{ t tenancy }
+
+var _ report.Scope = reportScope{}
+
+func (s reportScope) Service(name string) bool   { return s.t.service(name) }
+func (s reportScope) Alert(a steward.Alert) bool { return s.t.alert(a) }
+func (s reportScope) Run(r steward.Run) bool     { return s.t.run(r) }

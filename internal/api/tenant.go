@@ -12,9 +12,10 @@ import (
 
 // tenantRoutes are the routes open to a principal scoped to a tenant:
 // they show, and act on, that tenant's services, checks, jobs, workflows,
-// runs, alerts, events, workbook sessions and registry instances only. Every other route is
-// the whole steward's — its config, tokens, audit log, OS services, bus,
-// backups, metrics and reports — and refuses such a principal with a 403.
+// runs, alerts, events, metrics, reports, workbook sessions and registry
+// instances only. Every other route is the whole steward's — its config,
+// tokens, audit log, OS services, bus, backups, the fleet, the Prometheus
+// exposition — and refuses such a principal with a 403.
 // Another tenant's object is a 404 with the text of an unknown one, so
 // that its name tells nothing.
 var tenantRoutes = map[string]bool{
@@ -31,6 +32,8 @@ var tenantRoutes = map[string]bool{
 	"GET /v1/services/{name}/why":                      true,
 	"GET /v1/services/{name}/exits":                    true,
 	"GET /v1/events":                                   true,
+	"GET /v1/metrics/query":                            true,
+	"GET /v1/report":                                   true,
 	"GET /v1/alerts":                                   true,
 	"GET /v1/alerts/{id}":                              true,
 	"POST /v1/alerts/{id}/ack":                         true,

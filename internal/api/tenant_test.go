@@ -21,6 +21,8 @@ import (
 	"github.com/stewardhq/steward/internal/client"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/events"
+	"github.com/stewardhq/steward/internal/metrics"
+	"github.com/stewardhq/steward/internal/report"
 	"github.com/stewardhq/steward/internal/run"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/web"
@@ -30,6 +32,10 @@ import (
 // deploy to acme; db, db-port and the job bad to globex; shared and the
 // job free to no tenant.
 const tenantConfig = `tenants: [acme, globex, initech]
+auth:
+  local:
+    - {match: "uid:1001", role: admin, tenant: acme}
+    - {match: "user:globex", role: admin, tenant: globex}
 services:
   web: {command: [sleep, "100"], tenant: acme}
   db: {command: [sleep, "100"], tenant: globex}
@@ -53,7 +59,7 @@ var tenantOpen = []string{
 	"GET /v1/services", "GET /v1/services/{name}", "POST /v1/services/{name}/start", "POST /v1/services/{name}/stop",
 	"POST /v1/services/{name}/restart", "GET /v1/services/{name}/logs", "POST /v1/services/{name}/logs/rotate",
 	"GET /v1/services/{name}/why", "GET /v1/services/{name}/exits",
-	"GET /v1/events", "GET /v1/alerts", "GET /v1/alerts/{id}", "POST /v1/alerts/{id}/ack", "GET /v1/checks",
+	"GET /v1/events", "GET /v1/metrics/query", "GET /v1/report", "GET /v1/alerts", "GET /v1/alerts/{id}", "POST /v1/alerts/{id}/ack", "GET /v1/checks",
 	"GET /v1/jobs", "POST /v1/jobs/{name}/run", "GET /v1/jobs/{name}/next",
 	"GET /v1/runs", "GET /v1/runs/{id}", "GET /v1/runs/{id}/logs", "POST /v1/runs/{id}/cancel",
 	"GET /v1/workflows", "POST /v1/workflows/{name}/run",
@@ -69,6 +75,16 @@ type asPrincipal steward.Principal
 
 func (p asPrincipal) LocalPrincipal(string) steward.Principal { return steward.Principal(p) }
 
+// peerAs names every caller of the local endpoint by the peer
+// credentials peer, through l's rules: the test's own credentials would
+// be the owner's, an admin of no tenant.
+type peerAs struct {
+	l    *auth.Local
+	peer string
+}
+
+func (p peerAs) LocalPrincipal(string) steward.Principal { return p.l.LocalPrincipal(p.peer) }
+
 // tenantWorld is what a tenant fixture's servers share: the config, a
 // store with alerts and runs of each tenant's, and the events.
 type tenantWorld struct {
@@ -78,6 +94,8 @@ type tenantWorld struct {
 	alerts   *alert.Engine
 	runs     *run.Engine
 	checks   fakeChecks
+	metrics  *metrics.History
+	reports  storeReports
 	// IDs of the alerts and runs of acme's and globex's objects.
 	acmeAlert, globexAlert, acmeRun, globexRun int64
 }
@@ -91,6 +109,7 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 		t.Fatal(err)
 	}
 	w := &tenantWorld{events: &apitest.Events{}}
+	t0 := time.Now().Add(-30 * time.Minute)
 	if w.configs, err = apitest.NewConfigs(filepath.Join(dir, "steward.yaml"), []byte(tenantConfig)); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +123,33 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// The history a report reads: each service ran from t0 on.
+	rec := events.NewRecorder(st)
+	for _, name := range []string{"web", "db", "shared"} {
+		if _, err := rec.Record(ctx, steward.Event{Time: t0, Type: steward.EventState, Service: name, From: steward.StateStarting, To: steward.StateRunning}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.reports = storeReports{st}
+	if w.metrics, err = metrics.NewHistory(ctx, metrics.HistoryOptions{Store: st}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range []metrics.Sample{
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "web"}, Value: 1, Time: t0},
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "db"}, Value: 2, Time: t0},
+		{Name: metrics.ServiceCPU, Labels: map[string]string{"service": "shared"}, Value: 3, Time: t0},
+		{Name: metrics.SystemCPU, Value: 4, Time: t0},
+	} {
+		if err := w.metrics.Record(ctx, sm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.metrics.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if w.alerts, err = alert.New(ctx, alert.Options{Store: st, Events: events.NewRecorder(st)}); err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +206,26 @@ func (w *tenantWorld) serve(t *testing.T, p steward.Principal) *fixture {
 		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
 		o.Alerts, o.Runs, o.Checks = w.alerts, w.runs, w.checks
 		o.Fleet = &tenantFleet{}
+		o.Metrics, o.Reports = w.metrics, w.reports
 	})
 }
 
-// tenantPath fills path's wildcards with acme's objects.
-func (w *tenantWorld) tenantPath(path string) string {
+// storeReports builds reports from a store, as the daemon does.
+type storeReports struct{ st *store.Store }
+
+func (r storeReports) Report(ctx context.Context, q report.Query) (steward.Report, error) {
+	return report.Build(ctx, r.st, q, report.Options{Node: "n1"})
+}
+
+// tenantPath fills path's wildcards with acme's objects; named tells
+// whether it names one of them in its query.
+func (w *tenantWorld) tenantPath(path string) (filled string, named bool) {
+	switch path {
+	case "/v1/metrics/query":
+		return path + "?name=" + metrics.ServiceCPU + "&service=web", true
+	case "/v1/report":
+		return path + "?service=web", true
+	}
 	switch {
 	case strings.HasPrefix(path, "/v1/jobs/"):
 		path = strings.Replace(path, "{name}", "ok", 1)
@@ -175,7 +236,7 @@ func (w *tenantWorld) tenantPath(path string) string {
 	case strings.HasPrefix(path, "/v1/runs/"):
 		path = strings.Replace(path, "{id}", strconv.FormatInt(w.acmeRun, 10), 1)
 	}
-	return fillPath(path)
+	return fillPath(path), strings.Contains(path, "{")
 }
 
 // TestTenantMatrix: a principal scoped to a tenant gets a 403 from every
@@ -196,7 +257,7 @@ func TestTenantMatrix(t *testing.T) {
 		if strings.Contains(route, "/stream") || route == "GET /v1/bus/subscribe" {
 			continue
 		}
-		filled := w.tenantPath(path)
+		filled, named := w.tenantPath(path)
 		if route == "GET /v1/events" || strings.HasSuffix(route, "/logs") {
 			filled += "?follow=0"
 		}
@@ -228,7 +289,7 @@ func TestTenantMatrix(t *testing.T) {
 			}
 			// GET /v1/registry/{name} is a list: another tenant's
 			// instances are left out of it (TestRegistryTenant).
-			if strings.Contains(path, "{") && want != http.StatusNotFound && route != "GET /v1/registry/{name}" {
+			if named && want != http.StatusNotFound && route != "GET /v1/registry/{name}" {
 				if got := status(g); got != http.StatusNotFound {
 					t.Errorf("%s %s (acme's) as globex over %s: %d, want 404", method, filled, g.transport, got)
 				}
@@ -244,11 +305,23 @@ func socketOf(f *fixture) caller {
 	}}
 }
 
-// callers are an admin of tenant over the socket, over TCP with a token
-// and through the dashboard with that token's session.
+// callers are an admin of tenant over the socket (a caller whose peer
+// credentials the config's auth.local maps to the tenant: uid 1001 is
+// acme's, the user globex globex's), over TCP with a token and through the
+// dashboard with that token's session.
 func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
 	t.Helper()
-	p := steward.Principal{Who: "uid:1001:" + tenant, Role: steward.RoleAdmin, Tenant: tenant, Via: "socket"}
+	var rules []auth.Rule
+	for _, r := range w.configs.Current().Auth.Local {
+		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role, Tenant: r.Tenant})
+	}
+	p := peerAs{auth.NewLocal(1000, rules), "1002:" + tenant}
+	if tenant == "acme" {
+		p.peer = "1001:wile"
+	}
+	if got := p.LocalPrincipal(""); got.Tenant != tenant || got.Role != steward.RoleAdmin {
+		t.Fatalf("the socket's caller for %s is %+v, want an admin of %s", tenant, got, tenant)
+	}
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "tokens.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -256,10 +329,11 @@ func (w *tenantWorld) callers(t *testing.T, tenant string) []caller {
 	t.Cleanup(func() { st.Close() })
 	tokens := &auth.Tokens{Store: st}
 	f := newFixture(t, func(o *api.Options) {
-		o.Local = asPrincipal(p)
+		o.Local = p
 		o.Configs, o.Events, o.Services = w.configs, w.events, w.services
 		o.Alerts, o.Runs, o.Checks, o.Tokens = w.alerts, w.runs, w.checks, tokens
 		o.Fleet = &tenantFleet{}
+		o.Metrics, o.Reports = w.metrics, w.reports
 	})
 	tok, err := tokens.Create(context.Background(), steward.TokenRequest{Name: tenant + "-admin", Role: steward.RoleAdmin, Tenant: tenant})
 	if err != nil {

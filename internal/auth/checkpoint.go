@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -77,6 +78,16 @@ func (s *Signer) Sign(seq int64, hash string, t time.Time) Checkpoint {
 	c := Checkpoint{Seq: seq, Hash: hash, Time: t.UTC()}
 	c.Signature = hex.EncodeToString(ed25519.Sign(s.key, c.message()))
 	return c
+}
+
+// PublicKey returns the key that checks the signer's signatures, in hex.
+func (s *Signer) PublicKey() string { return hex.EncodeToString(s.key.Public().(ed25519.PublicKey)) }
+
+// KeyID names the signer's key: "ed25519:" and the first 16 hex digits of
+// the SHA-256 of its public key.
+func (s *Signer) KeyID() string {
+	sum := sha256.Sum256(s.key.Public().(ed25519.PublicKey))
+	return "ed25519:" + hex.EncodeToString(sum[:8])
 }
 
 // Check reports whether c was signed by this signer's key.

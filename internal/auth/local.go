@@ -12,17 +12,22 @@ import (
 
 // Rule gives role to the local callers that Match names: "uid:N",
 // "user:NAME" or "group:NAME" (the user's primary or a supplementary
-// group). It is an entry of the config's auth.local.
+// group), scoped to Tenant when it is not "". It is an entry of the
+// config's auth.local.
 type Rule struct {
-	Match string
-	Role  string
+	Match  string
+	Role   string
+	Tenant string
 }
 
 // Local names the principals of the callers on the local endpoint (the
 // Unix socket or the named pipe) from their peer credentials. Root and
 // the user steward runs as are admins; the rules may grant others a role;
 // every other caller, one the socket's permissions let in (a member of
-// api.socket_group), is a viewer. Where the OS gives no peer credentials
+// api.socket_group), is a viewer. A caller that a rule with a tenant
+// matches is a principal of that tenant (the first such rule's), with the
+// greatest role of the matching rules of that tenant: a tenant's rule
+// narrows what the rules of no tenant would give it, never widens it. Where the OS gives no peer credentials
 // ("local": Windows, macOS) the endpoint's permissions are all there is,
 // and the caller is an admin. It is safe for concurrent use; SetRules
 // takes effect for connections made after it.
@@ -61,7 +66,8 @@ func (l *Local) LocalPrincipal(peer string) steward.Principal {
 		p.Role = steward.RoleAdmin
 		return p
 	}
-	var groups []string // looked up when a rule needs them
+	var groups []string          // looked up when a rule needs them
+	var scoped steward.Principal // the rules of the first tenant that match
 	for _, r := range *l.rules.Load() {
 		kind, val, _ := strings.Cut(r.Match, ":")
 		var match bool
@@ -76,9 +82,21 @@ func (l *Local) LocalPrincipal(peer string) steward.Principal {
 			}
 			match = val != "" && slices.Contains(groups, val)
 		}
-		if match && rank(r.Role) > rank(p.Role) {
-			p.Role = r.Role
+		switch {
+		case !match:
+		case r.Tenant == "":
+			if rank(r.Role) > rank(p.Role) {
+				p.Role = r.Role
+			}
+		case scoped.Tenant == "" || scoped.Tenant == r.Tenant:
+			scoped.Tenant = r.Tenant
+			if rank(r.Role) > rank(scoped.Role) {
+				scoped.Role = r.Role
+			}
 		}
+	}
+	if scoped.Tenant != "" {
+		p.Role, p.Tenant = scoped.Role, scoped.Tenant
 	}
 	return p
 }

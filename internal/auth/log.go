@@ -16,6 +16,10 @@ type AuditStore interface {
 	LastAudit(ctx context.Context) (steward.AuditRecord, error)
 	Audit(ctx context.Context, since time.Time, limit int) ([]steward.AuditRecord, error)
 	AuditAll(ctx context.Context) iter.Seq2[steward.AuditRecord, error]
+	// WithAudit returns ctx carrying r, which the store writes, stamped
+	// by now, in the transaction of the change of r's action it makes
+	// first with ctx; written reports whether it did.
+	WithAudit(ctx context.Context, r steward.AuditRecord, now func() time.Time) (_ context.Context, written func() bool)
 }
 
 // Log is the audit log: records appended to the store, checked against
@@ -42,6 +46,15 @@ func (l *Log) now() time.Time {
 func (l *Log) Append(ctx context.Context, r steward.AuditRecord) (steward.AuditRecord, error) {
 	r.Time = l.now()
 	return l.Store.AppendAudit(ctx, r)
+}
+
+// WithAudit returns ctx carrying r, the record of a change a request is
+// about to make, for the store to write (outcome "ok") in the change's
+// own transaction; written reports whether it did. Only some changes are
+// written so (see store.WithAudit); for the others written reports false
+// and the caller appends the record itself.
+func (l *Log) WithAudit(ctx context.Context, r steward.AuditRecord) (_ context.Context, written func() bool) {
+	return l.Store.WithAudit(ctx, r, l.now)
 }
 
 // Records returns the records at or after since, newest first, at most
@@ -76,5 +89,5 @@ func (l *Log) Checkpoint(ctx context.Context) (steward.AuditCheckpoint, error) {
 	if err := AppendCheckpoint(l.Path, c); err != nil {
 		return steward.AuditCheckpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
-	return steward.AuditCheckpoint{Seq: c.Seq, Hash: c.Hash, Time: c.Time, File: l.Path}, nil
+	return steward.AuditCheckpoint{Seq: c.Seq, Hash: c.Hash, Time: c.Time, File: l.Path, Signature: c.Signature, KeyID: l.Signer.KeyID()}, nil
 }

@@ -2,6 +2,10 @@ package auth_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,6 +161,18 @@ func TestLog(t *testing.T) {
 	}
 	if cp, err = l.Checkpoint(ctx); err != nil || cp.Seq != 2 || !cp.Time.Equal(now) {
 		t.Fatalf("Checkpoint = %+v, %v", cp, err)
+	}
+	// The signature checks, off the machine, with the public key over
+	// the message docs/security.md spells out; the key id is its hash's.
+	pub, _ := hex.DecodeString(signer.PublicKey())
+	sig, _ := hex.DecodeString(cp.Signature)
+	msg := binary.BigEndian.AppendUint64([]byte("steward audit checkpoint\x00"), uint64(cp.Seq))
+	msg = append(msg, cp.Hash+"\x00"+cp.Time.UTC().Format(time.RFC3339Nano)...)
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
+		t.Errorf("checkpoint %+v does not verify with public key %s", cp, signer.PublicKey())
+	}
+	if sum := sha256.Sum256(pub); cp.KeyID != "ed25519:"+hex.EncodeToString(sum[:8]) || cp.KeyID != signer.KeyID() {
+		t.Errorf("key id %q, want ed25519: and the first 8 bytes of the public key's SHA-256", cp.KeyID)
 	}
 	recs, err := l.Records(ctx, time.Time{}, 0)
 	if err != nil || len(recs) != 2 || recs[0].Hash != cp.Hash {

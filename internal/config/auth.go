@@ -21,10 +21,13 @@ type Auth struct {
 }
 
 // LocalRule gives Role to the local callers Match names: "uid:N",
-// "user:NAME" or "group:NAME" (a primary or supplementary group).
+// "user:NAME" or "group:NAME" (a primary or supplementary group). With a
+// Tenant (one tenants: declares) the callers it matches are principals
+// scoped to that tenant.
 type LocalRule struct {
-	Match string `json:"match"`
-	Role  string `json:"role"`
+	Match  string `json:"match"`
+	Role   string `json:"role"`
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // auth reads the auth section into a.
@@ -35,7 +38,7 @@ func (p *parser) auth(n *yaml.Node, a *Auth) {
 			continue
 		}
 		if v.Kind != yaml.SequenceNode {
-			p.errorf(f.val, "auth.local must be a list of {match, role}")
+			p.errorf(f.val, "auth.local must be a list of {match, role, tenant}")
 			continue
 		}
 		for i, item := range v.Content {
@@ -51,7 +54,11 @@ func (p *parser) localRule(n *yaml.Node, what string) (LocalRule, bool) {
 	var r LocalRule
 	var matchAt, roleAt *yaml.Node
 	errs := len(p.errs)
-	for _, f := range p.fields(n, what, "match", "role") {
+	for _, f := range p.fields(n, what, "match", "role", "tenant") {
+		if f.key.Value == "tenant" {
+			r.Tenant = p.tenant(f.val)
+			continue
+		}
 		s, ok := p.str(f.val, what+"."+f.key.Value)
 		if !ok {
 			continue
@@ -99,17 +106,24 @@ func validMatch(m string) bool {
 
 // Audit is the audit: section: how often, beside steward's start and clean
 // stop and `steward audit checkpoint`, a checkpoint of the audit log is
-// signed.
+// signed, and where copies of each go.
 type Audit struct {
 	// CheckpointEvery is the period of the signed checkpoints (at least
 	// a second); 0 signs them only at start, stop and when asked.
 	CheckpointEvery time.Duration `json:"checkpoint_every,omitempty"`
+	// CheckpointNotify are the notifiers (of notify:) that get a copy of
+	// every checkpoint, through the outbox.
+	CheckpointNotify []string `json:"checkpoint_notify,omitempty"`
 }
 
-// audit reads audit: {checkpoint: {every: D}} into a.
+// audit reads audit: {checkpoint: {every: D, notify: [NAME...]}} into a.
 func (p *parser) audit(n *yaml.Node, a *Audit) {
 	for _, f := range p.fields(n, "audit", "checkpoint") {
-		for _, g := range p.fields(f.val, "audit.checkpoint", "every") {
+		for _, g := range p.fields(f.val, "audit.checkpoint", "every", "notify") {
+			if g.key.Value == "notify" {
+				p.checkpointNotify(g.val, a)
+				continue
+			}
 			if d, ok := p.duration(g.val, "audit.checkpoint.every"); ok {
 				if d != 0 && d < time.Second {
 					p.errorf(g.val, "audit.checkpoint.every %v is less than 1s", d)
@@ -118,5 +132,22 @@ func (p *parser) audit(n *yaml.Node, a *Audit) {
 				a.CheckpointEvery = d
 			}
 		}
+	}
+}
+
+// checkpointNotify reads audit.checkpoint.notify: the names of notifiers,
+// checked against notify: once the whole file is read.
+func (p *parser) checkpointNotify(n *yaml.Node, a *Audit) {
+	for _, v := range p.strings(n, "audit.checkpoint.notify") {
+		name, ok := p.str(v, "audit.checkpoint.notify")
+		if !ok {
+			continue
+		}
+		a.CheckpointNotify = append(a.CheckpointNotify, name)
+		p.later = append(p.later, func(c *Config) {
+			if c.Notify[name] == nil {
+				p.errorf(v, "audit.checkpoint.notify: notifier %q is not declared in notify%s", name, suggest(name, c.NotifyOrder))
+			}
+		})
 	}
 }

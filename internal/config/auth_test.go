@@ -15,12 +15,15 @@ func TestAuthLocal(t *testing.T) {
     - {match: "uid:1001", role: operator}
     - {match: "user:alice", role: admin}
     - {match: "group:staff", role: viewer}
+    - {match: "group:acme-ops", role: operator, tenant: acme}
+tenants: [acme]
 services: {}
 `)
 	want := []LocalRule{
 		{Match: "uid:1001", Role: steward.RoleOperator},
 		{Match: "user:alice", Role: steward.RoleAdmin},
 		{Match: "group:staff", Role: steward.RoleViewer},
+		{Match: "group:acme-ops", Role: steward.RoleOperator, Tenant: "acme"},
 	}
 	if !reflect.DeepEqual(c.Auth.Local, want) {
 		t.Errorf("auth.local = %+v, want %+v", c.Auth.Local, want)
@@ -28,7 +31,7 @@ services: {}
 	if c := mustParse(t, "auth: {local: null}\nservices: {}\n"); c.Auth.Local != nil {
 		t.Errorf("auth.local null = %+v, want none", c.Auth.Local)
 	}
-	other := mustParse(t, "auth: {local: [{match: \"uid:1\", role: viewer}]}\nservices: {}\n")
+	other := mustParse(t, "auth: {local: [{match: \"uid:1\", role: viewer}]}\ntenants: [acme]\nservices: {}\n")
 	if d := Compare(c, other); !reflect.DeepEqual(d.Sections, []string{"auth"}) {
 		t.Errorf("Compare sections = %q, want auth", d.Sections)
 	}
@@ -40,7 +43,11 @@ func TestAuthLocalErrors(t *testing.T) {
 		want      []string
 	}{
 		{"not a list", "auth: {local: {match: x}}\n", []string{
-			"steward.yaml:1:15: auth.local must be a list of {match, role}"}},
+			"steward.yaml:1:15: auth.local must be a list of {match, role, tenant}"}},
+		{"undeclared tenant", "tenants: [acme]\nauth:\n  local:\n    - {match: \"uid:5\", role: admin, tenant: globex}\n", []string{
+			`steward.yaml:4:45: tenant "globex" is not declared: tenants: declares acme`}},
+		{"tenant not a string", "tenants: [acme]\nauth:\n  local:\n    - {match: \"uid:5\", role: admin, tenant: [acme]}\n", []string{
+			`steward.yaml:4:45: tenant must be a string`}},
 		{"unknown key", "auth: {locals: []}\n", []string{
 			`steward.yaml:1:8: unknown key "locals" (did you mean "local"?)`}},
 		{"item not a mapping", "auth:\n  local: [admin]\n", []string{
@@ -76,11 +83,17 @@ func TestAuditCheckpointEvery(t *testing.T) {
 	if got := mustParse(t, "audit: {}\n").Audit.CheckpointEvery; got != 0 {
 		t.Errorf("no period: %v", got)
 	}
+	c := mustParse(t, "notify:\n  hook: {hook: {url: 'https://h/'}}\n  log: {hook: {url: 'https://l/'}}\naudit: {checkpoint: {notify: [hook, log]}}\n")
+	if got := c.Audit.CheckpointNotify; !reflect.DeepEqual(got, []string{"hook", "log"}) {
+		t.Errorf("checkpoint notify: %q, want hook and log", got)
+	}
 	for src, want := range map[string]string{
-		"audit: {checkpoint: {every: 10ms}}\n": "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
-		"audit: {checkpoint: {every: soon}}\n": "steward.yaml:1:29: audit.checkpoint.every",
-		"audit: {checkpoint: {evry: 1h}}\n":    `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
-		"audit: {checkpoints: {every: 1h}}\n":  `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
+		"notify:\n  hook: {hook: {url: 'https://h/'}}\naudit: {checkpoint: {notify: [hook, hoook]}}\n": `steward.yaml:3:37: audit.checkpoint.notify: notifier "hoook" is not declared in notify (did you mean "hook"?)`,
+		"audit: {checkpoint: {notify: [[a]]}}\n":                                                       "steward.yaml:1:31: audit.checkpoint.notify must be a string",
+		"audit: {checkpoint: {every: 10ms}}\n":                                                         "steward.yaml:1:29: audit.checkpoint.every 10ms is less than 1s",
+		"audit: {checkpoint: {every: soon}}\n":                                                         "steward.yaml:1:29: audit.checkpoint.every",
+		"audit: {checkpoint: {evry: 1h}}\n":                                                            `steward.yaml:1:22: unknown key "evry" (did you mean "every"?)`,
+		"audit: {checkpoints: {every: 1h}}\n":                                                          `steward.yaml:1:9: unknown key "checkpoints" (did you mean "checkpoint"?)`,
 	} {
 		if got := parseErrors(t, src); len(got) != 1 || !strings.HasPrefix(got[0], want) {
 			t.Errorf("%s: %q, want %q", src, got, want)

@@ -10,6 +10,7 @@ import (
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/auth"
 	"github.com/stewardhq/steward/internal/config"
+	"github.com/stewardhq/steward/internal/notify"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -32,7 +33,7 @@ func openAudit(dataDir string, st *store.Store) (*auth.Log, error) {
 func localRules(cfg *config.Config) []auth.Rule {
 	var rules []auth.Rule
 	for _, r := range cfg.Auth.Local {
-		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role})
+		rules = append(rules, auth.Rule{Match: r.Match, Role: r.Role, Tenant: r.Tenant})
 	}
 	return rules
 }
@@ -82,9 +83,41 @@ func (d *Daemon) checkpoint(ctx context.Context, when string) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	if _, err := d.audit.Checkpoint(ctx); err != nil {
+	if _, err := (auditLog{d.audit, d}).Checkpoint(ctx); err != nil {
 		d.opts.Logger.Error("audit checkpoint at "+when, "err", err)
 	}
+}
+
+// auditLog is the audit log as the API and the daemon use it: each
+// checkpoint it signs is also queued, in the outbox, for the notifiers of
+// audit.checkpoint.notify, so that a copy leaves the machine even when
+// they are down for a while.
+type auditLog struct {
+	*auth.Log
+	d *Daemon
+}
+
+var _ api.AuditLog = auditLog{}
+
+// Checkpoint signs a checkpoint and queues its copies. A copy that cannot
+// be queued is logged: the checkpoint is signed and in the file all the
+// same.
+func (l auditLog) Checkpoint(ctx context.Context) (steward.AuditCheckpoint, error) {
+	c, err := l.Log.Checkpoint(ctx)
+	if err != nil {
+		return c, err
+	}
+	cfg := l.d.Current()
+	copied := &notify.Checkpoint{Seq: c.Seq, Hash: c.Hash, Time: c.Time, Signature: c.Signature, KeyID: c.KeyID,
+		PublicKey: l.Signer.PublicKey()}
+	for _, name := range cfg.Audit.CheckpointNotify {
+		m := notify.Message{Key: "audit-checkpoint-" + c.Signature[:32] + "-" + name, Node: cfg.Node, Time: c.Time,
+			Alerts: []notify.Alert{}, Checkpoint: copied}
+		if _, err := l.d.notes.Enqueue(ctx, name, m); err != nil {
+			l.d.opts.Logger.Error("queue a copy of the audit checkpoint", "notifier", name, "seq", c.Seq, "err", err)
+		}
+	}
+	return c, nil
 }
 
 // signCheckpoints signs a checkpoint every audit.checkpoint.every of the

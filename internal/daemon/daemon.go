@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err 
 		Platform:      d.platform,
 		Local:         d.local,
 		Tokens:        d.tokens,
-		Audit:         d.audit,
+		Audit:         auditLog{d.audit, d},
 	})
 	return d, nil
 }

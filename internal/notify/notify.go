@@ -119,6 +119,9 @@ type Message struct {
 	Alerts []Alert `json:"alerts"`
 	// Report is set on the message of a report job, which has no alerts.
 	Report *Report `json:"report,omitempty"`
+	// Checkpoint is set on the copy of an audit checkpoint, which has no
+	// alerts.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // Summarize sets m's Status and Severity from its alerts, and sorts them:
@@ -153,8 +156,11 @@ func statusRank(s Status) int {
 // Title returns a one-line subject for m, such as
 // "[FIRING] critical: disk on /var (and 2 more)".
 func (m Message) Title() string {
-	if m.Report != nil {
+	switch {
+	case m.Report != nil:
 		return m.Report.title(m.Node)
+	case m.Checkpoint != nil:
+		return m.Checkpoint.title(m.Node)
 	}
 	var b strings.Builder
 	b.WriteString("[")
@@ -181,9 +187,7 @@ func (m Message) Title() string {
 // Text returns m as plain text for humans: one paragraph per alert.
 func (m Message) Text() string {
 	var b strings.Builder
-	if m.Report != nil {
-		b.WriteString(m.Report.text())
-	}
+	b.WriteString(m.about())
 	for i, a := range m.Alerts {
 		if i > 0 {
 			b.WriteString("\n")
@@ -207,6 +211,18 @@ func (m Message) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// about is the text of what m carries besides alerts: a report, a
+// checkpoint; "" for neither.
+func (m Message) about() string {
+	switch {
+	case m.Report != nil:
+		return m.Report.text()
+	case m.Checkpoint != nil:
+		return m.Checkpoint.text()
+	}
+	return ""
 }
 
 // Line returns a on one line: "FIRING critical disk on /var: 93% used".

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/syslog"
+	"time"
 )
 
 // syslogSupported is whether this OS has syslog.
@@ -79,7 +80,13 @@ func syslogLines(m Message) []string {
 		}
 		lines = append(lines, s+" key="+m.Key)
 	}
-	if len(lines) == 0 {
+	switch {
+	case len(lines) > 0:
+	case m.Checkpoint != nil:
+		c := m.Checkpoint
+		lines = append(lines, fmt.Sprintf("audit checkpoint seq=%d hash=%s time=%s key_id=%s signature=%s public_key=%s key=%s",
+			c.Seq, c.Hash, c.Time.UTC().Format(time.RFC3339Nano), c.KeyID, c.Signature, c.PublicKey, m.Key))
+	default:
 		lines = append(lines, m.Title()+" key="+m.Key)
 	}
 	return lines

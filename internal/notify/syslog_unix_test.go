@@ -120,3 +120,18 @@ func TestSyslogValidate(t *testing.T) {
 		t.Error("NewSyslog of an invalid config succeeded")
 	}
 }
+
+// TestSyslogCheckpoint: the copy of a checkpoint is one syslog record of
+// key=value pairs.
+func TestSyslogCheckpoint(t *testing.T) {
+	m, fields := checkpointMessage()
+	lines := syslogLines(m)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "audit checkpoint seq=42 hash=abc123 ") || !strings.HasSuffix(lines[0], " key=k1") {
+		t.Fatalf("syslog lines %q, want one audit checkpoint record", lines)
+	}
+	for _, f := range fields {
+		if !strings.Contains(lines[0], f) {
+			t.Errorf("syslog record %q does not hold %q", lines[0], f)
+		}
+	}
+}

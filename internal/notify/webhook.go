@@ -349,8 +349,8 @@ func teamsPayload(m Message) any {
 		}
 	}
 	body := []block{{Type: "TextBlock", Text: m.Title(), Weight: "bolder", Size: "medium", Color: colorWord, Wrap: true}}
-	if m.Report != nil {
-		body = append(body, block{Type: "TextBlock", Text: m.Report.text(), Wrap: true})
+	if about := m.about(); about != "" {
+		body = append(body, block{Type: "TextBlock", Text: about, Wrap: true})
 	}
 	for _, a := range m.Alerts {
 		body = append(body, block{Type: "TextBlock", Text: a.Line(), Wrap: true})

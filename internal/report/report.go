@@ -39,6 +39,18 @@ type Query struct {
 	// Services are the services reported; none means every one the
 	// history names.
 	Services []string
+	// Scope, when not nil, narrows the report to a part of the steward:
+	// a tenant's, for a principal scoped to one.
+	Scope Scope
+}
+
+// Scope is the part of a steward a report covers: the services, the
+// incidents and the runs it shows. A scoped report has no machine section
+// (the machine is no tenant's).
+type Scope interface {
+	Service(name string) bool
+	Alert(a steward.Alert) bool
+	Run(r steward.Run) bool
 }
 
 // Options are what a report knows beside the store.
@@ -76,7 +88,9 @@ func Build(ctx context.Context, src Source, q Query, o Options) (steward.Report,
 	for _, s := range q.Services {
 		want[s] = true
 	}
-	keep := func(name string) bool { return name != "" && (len(want) == 0 || want[name]) }
+	keep := func(name string) bool {
+		return name != "" && (len(want) == 0 || want[name]) && (q.Scope == nil || q.Scope.Service(name))
+	}
 	tl := newTimeline(from, to, step, keep)
 	before, within, err := src.History(ctx, from, to)
 	if err != nil {
@@ -87,7 +101,9 @@ func Build(ctx context.Context, src Source, q Query, o Options) (steward.Report,
 		tl.apply(ev, false)
 	}
 	for name := range want {
-		tl.service(name, from)
+		if keep(name) {
+			tl.service(name, from)
+		}
 	}
 	tl.begin()
 	seen := map[string]bool{}
@@ -105,7 +121,7 @@ func Build(ctx context.Context, src Source, q Query, o Options) (steward.Report,
 	var resolved, resolvedSecs float64
 	for _, a := range incidents {
 		svc := a.Service()
-		if len(want) > 0 && !want[svc] {
+		if len(want) > 0 && !want[svc] || q.Scope != nil && !q.Scope.Alert(a) {
 			continue
 		}
 		in := steward.Incident{ID: a.ID, Rule: a.Rule, Subject: a.Subject, Service: svc, Severity: a.Severity,
@@ -142,8 +158,14 @@ func Build(ctx context.Context, src Source, q Query, o Options) (steward.Report,
 	if err != nil {
 		return rep, err
 	}
+	if q.Scope != nil {
+		runs = slices.DeleteFunc(runs, func(r steward.Run) bool { return !q.Scope.Run(r) })
+	}
 	rep.Jobs = jobReports(runs)
 
+	if q.Scope != nil {
+		return rep, nil
+	}
 	if rep.Machine, err = machine(ctx, src, from, to); err != nil {
 		return rep, err
 	}

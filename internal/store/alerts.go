@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/auth"
 )
 
 // DefaultAlertLimit is how many alerts Alerts returns when the filter sets
@@ -67,7 +68,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&
 VALUES (?, ?, ?, ?, ?)`, a.ID, unixNano(tr.Time), string(tr.From), string(tr.To), tr.Message); err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	committed, err := s.auditIn(ctx, tx, auth.ActionAck)
+	if err != nil {
+		return fmt.Errorf("save alert: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
 		return fmt.Errorf("save alert: %w", err)
 	}
 	s.wrote()
@@ -203,9 +208,21 @@ func (s *Store) AddSilence(ctx context.Context, sl *steward.Silence) error {
 	if err != nil {
 		return fmt.Errorf("add silence: %w", err)
 	}
-	err = s.w.QueryRowContext(ctx, `INSERT INTO silences (matchers, starts, ends, by, comment) VALUES (?, ?, ?, ?, ?)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add silence: %w", err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `INSERT INTO silences (matchers, starts, ends, by, comment) VALUES (?, ?, ?, ?, ?)
 RETURNING id`, string(m), unixNano(sl.Starts), unixNano(sl.Ends), sl.By, sl.Comment).Scan(&sl.ID)
 	if err != nil {
+		return fmt.Errorf("add silence: %w", err)
+	}
+	committed, err := s.auditIn(ctx, tx, auth.ActionSilence)
+	if err != nil {
+		return fmt.Errorf("add silence: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
 		return fmt.Errorf("add silence: %w", err)
 	}
 	s.wrote()
@@ -245,13 +262,25 @@ WHERE ends > ? ORDER BY id`, nanoOrZero(now))
 
 // DeleteSilence removes silence id, or returns ENOTFOUND.
 func (s *Store) DeleteSilence(ctx context.Context, id int64) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM silences WHERE id = ?`, id)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete silence: %w", err)
 	}
-	s.wrote()
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM silences WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete silence: %w", err)
+	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return steward.Errorf(steward.ENOTFOUND, "silence %d not found", id)
 	}
+	committed, err := s.auditIn(ctx, tx, auth.ActionSilence)
+	if err != nil {
+		return fmt.Errorf("delete silence: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
+		return fmt.Errorf("delete silence: %w", err)
+	}
+	s.wrote()
 	return nil
 }

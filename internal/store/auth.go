@@ -22,12 +22,24 @@ const (
 // CreateToken stores t with the hash of its secret. A name already taken
 // is a conflict.
 func (s *Store) CreateToken(ctx context.Context, t steward.Token, hash string) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (accessor, name, hash, role, tenant, created, expires)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO tokens (accessor, name, hash, role, tenant, created, expires)
 VALUES (?, ?, ?, ?, ?, ?, ?)`, t.Accessor, t.Name, hash, t.Role, t.Tenant, unixNano(t.Created), nanoOrZero(t.Expires))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		return steward.Errorf(steward.ECONFLICT, "a token named %q exists", t.Name)
 	}
 	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	committed, err := s.auditIn(ctx, tx, auth.ActionTokens)
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
 	return nil
@@ -79,9 +91,15 @@ func (s *Store) TokenByAccessor(ctx context.Context, accessor string) (steward.T
 // at now and returns it; ENOTFOUND when there is none, a conflict when it
 // is revoked already.
 func (s *Store) RevokeToken(ctx context.Context, name string, now time.Time) (steward.Token, error) {
-	t, _, err := scanToken(s.w.QueryRowContext(ctx, `UPDATE tokens SET revoked = ? WHERE (name = ? OR accessor = ?)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return steward.Token{}, fmt.Errorf("revoke token: %w", err)
+	}
+	defer tx.Rollback()
+	t, _, err := scanToken(tx.QueryRowContext(ctx, `UPDATE tokens SET revoked = ? WHERE (name = ? OR accessor = ?)
 AND revoked = 0 RETURNING `+tokenColumns, unixNano(now), name, name))
 	if errors.Is(err, sql.ErrNoRows) {
+		tx.Rollback()
 		var n int
 		if s.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE name = ? OR accessor = ?`, name, name).Scan(&n); n > 0 {
 			return t, steward.Errorf(steward.ECONFLICT, "token %q is revoked already", name)
@@ -89,6 +107,13 @@ AND revoked = 0 RETURNING `+tokenColumns, unixNano(now), name, name))
 		return t, steward.Errorf(steward.ENOTFOUND, "no token %q", name)
 	}
 	if err != nil {
+		return t, fmt.Errorf("revoke token: %w", err)
+	}
+	committed, err := s.auditIn(ctx, tx, auth.ActionTokens)
+	if err != nil {
+		return t, fmt.Errorf("revoke token: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
 		return t, fmt.Errorf("revoke token: %w", err)
 	}
 	return t, nil
@@ -102,17 +127,8 @@ func (s *Store) AppendAudit(ctx context.Context, r steward.AuditRecord) (steward
 		return r, fmt.Errorf("append audit: %w", err)
 	}
 	defer tx.Rollback()
-	prev := auth.GenesisHash
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&r.Seq, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("append audit: %w", err)
-	}
-	r.Seq++
-	r.Time = r.Time.UTC()
-	r.Hash = auth.ChainHash(prev, r)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (seq, time, principal, action, target, outcome, hash)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Seq, unixNano(r.Time), r.Principal, r.Action, r.Target, r.Outcome, r.Hash); err != nil {
-		return r, fmt.Errorf("append audit: %w", err)
+	if r, err = appendAudit(ctx, tx, r); err != nil {
+		return r, err
 	}
 	if err := tx.Commit(); err != nil {
 		return r, fmt.Errorf("append audit: %w", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward"
+	"github.com/stewardhq/steward/internal/auth"
 )
 
 // DefaultRunLimit is how many runs Runs returns when the filter sets no
@@ -38,7 +39,11 @@ func (s *Store) AddRun(ctx context.Context, r *steward.Run, mark bool) error {
 	if err := insertRun(ctx, tx, r, mark); err != nil {
 		return fmt.Errorf("add run: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	committed, err := s.auditIn(ctx, tx, auth.ActionRunJob)
+	if err != nil {
+		return fmt.Errorf("add run: %w", err)
+	}
+	if err := commit(tx, committed); err != nil {
 		return fmt.Errorf("add run: %w", err)
 	}
 	s.wrote()

@@ -31,7 +31,10 @@ type view struct {
 	CSRF string
 	// Role is the session's role: the layout hides the buttons of actions
 	// it may not take (data-needs), the API refuses them anyway.
-	Role      string
+	Role string
+	// Tenant is the session's tenant: the layout leaves out the pages of
+	// the whole steward (config, bus), which the API refuses it.
+	Tenant    string
 	Info      steward.Info
 	Firing    int // firing alerts; -1 when alerts are not enabled
 	LastEvent int64
@@ -41,7 +44,7 @@ type view struct {
 
 // layout fills the parts every page shows.
 func (h *Handler) layout(r *http.Request, s *session, v *view) error {
-	v.CSRF, v.Role = s.csrf, s.role
+	v.CSRF, v.Role, v.Tenant = s.csrf, s.role, s.tenant
 	v.Now = h.now()
 	v.Asset = h.assetURL
 	var last []steward.Event
@@ -137,6 +140,10 @@ func (h *Handler) overview(r *http.Request, s *session, v *view) error {
 	}
 	slices.Reverse(evs)
 	d.Events = evs
+	if s.tenant != "" {
+		d.Machine = machine{Note: "The machine's figures are the whole steward's: a principal of a tenant does not see them."}
+		return nil
+	}
 	var err error
 	d.Machine, err = h.machine(r, s, d.Range)
 	return err
@@ -290,10 +297,13 @@ type serviceData struct {
 	Dependents []string
 	Events     []steward.Event
 	Config     string // the service's block of the config file
-	Alerts     []steward.Alert
-	Charts     []chart
-	MetricsOff bool
-	Range      timeRange
+	// ConfigHidden: the session's principal, of a tenant, may not read
+	// the config.
+	ConfigHidden bool
+	Alerts       []steward.Alert
+	Charts       []chart
+	MetricsOff   bool
+	Range        timeRange
 }
 
 func (h *Handler) servicePage(r *http.Request, s *session, v *view) error {
@@ -320,7 +330,9 @@ func (h *Handler) servicePage(r *http.Request, s *session, v *view) error {
 	}
 	slices.Reverse(d.Events)
 	var ct steward.ConfigText
-	if err := h.call(r, s, "GET", "/v1/config", &ct); err != nil && !unavailable(err) {
+	if s.tenant != "" {
+		d.ConfigHidden = true // the config is the whole steward's
+	} else if err := h.call(r, s, "GET", "/v1/config", &ct); err != nil && !unavailable(err) {
 		return err
 	}
 	d.Config = serviceBlock([]byte(ct.Text), name)
@@ -385,6 +397,9 @@ func (h *Handler) alertsPage(r *http.Request, s *session, v *view) error {
 		}
 	}
 	sortAlerts(d.Open)
+	if s.tenant != "" {
+		return nil // silences are the whole steward's: the API refuses them a tenant
+	}
 	if err := h.call(r, s, "GET", "/v1/silences", &d.Silences); err != nil {
 		return err
 	}

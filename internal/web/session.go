@@ -31,6 +31,7 @@ type session struct {
 	csrf    string
 	token   string // the API token it logged in with, sent on its behalf
 	role    string // that token's role: what the pages offer (the API decides)
+	tenant  string // that token's tenant: the pages leave out what is no tenant's
 	created time.Time
 	seen    time.Time
 }
@@ -48,11 +49,11 @@ func newSessions(idle, maxAge time.Duration, now func() time.Time) *sessions {
 	return &sessions{idle: idle, maxAge: maxAge, now: now, m: map[string]*session{}}
 }
 
-// create starts a session for token of role, evicting expired sessions and, past
+// create starts a session for token of role and tenant, evicting expired sessions and, past
 // maxSessions, the least recently seen one.
-func (ss *sessions) create(token, role string) *session {
+func (ss *sessions) create(token, role, tenant string) *session {
 	now := ss.now()
-	s := &session{id: randomString(), csrf: randomString(), token: token, role: role, created: now, seen: now}
+	s := &session{id: randomString(), csrf: randomString(), token: token, role: role, tenant: tenant, created: now, seen: now}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var oldest *session

@@ -122,15 +122,15 @@ func TestSessionExpiry(t *testing.T) {
 func TestSessionTable(t *testing.T) {
 	c := &testClock{t: time.Now()}
 	ss := newSessions(time.Hour, 2*time.Hour, c.now)
-	first := ss.create("t", "admin")
+	first := ss.create("t", "admin", "")
 	c.add(time.Second)
 	for range maxSessions - 1 {
-		ss.create("t", "admin")
+		ss.create("t", "admin", "")
 	}
 	if ss.len() != maxSessions {
 		t.Fatalf("len = %d", ss.len())
 	}
-	ss.create("t", "admin")
+	ss.create("t", "admin", "")
 	if ss.len() != maxSessions {
 		t.Errorf("len = %d, want it bounded at %d", ss.len(), maxSessions)
 	}
@@ -140,7 +140,7 @@ func TestSessionTable(t *testing.T) {
 		t.Error("the least recently seen session was not evicted")
 	}
 	c.add(2 * time.Hour)
-	ss.create("t", "admin")
+	ss.create("t", "admin", "")
 	if ss.len() != 1 {
 		t.Errorf("len = %d after expiry, want 1", ss.len())
 	}

@@ -270,8 +270,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusUnauthorized, "That token is not valid.")
 		return
 	}
-	s := h.sessions.create(token, p.Role)
-	h.log.Info("dashboard login", "addr", addr, "who", p.Who, "role", p.Role)
+	s := h.sessions.create(token, p.Role, p.Tenant)
+	h.log.Info("dashboard login", "addr", addr, "who", p.Who, "role", p.Role, "tenant", p.Tenant)
 	setCookie(w, r, loginCookie, "", -1)
 	setCookie(w, r, sessionCookie, s.id, 0)
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
