@@ -52,20 +52,27 @@ func newFleet(t *testing.T, names []string, extra map[string]string) map[string]
 				routes = append(routes, "nats-route://"+cluster[o])
 			}
 		}
-		config := fmt.Sprintf(`node: %s
+		nodes[n] = clusteredNode(t, n, cluster[n], routes, secret, extra["bus"], extra[n])
+	}
+	for _, n := range names {
+		nodes[n].run = nodes[n].env.run()
+	}
+	return nodes
+}
+
+// clusteredNode is a steward named name whose embedded bus takes routes
+// on cluster and routes to routes, with the fleet's secret; busExtra is
+// added to its bus section and services to its services, after a.
+func clusteredNode(t *testing.T, name, cluster string, routes []string, secret, busExtra, services string) *fleetNode {
+	t.Helper()
+	return &fleetNode{name: name, env: newEnv(t, fmt.Sprintf(`node: %s
 bus:
   listen: %s
   cluster: {name: e2e, listen: %s, routes: [%s]}
   fleet_secret_file: %s
 %sservices:
   a: {command: ["{{prog}}"]}
-%s`, n, freeAddr(t), cluster[n], strings.Join(routes, ", "), secret, extra["bus"], extra[n])
-		nodes[n] = &fleetNode{name: n, env: newEnv(t, config)}
-	}
-	for _, n := range names {
-		nodes[n].run = nodes[n].env.run()
-	}
-	return nodes
+%s`, name, freeAddr(t), cluster, strings.Join(routes, ", "), secret, busExtra, services))}
 }
 
 // jsonOf runs the client command args on e, which must succeed, and

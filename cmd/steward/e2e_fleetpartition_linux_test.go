@@ -84,19 +84,9 @@ func TestFleetPartition(t *testing.T) {
 	secret := fleetSecret(t)
 	clusterA, clusterB := freeAddr(t), freeAddr(t)
 	toA, toB := newLink(t, clusterA), newLink(t, clusterB)
-	config := func(name, cluster, routes, services string) string {
-		return fmt.Sprintf(`node: %s
-bus:
-  listen: %s
-  cluster: {name: e2e, listen: %s, routes: [%s]}
-  fleet_secret_file: %s
-services:
-  a: {command: ["{{prog}}"]}
-%s`, name, freeAddr(t), cluster, routes, secret, services)
-	}
-	a := &fleetNode{name: "pa", env: newEnv(t, config("pa", clusterA, "nats-route://"+toB.addr, ""))}
-	b := &fleetNode{name: "pb", env: newEnv(t, config("pb", clusterB, "nats-route://"+toA.addr,
-		"  web:\n    command: [\"{{prog}}\"]\n    registry: {name: shop, port: 8080}\n"))}
+	a := clusteredNode(t, "pa", clusterA, []string{"nats-route://" + toB.addr}, secret, "", "")
+	b := clusteredNode(t, "pb", clusterB, []string{"nats-route://" + toA.addr}, secret, "",
+		"  web:\n    command: [\"{{prog}}\"]\n    registry: {name: shop, port: 8080}\n")
 	a.run, b.run = a.env.run(), b.env.run()
 	waitNodes(t, a.env, "pa=up pb=up")
 	waitNodes(t, b.env, "pa=up pb=up")

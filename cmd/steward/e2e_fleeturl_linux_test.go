@@ -148,18 +148,8 @@ cluster {
   authorization {user: _fleet, password: "a fleet secret of e2e tests"}
   routes: ["nats-route://_fleet:a%%20fleet%%20secret%%20of%%20e2e%%20tests@%s", "nats-route://_fleet:a%%20fleet%%20secret%%20of%%20e2e%%20tests@%s"]
 }`, routeS, routeA, routeB))
-	embedded := func(name, cluster string, routes ...string) *fleetNode {
-		return &fleetNode{name: name, env: newEnv(t, fmt.Sprintf(`node: %s
-bus:
-  listen: %s
-  cluster: {name: e2e, listen: %s, routes: [%s]}
-  fleet_secret_file: %s
-services:
-  a: {command: ["{{prog}}"]}
-`, name, freeAddr(t), cluster, strings.Join(routes, ", "), secret))}
-	}
-	a := embedded("ma", routeA, "nats-route://"+routeB, "nats-route://"+routeS)
-	b := embedded("mb", routeB, "nats-route://"+routeA, "nats-route://"+routeS)
+	a := clusteredNode(t, "ma", routeA, []string{"nats-route://" + routeB, "nats-route://" + routeS}, secret, "", "")
+	b := clusteredNode(t, "mb", routeB, []string{"nats-route://" + routeA, "nats-route://" + routeS}, secret, "", "")
 	c := &fleetNode{name: "mc", env: newEnv(t, fmt.Sprintf(`node: mc
 bus:
   url: nats://%s
