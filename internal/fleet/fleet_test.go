@@ -285,3 +285,19 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("instances of a node that is down: %+v", l)
 	}
 }
+
+// TestUntilBeat: heartbeats fall on the multiples of the period on the
+// wall clock, whenever a node started.
+func TestUntilBeat(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ now, want time.Duration }{
+		{300 * time.Millisecond, 200 * time.Millisecond},
+		{0, 500 * time.Millisecond},
+		{499 * time.Millisecond, time.Millisecond},
+		{1700 * time.Millisecond, 300 * time.Millisecond},
+	} {
+		if got := untilBeat(at.Add(c.now), 500*time.Millisecond); got != c.want {
+			t.Errorf("untilBeat(+%v) = %v, want %v", c.now, got, c.want)
+		}
+	}
+}
