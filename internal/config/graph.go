@@ -8,6 +8,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// crossTenant reports whether a and b are services of two tenants.
+func crossTenant(a, b *Service) bool {
+	return a != nil && b != nil && a.Tenant != "" && b.Tenant != "" && a.Tenant != b.Tenant
+}
+
 // checkDeps reports depends_on items that name no service or the service
 // itself, and every dependency cycle, once each.
 func (p *parser) checkDeps(c *Config) {
@@ -21,6 +26,11 @@ func (p *parser) checkDeps(c *Config) {
 				p.errorf(item, "service %q depends on itself", name)
 			case p.declared[dep] == nil:
 				p.errorf(item, "depends_on: unknown service %q%s", dep, suggest(dep, c.Order))
+			case crossTenant(c.Services[name], c.Services[dep]):
+				// Its status, why and dashboard page name its dependencies:
+				// another tenant's would show to this one.
+				p.errorf(item, "depends_on: service %q is of tenant %s, %q of tenant %s: a service may depend on its own tenant's services and on services of no tenant",
+					dep, c.Services[dep].Tenant, name, c.Services[name].Tenant)
 			default:
 				if edges[name] == nil {
 					edges[name] = map[string]*yaml.Node{}

@@ -11,7 +11,7 @@ func TestTenants(t *testing.T) {
 	c := mustParse(t, `
 tenants: [acme, globex]
 services:
-  web: {command: [sleep, "1"], tenant: acme}
+  web: {command: [sleep, "1"], tenant: acme, depends_on: [shared]}
   probe: {kind: bare, tenant: globex}
   shared: {command: [sleep, "1"]}
 checks:
@@ -53,6 +53,8 @@ func TestTenantErrors(t *testing.T) {
 			[]string{`steward.yaml:1:11: tenant "a b" must be 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit`}},
 		{"not a string", "tenants: [a]\nchecks:\n  c: {tcp: \"h:1\", tenant: [a]}\n",
 			[]string{`steward.yaml:3:27: tenant must be a string`}},
+		{"another tenant's dependency", "tenants: [a, b]\nservices:\n  db: {command: [x], tenant: b}\n  web: {command: [x], tenant: a, depends_on: [db]}\n",
+			[]string{`steward.yaml:4:47: depends_on: service "db" is of tenant b, "web" of tenant a: a service may depend on its own tenant's services and on services of no tenant`}},
 		{"tenants not a list", "tenants: {a: 1}\n",
 			[]string{`steward.yaml:1:10: tenants must be a string or a list of strings`}},
 	} {
