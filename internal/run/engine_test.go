@@ -14,6 +14,7 @@ func TestScheduleFiresEachTime(t *testing.T) {
 	h := newHarness(t, nil)
 	h.apply("  tick: {schedule: '@every 10s', command: 'true'}\n")
 	for i := 1; i <= 3; i++ {
+		h.waitIdle("tick")
 		h.clock.Advance(10 * time.Second)
 		list := h.waitRuns("tick", i, "run of tick", ended)
 		r := list[i-1]

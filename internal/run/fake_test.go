@@ -218,6 +218,19 @@ func (h *harness) advanceToTimer(d time.Duration) {
 	h.clock.Advance(d)
 }
 
+// waitIdle waits until no run of job name is in flight: its last run is
+// stored as ended a moment before its chain lets go, and a run due in
+// between would be skipped by concurrency: forbid.
+func (h *harness) waitIdle(name string) {
+	h.t.Helper()
+	testwait.For(h.t, 5*time.Second, "no run of "+name+" in flight", func() bool {
+		h.e.mu.Lock()
+		defer h.e.mu.Unlock()
+		j := h.e.jobs[name]
+		return j != nil && len(j.chains) == 0
+	})
+}
+
 func (h *harness) waitRuns(name string, n int, what string, ok func(r steward.Run) bool) []steward.Run {
 	h.t.Helper()
 	var list []steward.Run
