@@ -86,9 +86,6 @@ func (e *Engine) start(ctx context.Context, name, trigger string, times []time.T
 	e.wg.Add(1)
 	e.mu.Unlock()
 
-	for _, c := range replaced {
-		c.cancel(errReplaced)
-	}
 	if err := e.o.Store.AddRun(ctx, &r, trigger == steward.TriggerSchedule); err != nil {
 		e.mu.Lock()
 		delete(j.chains, ch)
@@ -97,6 +94,11 @@ func (e *Engine) start(ctx context.Context, name, trigger string, times []time.T
 		close(ch.done)
 		e.wg.Done()
 		return r, err
+	}
+	// The runs it replaces end only once the new one is stored: a new run
+	// the store refused replaces nothing.
+	for _, c := range replaced {
+		c.cancel(errReplaced)
 	}
 	e.mu.Lock()
 	ch.ids, ch.last = append(ch.ids, r.ID), r

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -73,6 +74,47 @@ func TestConcurrency(t *testing.T) {
 				t.Errorf("replaced run's error = %q, want %q", list[0].Error, errReplaced)
 			}
 		})
+	}
+}
+
+// TestReplaceWhenTheStoreRefuses: a new run the store refuses replaces
+// nothing; the running one goes on.
+func TestReplaceWhenTheStoreRefuses(t *testing.T) {
+	h := newHarness(t, nil)
+	h.actor.set("j", errBlock)
+	h.apply("  j: {schedule: '@every 1h', concurrency: replace, command: 'true'}\n")
+	first, err := h.e.Trigger(context.Background(), "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitRuns("j", 1, "first run running", running)
+	refuseInserts(t, h.path, "runs")
+	if _, err := h.e.Trigger(context.Background(), "j"); err == nil {
+		t.Fatal("a run the store refused was started")
+	}
+	if r, err := h.store.Run(context.Background(), first.ID); err != nil || r.Status != steward.RunRunning {
+		t.Errorf("the running run after a refused replacement: %s, %v; want it still running", r.Status, err)
+	}
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	for c := range h.e.jobs["j"].chains {
+		if err := context.Cause(c.ctx); err != nil {
+			t.Errorf("the running run's chain was cancelled: %v", err)
+		}
+	}
+}
+
+// refuseInserts makes the database at path refuse every insert into table,
+// behind the store's back.
+func refuseInserts(t *testing.T, path, table string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -156,6 +156,7 @@ type harness struct {
 	e      *Engine
 	clock  *fakeClock
 	store  *store.Store
+	path   string // of the store's database
 	alerts *alerts
 	actor  *actor
 }
@@ -163,11 +164,12 @@ type harness struct {
 func newHarness(t *testing.T, jitter func(time.Duration) time.Duration) *harness {
 	t.Helper()
 	testwait.NoLeak(t)
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "steward.db"))
+	path := filepath.Join(t.TempDir(), "steward.db")
+	st, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &fakeClock{now: t0}, store: st, alerts: &alerts{}, actor: &actor{results: map[string]error{}}}
+	h := &harness{t: t, clock: &fakeClock{now: t0}, store: st, path: path, alerts: &alerts{}, actor: &actor{results: map[string]error{}}}
 	h.e = New(Options{Store: st, Alerts: h.alerts, Clock: h.clock, Act: h.actor.act, Jitter: jitter})
 	done := make(chan struct{})
 	go func() {

@@ -149,12 +149,12 @@ func (e *Engine) StartWorkflow(ctx context.Context, name, trigger string, data m
 	}
 	ch := e.newChain(f, name)
 	e.mu.Unlock()
-	for _, c := range replaced {
-		c.cancel(errReplaced)
-	}
 	if err := e.o.Store.AddWorkflowRun(ctx, &r, b, cfg.StepOrder); err != nil {
 		e.dropChain(f, ch)
 		return r, err
+	}
+	for _, c := range replaced { // only once the new run is stored, as for jobs
+		c.cancel(errReplaced)
 	}
 	steps := make(map[string]*steward.StepRun, len(cfg.StepOrder))
 	for _, s := range cfg.StepOrder {

@@ -223,6 +223,30 @@ func TestWorkflowConcurrency(t *testing.T) {
 	}
 }
 
+// TestWorkflowReplaceWhenTheStoreRefuses: as for jobs, a refused new run
+// replaces nothing.
+func TestWorkflowReplaceWhenTheStoreRefuses(t *testing.T) {
+	h := newWF(t)
+	h.actor.set("w/a", block)
+	h.apply("  w:\n    concurrency: replace\n    steps: {a: {command: a}}\n")
+	first := h.run("w", nil)
+	h.waitStep(first.ID, "a", steward.RunRunning)
+	refuseInserts(t, h.path, "runs")
+	if _, err := h.e.StartWorkflow(context.Background(), "w", steward.TriggerManual, nil, nil); err == nil {
+		t.Fatal("a run the store refused was started")
+	}
+	if r, err := h.store.Run(context.Background(), first.ID); err != nil || r.Status != steward.RunRunning {
+		t.Errorf("the running run after a refused replacement: %s, %v; want it still running", r.Status, err)
+	}
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	for c := range h.e.flows["w"].chains {
+		if err := context.Cause(c.ctx); err != nil {
+			t.Errorf("the running run's chain was cancelled: %v", err)
+		}
+	}
+}
+
 func TestWorkflowUnknown(t *testing.T) {
 	h := newWF(t)
 	h.apply("  w: {steps: {a: {command: a}}}\n")
