@@ -242,10 +242,11 @@ func (c *cgroup) leave(tid int) error {
 }
 
 // kill kills every process in c with SIGKILL and returns once none is left,
-// or fails when deadline passes first. It first stops the cgroup from
-// growing: on v2 cgroup.kill kills it all at once (Linux 5.14), else
-// cgroup.freeze freezes it; on v1 a pids.max of 0 makes every fork in it
-// fail. It returns how many processes it signalled.
+// or fails when deadline passes first; it reaps those that were orphans
+// reparented to steward. It first stops the cgroup from growing: on v2
+// cgroup.kill kills it all at once (Linux 5.14), else cgroup.freeze freezes
+// it; on v1 a pids.max of 0 makes every fork in it fail. It returns the
+// pids it signalled.
 func (c *cgroup) kill(deadline time.Time) ([]int, error) {
 	if c == nil {
 		return nil, nil
@@ -271,6 +272,7 @@ func (c *cgroup) kill(deadline time.Time) ([]int, error) {
 	for {
 		victims, err := c.members()
 		if err != nil || len(victims) == 0 {
+			reapOrphans(statsOf(killed))
 			return killed, err
 		}
 		if time.Now().After(deadline) {
@@ -284,6 +286,17 @@ func (c *cgroup) kill(deadline time.Time) ([]int, error) {
 			return killed, err
 		}
 	}
+}
+
+// statsOf returns what the process table says of pids, those still in it.
+func statsOf(pids []int) []procInfo {
+	procs := make([]procInfo, 0, len(pids))
+	for _, pid := range pids {
+		if pi, err := readStat(pid); err == nil {
+			procs = append(procs, pi)
+		}
+	}
+	return procs
 }
 
 // members returns the live processes in c other than this one. A pid

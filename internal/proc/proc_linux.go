@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -425,7 +426,7 @@ func Prepare() error {
 		signal.Notify(sigs, unix.SIGCHLD)
 		go func() {
 			for range sigs {
-				if procs, err := listProcs(); err == nil {
+				if procs, err := childProcs(); err == nil {
 					reapOrphans(procs)
 				}
 				time.Sleep(reapPause)
@@ -433,6 +434,34 @@ func Prepare() error {
 		}()
 	})
 	return nil
+}
+
+// childProcs returns this process's children: those that
+// /proc/self/task/<tid>/children lists for each of its threads (an orphan
+// is reparented to any thread of its subreaper): a few reads where
+// listProcs makes one per process on the machine. Without that file (a
+// kernel built without CONFIG_PROC_CHILDREN) it returns the whole table.
+func childProcs() ([]procInfo, error) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return nil, fmt.Errorf("list children: %w", err)
+	}
+	var pids []int
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/children")
+		if errors.Is(err, os.ErrNotExist) && task.Name() == strconv.Itoa(os.Getpid()) {
+			return listProcs()
+		}
+		if err != nil {
+			continue // the thread has ended
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return statsOf(pids), nil
 }
 
 // reapOrphans reaps the zombie children in procs that were reparented to

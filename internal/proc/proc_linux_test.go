@@ -227,6 +227,24 @@ func TestKillTreeKillsOrphans(t *testing.T) {
 	waitGone(t, pids)
 }
 
+// TestKillTreeReapsOrphans: the orphans KillTree killed, reparented to this
+// subreaper, are reaped by the time it returns, not left as zombies.
+func TestKillTreeReapsOrphans(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "pids")
+	c := launch(t, spec(t, "-orphan", "3", "-pidfile", pf, "-exit", "0"))
+	c.wait(t)
+	pids := pidfile(t, pf, 3)
+	assertAlive(t, pids)
+	if err := c.KillTree(); err != nil {
+		t.Fatalf("KillTree: %v", err)
+	}
+	for pid := range pids {
+		if pi, err := readStat(pid); err == nil && pi.zombie && pi.ppid == os.Getpid() {
+			t.Errorf("orphan %d is a zombie after KillTree, want it reaped", pid)
+		}
+	}
+}
+
 func TestKillTreeAfterMainExited(t *testing.T) {
 	pf := filepath.Join(t.TempDir(), "pids")
 	c := launch(t, spec(t, "-spawn", "1", "-orphan", "2", "-pidfile", pf, "-exit", "0"))

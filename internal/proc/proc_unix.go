@@ -163,20 +163,29 @@ func (p *Process) Signal(sig string) error {
 	return nil
 }
 
-// KillTree kills the whole tree with SIGKILL: on Linux every process in the
-// tree's cgroup, where cgroups are in use (TreeMechanism), which no process
-// leaves by changing its environment, group or session; and on every Unix
-// the main process, its process group, its descendants through parent
-// links, and every process started at or after it whose environment
-// carries STEWARD_TAG=<Tag>, which finds daemons that left the group with
-// setsid and were reparented. It repeats until none of them is left, since
-// members may fork while it kills, and gives up with an error after two
-// seconds; then it removes the cgroup. It may be called before or after
-// Wait; the main process itself is left for Wait to reap.
+// KillTree kills the whole tree with SIGKILL. On Linux, where cgroups are in
+// use (TreeMechanism), that is every process in the tree's cgroup, which no
+// process leaves by changing its environment, group or session, and its
+// process group; elsewhere, or when the cgroup cannot be emptied, it is the
+// main process, its process group, its descendants through parent links,
+// and every process started at or after it whose environment carries
+// STEWARD_TAG=<Tag>, which finds daemons that left the group with setsid
+// and were reparented: found in the process table, a read per process on
+// the machine. It repeats until none of them is left, since members may
+// fork while it kills, and gives up with an error after two seconds; then
+// it removes the cgroup. It may be called before or after Wait; the main
+// process itself is left for Wait to reap, the tree's orphans are reaped.
 func (p *Process) KillTree() error {
 	deadline := time.Now().Add(killTimeout)
 	_, cgErr := p.cg.kill(deadline)
-	err := p.killMembers(deadline)
+	var err error
+	if p.cg != nil && cgErr == nil {
+		p.mu.Lock()
+		p.killGroupLocked()
+		p.mu.Unlock()
+	} else {
+		err = p.killMembers(deadline)
+	}
 	p.noteOOM()
 	if cgErr == nil && err == nil {
 		cgErr = p.cg.remove()
@@ -185,6 +194,16 @@ func (p *Process) KillTree() error {
 		return fmt.Errorf("kill tree of process %d: %w", p.pid, err)
 	}
 	return nil
+}
+
+// killGroupLocked kills the main process and its group while that is safe:
+// while Wait has not reaped it, so that its pid, and so the group's id, is
+// still ours. p.mu is held.
+func (p *Process) killGroupLocked() {
+	if !p.reaped {
+		_ = p.proc.Kill() // also when the main process left its group
+		_ = unix.Kill(-p.pid, unix.SIGKILL)
+	}
 }
 
 // killMembers kills the processes members finds until none is left.
@@ -214,10 +233,7 @@ func (p *Process) killMembers(deadline time.Time) error {
 func (p *Process) members() (tree, procs []procInfo, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.reaped {
-		_ = p.proc.Kill() // also when the main process left its group
-		_ = unix.Kill(-p.pid, unix.SIGKILL)
-	}
+	p.killGroupLocked()
 	procs, err = freshProcs()
 	if err != nil {
 		return nil, nil, err
